@@ -1,0 +1,94 @@
+// swift-tools-version:6.0
+import PackageDescription
+
+// MARK: - External dependencies, named once
+
+let argumentParser: Target.Dependency = .product(name: "ArgumentParser", package: "swift-argument-parser")
+let crypto: Target.Dependency = .product(name: "Crypto", package: "swift-crypto")
+let cryptoExtras: Target.Dependency = .product(name: "_CryptoExtras", package: "swift-crypto")
+let x509: Target.Dependency = .product(name: "X509", package: "swift-certificates")
+let swiftASN1: Target.Dependency = .product(name: "SwiftASN1", package: "swift-asn1")
+
+let swiftSettings: [SwiftSetting] = [
+    .enableUpcomingFeature("ExistentialAny"),
+    .enableUpcomingFeature("MemberImportVisibility"),
+    .enableUpcomingFeature("InternalImportsByDefault"),
+]
+
+let package = Package(
+    name: "cpsd",
+    platforms: [.macOS(.v14)],
+    products: [
+        .executable(name: "cps-vcard", targets: ["cps-vcard"]),
+        .executable(name: "cpsctl", targets: ["cpsctl"]),
+    ],
+    dependencies: [
+        .package(url: "https://github.com/apple/swift-argument-parser.git", from: "1.5.0"),
+        .package(url: "https://github.com/apple/swift-crypto.git", "3.12.3"..<"5.0.0"),
+        .package(url: "https://github.com/apple/swift-certificates.git", from: "1.21.0"),
+        .package(url: "https://github.com/apple/swift-asn1.git", from: "1.3.0"),
+    ],
+    targets: [
+        // MARK: - Layer 0: C modules
+
+        .systemLibrary(
+            name: "CPCSCLite",
+            path: "CModules/CPCSCLite",
+            pkgConfig: "libpcsclite",
+            providers: [.apt(["libpcsclite-dev"])]
+        ),
+
+        // MARK: - Layer 1: vocabulary
+
+        .target(name: "SmartCardCore", swiftSettings: swiftSettings),
+        .target(name: "PartialHash", swiftSettings: swiftSettings),
+
+        // MARK: - Layer 2: edges
+
+        .target(name: "PCSC", dependencies: ["SmartCardCore", "CPCSCLite"], swiftSettings: swiftSettings),
+        .target(
+            name: "VirtualCard",
+            dependencies: ["SmartCardCore", "PartialHash", crypto, cryptoExtras, x509, swiftASN1],
+            swiftSettings: swiftSettings
+        ),
+        .target(name: "VirtualReaderStack", dependencies: ["VirtualCard"], swiftSettings: swiftSettings),
+
+        // MARK: - Executables
+
+        .executableTarget(
+            name: "cps-vcard",
+            dependencies: ["VirtualCard", "VirtualReaderStack", "SmartCardCore", argumentParser],
+            swiftSettings: swiftSettings
+        ),
+        .executableTarget(
+            name: "cpsctl",
+            dependencies: ["SmartCardCore", "PCSC", argumentParser],
+            swiftSettings: swiftSettings
+        ),
+
+        // MARK: - Tests
+
+        .target(
+            name: "CardTestSupport",
+            dependencies: ["SmartCardCore", "PCSC", "VirtualCard", "VirtualReaderStack"],
+            swiftSettings: swiftSettings
+        ),
+        .testTarget(name: "SmartCardCoreTests", dependencies: ["SmartCardCore"], swiftSettings: swiftSettings),
+        .testTarget(name: "PartialHashTests", dependencies: ["PartialHash", crypto], swiftSettings: swiftSettings),
+        .testTarget(
+            name: "VirtualCardTests",
+            dependencies: ["VirtualCard", "SmartCardCore", "PartialHash", "CardTestSupport", crypto, cryptoExtras, x509],
+            swiftSettings: swiftSettings
+        ),
+        .testTarget(
+            name: "PCSCTests",
+            dependencies: ["PCSC", "SmartCardCore", "CardTestSupport", "VirtualCard"],
+            swiftSettings: swiftSettings
+        ),
+        .testTarget(
+            name: "IntegrationTests",
+            dependencies: ["SmartCardCore", "PCSC", "CardTestSupport", "VirtualCard", "VirtualReaderStack"],
+            swiftSettings: swiftSettings
+        ),
+    ]
+)

@@ -1,0 +1,48 @@
+/// What happens to the card when a transaction or connection ends (PC/SC dispositions).
+package enum CardDisposition: Sendable, Hashable {
+    /// Leave the card as it is: its security state (a verified PIN) survives.
+    case leave
+    /// Warm reset: the card loses its security state and selected files.
+    case reset
+    /// Power the card off.
+    case unpower
+}
+
+/// A connection to the card in one reader: the seam between code that speaks APDUs and the thing
+/// that carries them (pcsc-lite, or the in-process virtual card).
+///
+/// A connection has one owner at a time (a reader actor, a CLI command); conformers are Sendable so
+/// that the owner may move between threads, not so that two threads use it at once.
+package protocol CardConnection: AnyObject, Sendable {
+    var readerName: String { get }
+    /// The ATR the card gave when this connection was made or last reconnected.
+    var atr: ATR { get }
+    /// Sends one raw command APDU and returns the raw response, at least 2 bytes.
+    func transmit(_ command: [UInt8]) throws(CardError) -> [UInt8]
+    /// Takes exclusive access to the card until `endTransaction`, so no other process interleaves APDUs.
+    func beginTransaction() throws(CardError)
+    func endTransaction(_ disposition: CardDisposition) throws(CardError)
+    /// Re-establishes the connection after the card was reset by another process, or resets it.
+    func reconnect(_ initialization: CardDisposition) throws(CardError)
+    func disconnect(_ disposition: CardDisposition)
+}
+
+extension CardConnection {
+    /// Runs `body` inside one transaction: every APDU of one operation goes out without another
+    /// process's APDUs in between. The session cannot escape the closure.
+    package func withTransaction<R>(
+        end disposition: CardDisposition = .leave,
+        _ body: (inout CardSession) throws -> R
+    ) throws -> R {
+        try beginTransaction()
+        var session = CardSession(connection: self)
+        do {
+            let result = try body(&session)
+            try endTransaction(disposition)
+            return result
+        } catch {
+            try? endTransaction(disposition)
+            throw error
+        }
+    }
+}

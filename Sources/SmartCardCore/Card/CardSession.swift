@@ -1,0 +1,59 @@
+/// One transaction's view of a card: the only way card operations send APDUs (STYLE.md rule 4).
+///
+/// It handles the T=0 transport rules once, for everyone (ISO/IEC 7816-3 §12.2 and 7816-4 §5.3.4):
+/// `61xx` is followed by GET RESPONSE for `xx` bytes (repeated while the card has more), and `6Cxx`
+/// re-sends the same command with Le = `xx`. It also counts exchanges, so tests can pin the number of
+/// APDUs an operation costs.
+package struct CardSession: ~Copyable {
+    private let connection: any CardConnection
+    /// Raw exchanges sent so far, GET RESPONSE and 6Cxx re-sends included.
+    package private(set) var exchangeCount = 0
+    package private(set) var bytesSent = 0
+    package private(set) var bytesReceived = 0
+
+    package init(connection: any CardConnection) { self.connection = connection }
+
+    package var readerName: String { connection.readerName }
+    package var atr: ATR { connection.atr }
+
+    /// Sends `command` and returns the complete response after T=0 chaining.
+    package mutating func transmit(_ command: CommandAPDU) throws(CardError) -> ResponseAPDU {
+        var response = try exchange(command.bytes)
+        if let exact = response.statusWord.exactLength {
+            var resend = command
+            resend.expectedLength = exact
+            response = try exchange(resend.bytes)
+        }
+        var data = response.data
+        while let available = response.statusWord.bytesAvailableCount {
+            response = try exchange(CommandAPDU.getResponse(cla: command.cla, length: available).bytes)
+            data += response.data
+        }
+        return ResponseAPDU(data: data, statusWord: response.statusWord)
+    }
+
+    /// Sends bytes as they are, with no T=0 handling: for `cpsctl apdu` and protocol tests.
+    package mutating func transmitRaw(_ bytes: [UInt8]) throws(CardError) -> ResponseAPDU {
+        try exchange(bytes)
+    }
+
+    private mutating func exchange(_ bytes: [UInt8]) throws(CardError) -> ResponseAPDU {
+        exchangeCount += 1
+        bytesSent += bytes.count
+        let raw = try connection.transmit(bytes)
+        bytesReceived += raw.count
+        do {
+            return try ResponseAPDU(bytes: raw)
+        } catch {
+            throw CardError(.transmitFailed, "\(error.reason) (the card may have been removed)")
+        }
+    }
+}
+
+extension CommandAPDU {
+    /// GET RESPONSE `00 C0 00 00 xx` (ISO/IEC 7816-4 §7.6.1): fetches the bytes a T=0 card announced
+    /// with `61xx`.
+    package static func getResponse(cla: UInt8 = 0x00, length: Int) -> CommandAPDU {
+        CommandAPDU(cla: cla & 0x03, ins: 0xC0, p1: 0x00, p2: 0x00, expectedLength: length)
+    }
+}
