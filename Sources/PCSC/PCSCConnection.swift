@@ -1,0 +1,71 @@
+package import SmartCardCore
+
+/// A shared-mode connection to the card in one reader, through pcsc-lite. Owns its handle and the
+/// handle's own context, so a monitor waiting on another context never blocks its APDUs.
+package final class PCSCConnection: CardConnection, @unchecked Sendable {
+    package let readerName: String
+    package private(set) var atr: ATR
+    private let handle: CardHandle
+
+    init(readerName: String) throws(CardError) {
+        do {
+            let context = try ContextHandle()
+            handle = try CardHandle(context: context, reader: readerName)
+            atr = try Self.parse(try handle.status())
+        } catch let error as PCSCError {
+            throw error.cardError
+        } catch {
+            throw error as! CardError  // swiftlint:disable:this force_cast — only the two error types reach here
+        }
+        self.readerName = readerName
+    }
+
+    private static func parse(_ bytes: [UInt8]) throws(CardError) -> ATR {
+        do {
+            return try ATR(bytes: bytes)
+        } catch {
+            throw CardError(.cardUnresponsive, "the card's \(error)")
+        }
+    }
+
+    package func transmit(_ command: [UInt8]) throws(CardError) -> [UInt8] {
+        do {
+            return try handle.transmit(command)
+        } catch {
+            throw error.cardError
+        }
+    }
+
+    package func beginTransaction() throws(CardError) {
+        do { try handle.beginTransaction() } catch { throw error.cardError }
+    }
+
+    package func endTransaction(_ disposition: CardDisposition) throws(CardError) {
+        do { try handle.endTransaction(disposition.value) } catch { throw error.cardError }
+    }
+
+    package func reconnect(_ initialization: CardDisposition) throws(CardError) {
+        do {
+            try handle.reconnect(initialization.value)
+            atr = try Self.parse(try handle.status())
+        } catch let error as PCSCError {
+            throw error.cardError
+        } catch {
+            throw error as! CardError  // swiftlint:disable:this force_cast
+        }
+    }
+
+    package func disconnect(_ disposition: CardDisposition) {
+        handle.disconnect(disposition.value)
+    }
+}
+
+extension CardDisposition {
+    var value: DispositionValue {
+        switch self {
+        case .leave: .leave
+        case .reset: .reset
+        case .unpower: .unpower
+        }
+    }
+}

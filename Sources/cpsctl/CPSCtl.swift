@@ -1,0 +1,15 @@
+import ArgumentParser
+
+/// `cpsctl`: the diagnostic and management tool for installers, support and users.
+@main
+struct CPSCtl: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "cpsctl",
+        abstract: "Diagnose and manage CPS cards and readers.",
+        discussion: """
+            Talks to the readers through pcscd (PC/SC). Set PCSCLITE_CSOCK_NAME to reach a private \
+            pcscd, such as the one `cps-vcard stack` starts.
+            """,
+        subcommands: [ReadersCommand.self, APDUCommand.self, BenchCommand.self]
+    )
+}
