@@ -1,0 +1,30 @@
+#!/usr/bin/env bash
+# Installs the Debian packages cpsd builds, tests and demos with, when any is missing.
+# Idempotent and quiet when everything is there; uses sudo when not run as root.
+set -euo pipefail
+
+packages=(
+    pcscd libpcsclite-dev vsmartcard-vpcd pcsc-tools opensc
+    p11-kit p11-kit-modules libp11-kit-dev
+    util-linux iproute2 openssl procps psmisc
+)
+
+missing=()
+for package in "${packages[@]}"; do
+    status=$(dpkg-query -W -f='${Status}' "$package" 2>/dev/null || true)
+    [[ "$status" == "install ok installed" ]] || missing+=("$package")
+done
+[[ ${#missing[@]} -eq 0 ]] && exit 0
+
+echo "Installing missing Debian packages: ${missing[*]}"
+sudo=""
+[[ $(id -u) -eq 0 ]] || sudo="sudo"
+export DEBIAN_FRONTEND=noninteractive
+$sudo apt-get update -qq
+$sudo apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+
+# Debian's pcscd package may start a system pcscd (socket activation). cpsd's stacks never use it, but
+# a system pcscd holding the default vpcd ports (35963/35964) would confuse people: leave it alone and say so.
+if pgrep -x pcscd >/dev/null; then
+    echo "note: a system pcscd is running; cpsd's virtual stack runs its own, isolated one."
+fi
