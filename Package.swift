@@ -51,6 +51,7 @@ let package = Package(
             dependencies: ["SmartCardCore", "PartialHash", crypto, cryptoExtras, x509, swiftASN1],
             swiftSettings: swiftSettings
         ),
+        .target(name: "IASECC", dependencies: ["SmartCardCore", "PartialHash"], swiftSettings: swiftSettings),
         .target(name: "VirtualReaderStack", dependencies: ["VirtualCard"], swiftSettings: swiftSettings),
 
         // MARK: - Executables
@@ -74,6 +75,11 @@ let package = Package(
             swiftSettings: swiftSettings
         ),
         .testTarget(name: "SmartCardCoreTests", dependencies: ["SmartCardCore"], swiftSettings: swiftSettings),
+        .testTarget(
+            name: "IASECCTests",
+            dependencies: ["IASECC", "SmartCardCore", "PartialHash", "CardTestSupport", "VirtualCard", crypto, cryptoExtras],
+            swiftSettings: swiftSettings
+        ),
         .testTarget(name: "PartialHashTests", dependencies: ["PartialHash", crypto], swiftSettings: swiftSettings),
         .testTarget(
             name: "VirtualCardTests",

@@ -37,6 +37,25 @@ package struct CardSession: ~Copyable {
         try exchange(bytes)
     }
 
+    /// Sends a case-3 command whose data carries a PIN or PUK. `fill` appends the data to the buffer;
+    /// the buffer is zeroed as soon as the card answered, and its capacity is reserved up front so no
+    /// reallocation leaves a copy behind.
+    package mutating func transmitSensitive(
+        cla: UInt8 = 0x00, ins: UInt8, p1: UInt8, p2: UInt8,
+        fill: (inout [UInt8]) -> Void
+    ) throws(CardError) -> ResponseAPDU {
+        var bytes: [UInt8] = []
+        bytes.reserveCapacity(5 + 255)
+        bytes += [cla, ins, p1, p2, 0]
+        fill(&bytes)
+        defer { SecretBytes.wipe(&bytes) }
+        guard bytes.count > 5, bytes.count <= 5 + 255 else {
+            throw CardError(.internalError, "secret data of \(bytes.count - 5) bytes")
+        }
+        bytes[4] = UInt8(bytes.count - 5)
+        return try exchange(bytes)
+    }
+
     private mutating func exchange(_ bytes: [UInt8]) throws(CardError) -> ResponseAPDU {
         exchangeCount += 1
         bytesSent += bytes.count

@@ -1,0 +1,71 @@
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// A PIN or PUK in memory: one owner, a short life, zeroed when it dies (STYLE.md rule 10).
+///
+/// `~Copyable`, so it is never duplicated by accident; no `description`, so it cannot end up in a
+/// log line or string interpolation; its bytes are reachable only inside `withUnsafeBytes`-style
+/// closures. The storage is locked in RAM (mlock) where the system allows, so it is not swapped out.
+package struct SecretBytes: ~Copyable, @unchecked Sendable {
+    private let storage: UnsafeMutableBufferPointer<UInt8>
+
+    /// Takes the bytes and zeroes the caller's array afterwards.
+    package init(consuming bytes: inout [UInt8]) {
+        storage = .allocate(capacity: max(bytes.count, 1))
+        storage.initialize(repeating: 0)
+        for index in bytes.indices { storage[index] = bytes[index] }
+        count = bytes.count
+        Self.wipe(&bytes)
+        lockInMemory()
+    }
+
+    /// Builds a secret of `count` bytes written by `body` (e.g. read from a terminal or a file descriptor).
+    package init(count: Int, _ body: (UnsafeMutableBufferPointer<UInt8>) throws -> Void) rethrows {
+        storage = .allocate(capacity: max(count, 1))
+        storage.initialize(repeating: 0)
+        self.count = count
+        lockInMemory()
+        try body(UnsafeMutableBufferPointer(rebasing: storage[0..<count]))
+    }
+
+    package let count: Int
+
+    deinit {
+        for index in storage.indices { storage[index] = 0 }
+        withExtendedLifetime(storage) {}
+        #if canImport(Glibc)
+        munlock(storage.baseAddress, storage.count)
+        #endif
+        storage.deallocate()
+    }
+
+    /// Lends the bytes for the duration of `body`.
+    package func withBytes<R>(_ body: (UnsafeBufferPointer<UInt8>) throws -> R) rethrows -> R {
+        try body(UnsafeBufferPointer(rebasing: storage[0..<count]))
+    }
+
+    /// True when every byte is an ASCII digit: PINs and PUKs are checked before any card sees them.
+    package var isAllDigits: Bool { withBytes { $0.allSatisfy { (0x30...0x39).contains($0) } } }
+
+    /// Constant-time comparison (a simulator compares PINs with it).
+    package func constantTimeEquals(_ other: some Collection<UInt8>) -> Bool {
+        withBytes { mine in
+            guard mine.count == other.count else { return false }
+            var difference: UInt8 = 0
+            for (a, b) in zip(mine, other) { difference |= a ^ b }
+            return difference == 0
+        }
+    }
+
+    /// Zeroes an array in place (for copies the caller had to make, e.g. an APDU buffer).
+    package static func wipe(_ bytes: inout [UInt8]) {
+        for index in bytes.indices { bytes[index] = 0 }
+    }
+
+    private func lockInMemory() {
+        #if canImport(Glibc)
+        _ = mlock(storage.baseAddress, storage.count)  // best effort: RLIMIT_MEMLOCK may refuse
+        #endif
+    }
+}
