@@ -1,5 +1,4 @@
 import _CryptoExtras
-import Crypto
 package import Foundation
 import X509
 

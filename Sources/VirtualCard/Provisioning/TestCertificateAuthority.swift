@@ -1,6 +1,5 @@
 package import Foundation
 package import _CryptoExtras
-import Crypto
 package import SwiftASN1
 package import X509
 
