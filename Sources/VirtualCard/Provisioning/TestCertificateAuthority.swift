@@ -2,6 +2,7 @@ package import Foundation
 package import _CryptoExtras
 package import SwiftASN1
 package import X509
+import SmartCardCore
 
 /// The cpsd test PKI, parsed from ``TestPKIMaterial``: the root, and the intermediate that issues card certificates.
 package struct TestCertificateAuthority: Sendable {
@@ -53,12 +54,14 @@ package struct TestCertificateAuthority: Sendable {
             issuer: intermediate.subject,
             subject: try Self.subject(for: holder),
             signatureAlgorithm: .sha256WithRSAEncryption,
-            extensions: try extensions(usage: usage, subjectKey: subjectKey),
+            extensions: try extensions(usage: usage, subjectKey: subjectKey, cardType: holder.cardType),
             issuerPrivateKey: Certificate.PrivateKey(intermediateKey)
         )
     }
 
-    private func extensions(usage: Usage, subjectKey: Certificate.PublicKey) throws -> Certificate.Extensions {
+    private func extensions(
+        usage: Usage, subjectKey: Certificate.PublicKey, cardType: CardType
+    ) throws -> Certificate.Extensions {
         let authorityKeyID =
             (try intermediate.extensions.subjectKeyIdentifier)?.keyIdentifier
             ?? SubjectKeyIdentifier(hash: intermediate.publicKey).keyIdentifier
@@ -73,6 +76,7 @@ package struct TestCertificateAuthority: Sendable {
                 try ExtendedKeyUsage([.clientAuth, .emailProtection])
                 aki
                 ski
+                try Self.cardTypeExtension(cardType)
             }
         case .signature:
             return try Certificate.Extensions {
@@ -80,15 +84,24 @@ package struct TestCertificateAuthority: Sendable {
                 Critical(KeyUsage(nonRepudiation: true))
                 aki
                 ski
+                try Self.cardTypeExtension(cardType)
             }
         }
+    }
+
+    /// The card type as cpsd's test PKI records it (see ``CPxCardType/certificateExtensionOID``).
+    static func cardTypeExtension(_ cardType: CardType) throws -> Certificate.Extension {
+        var serializer = DER.Serializer()
+        try serializer.serialize(ASN1UTF8String(cardType.rawValue))
+        let oid = try ASN1ObjectIdentifier(elements: CPxCardType.certificateExtensionOID)
+        return Certificate.Extension(oid: oid, critical: false, value: serializer.serializedBytes[...])
     }
 
     /// The subject of a card certificate (reference §14.2), most significant RDN first:
     /// `C=FR`, then `O` and `OU` when the holder has them, `T` (profession), `SN`, `G`, and `CN` = idNat.
     ///
-    /// The card type (CPS, CPE, …) is deliberately absent: no certificate attribute is known to carry it on real
-    /// cards, which keep it in their CPS2ter business data (reference §1, §10). It lives in ``HolderProfile``.
+    /// The card type (CPS, CPE, …) is not in the subject: no attribute is known to carry it on real cards, which
+    /// keep it in their CPS2ter business data (reference §1, §10); the test PKI puts it in an extension instead.
     package static func subject(for holder: HolderProfile) throws -> DistinguishedName {
         typealias Attribute = RelativeDistinguishedName.Attribute
         var rdns = [RelativeDistinguishedName(try Attribute(type: .RDNAttributeType.countryName, printableString: "FR"))]

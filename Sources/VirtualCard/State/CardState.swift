@@ -1,3 +1,5 @@
+package import SmartCardCore
+
 /// Everything a virtual CPS3 card remembers across power cycles and restarts: its identity, its
 /// credentials and their counters, its keys and certificates. Saved as `state.json` in the card's
 /// state directory (mode 0600), so a blocked card stays blocked after `cps-vcard` restarts.
@@ -109,12 +111,5 @@ package struct HolderProfile: Codable, Sendable, Hashable {
         cardType: .cps)
 }
 
-/// The CPx card types (reference §1, TRE_G02).
-package enum CardType: String, Codable, Sendable, Hashable, CaseIterable {
-    case cps = "CPS"
-    case cpf = "CPF"
-    case cpe = "CPE"
-    case cde = "CDE"
-    case cpa = "CPA"
-    case cda = "CDA"
-}
+/// The CPx card types, shared vocabulary with the driver side.
+package typealias CardType = CPxCardType
