@@ -77,7 +77,9 @@ let package = Package(
         .testTarget(name: "PartialHashTests", dependencies: ["PartialHash", crypto], swiftSettings: swiftSettings),
         .testTarget(
             name: "VirtualCardTests",
-            dependencies: ["VirtualCard", "SmartCardCore", "PartialHash", "CardTestSupport", crypto, cryptoExtras, x509],
+            dependencies: [
+                "VirtualCard", "SmartCardCore", "PartialHash", "CardTestSupport", crypto, cryptoExtras, x509, swiftASN1,
+            ],
             swiftSettings: swiftSettings
         ),
         .testTarget(
