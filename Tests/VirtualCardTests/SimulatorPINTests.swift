@@ -3,7 +3,7 @@ import Testing
 import VirtualCard
 
 @Suite struct SimulatorPINTests {
-    static let wrongPIN: [UInt8] = Array("9999".utf8)
+    static let wrongPIN: [UInt8] = [0x39, 0x39, 0x39, 0x39]
     static let docpPIN = "00 CB 3F FF 0A 4D 08 70 06 BF 81 01 02 A0 80"
     static let docpPUK = "00 CB 3F FF 0A 4D 08 70 06 BF 81 02 02 A0 80"
 
@@ -57,9 +57,9 @@ import VirtualCard
     @Test func formatErrorsCostNoTry() throws {
         let rig = try SimulatorRig()
         var session = rig.session()
-        #expect(try session.verifyPIN(Array("12345".utf8)) == .wrongLength)
-        #expect(try session.verifyPIN(Array("12a4".utf8)) == .incorrectData)
-        #expect(try session.verifyPUK(Array("1234".utf8)) == .wrongLength)
+        #expect(try session.verifyPIN([0x31, 0x32, 0x33, 0x34, 0x35]) == .wrongLength)
+        #expect(try session.verifyPIN([0x31, 0x32, 0x61, 0x34]) == .incorrectData)
+        #expect(try session.verifyPUK([0x31, 0x32, 0x33, 0x34]) == .wrongLength)
         #expect(rig.card.state.pin.triesLeft == 3)
         #expect(rig.recorder.states.isEmpty)
     }
@@ -82,12 +82,12 @@ import VirtualCard
     @Test func changeReferenceData() throws {
         let rig = try SimulatorRig()
         var session = rig.session()
-        let newPIN: [UInt8] = Array("4321".utf8)
+        let newPIN: [UInt8] = [0x34, 0x33, 0x32, 0x31]
         #expect(try session.send([0x00, 0x24, 0x00, 0x01, 0x08] + Self.wrongPIN + newPIN).statusWord
             == .verificationFailed(triesLeft: 2))
-        #expect(try session.send([0x00, 0x24, 0x00, 0x01, 0x08] + SimulatorFixture.pin + Array("43x1".utf8))
+        #expect(try session.send([0x00, 0x24, 0x00, 0x01, 0x08] + SimulatorFixture.pin + [0x34, 0x33, 0x78, 0x31])
             .statusWord == .incorrectData)
-        #expect(try session.send([0x00, 0x24, 0x00, 0x01, 0x06] + SimulatorFixture.pin + Array("43".utf8))
+        #expect(try session.send([0x00, 0x24, 0x00, 0x01, 0x06] + SimulatorFixture.pin + [0x34, 0x33])
             .statusWord == .wrongLength)
         #expect(rig.card.state.pin.triesLeft == 2)
         #expect(try session.send([0x00, 0x24, 0x00, 0x01, 0x08] + SimulatorFixture.pin + newPIN).statusWord == .success)
@@ -100,12 +100,12 @@ import VirtualCard
         let rig = try SimulatorRig()
         var session = rig.session()
         for _ in 0..<3 { _ = try session.verifyPIN(Self.wrongPIN) }
-        let newPIN: [UInt8] = Array("5678".utf8)
+        let newPIN: [UInt8] = [0x35, 0x36, 0x37, 0x38]
         let resetRetryCounter: [UInt8] = [0x00, 0x2C, 0x02, 0x01, 0x04] + newPIN
         #expect(try session.send(resetRetryCounter).statusWord == .securityStatusNotSatisfied)
-        #expect(try session.verifyPUK(Array("87654321".utf8)) == .verificationFailed(triesLeft: 2))
+        #expect(try session.verifyPUK([0x38, 0x37, 0x36, 0x35, 0x34, 0x33, 0x32, 0x31]) == .verificationFailed(triesLeft: 2))
         #expect(try session.verifyPUK() == .success)
-        #expect(try session.send([0x00, 0x2C, 0x02, 0x01, 0x04] + Array("56x8".utf8)).statusWord == .incorrectData)
+        #expect(try session.send([0x00, 0x2C, 0x02, 0x01, 0x04] + [0x35, 0x36, 0x78, 0x38]).statusWord == .incorrectData)
         #expect(try session.send(resetRetryCounter).statusWord == .success)
         #expect(rig.recorder.last?.unblocksLeft == 2)
         #expect(rig.recorder.last?.pin.triesLeft == 3)

@@ -118,4 +118,23 @@ import _CryptoExtras
         let tooLong = [UInt8](repeating: 1, count: 103)
         #expect(try session.send([0x00, 0x88, 0x00, 0x00, 103] + tooLong + [0x00]).statusWord == .wrongLength)
     }
+    @Test func wrongLeKeepsTheHashAndHostHashFormSigns() throws {
+        let rig = try SimulatorRig()
+        var session = rig.session()
+        let message = Self.message(100)
+        #expect(try session.verifyPIN() == .success)
+        #expect(try session.send(Self.setHashSHA256).statusWord == .success)
+        #expect(try session.send(Self.psoHash(SHA256State.cryptolibSplit(message))).statusWord == .success)
+        #expect(try session.send(Self.setSignatureSHA256).statusWord == .success)
+        #expect(try session.raw("00 2A 9E 9A 80").statusWord == .wrongLe(exact: 0x00))
+        let signature = try session.raw("00 2A 9E 9A 00")
+        #expect(signature.statusWord == .success)
+        #expect(Self.isValid(signature.data, SHA256.hash(data: message), key: SimulatorFixture.signatureKey))
+        // Cryptolib "Sign_Hash" (§6.2): the hash as PSO CDS data, a case-4 command answered 6100.
+        let digest = SHA256.hash(data: message + message)
+        let announced = try session.transmitRaw([0x00, 0x2A, 0x9E, 0x9A, 0x20] + Array(digest) + [0x00])
+        #expect(announced.statusWord == .bytesAvailable(0x00))
+        let hostHashSignature = try session.raw("00 C0 00 00 00")
+        #expect(Self.isValid(hostHashSignature.data, digest, key: SimulatorFixture.signatureKey))
+    }
 }

@@ -12,8 +12,9 @@ enum SimulatorFixture {
     static let readerName = "Virtual Reader 0"
     /// Ends in 99213845, the EF.SN.ICC example of reference §3.2.
     static let serial = "2699213845"
-    static let pin: [UInt8] = Array("1234".utf8)
-    static let puk: [UInt8] = Array("12345678".utf8)
+    /// Cryptolib test defaults (reference §15), as ASCII digit bytes: 1234 and 12345678.
+    static let pin: [UInt8] = [0x31, 0x32, 0x33, 0x34]
+    static let puk: [UInt8] = [0x31, 0x32, 0x33, 0x34, 0x35, 0x36, 0x37, 0x38]
 
     /// Placeholder certificates: a DER SEQUENCE header around filler, longer than one READ BINARY.
     static let signatureCertificate: [UInt8] = [0x30, 0x82, 0x05, 0x00] + [UInt8](repeating: 0x5A, count: 0x500)

@@ -34,6 +34,11 @@ package final class VirtualBackend: CardBackend, @unchecked Sendable {
 
     package init() {}
 
+    /// Ends every event stream: their consumers see the end of the sequence.
+    deinit {
+        for subscriber in subscribers.values { subscriber.continuation.finish() }
+    }
+
     // MARK: - Test controls
 
     /// Adds an empty reader; plugging a reader that exists does nothing.

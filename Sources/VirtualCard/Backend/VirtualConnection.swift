@@ -35,15 +35,17 @@ final class VirtualConnection: CardConnection, @unchecked Sendable {
 
     func transmit(_ command: [UInt8]) throws(CardError) -> [UInt8] {
         backend.condition.lock()
+        let target: any CardSimulator
         do {
             _ = try checkPresent()
+            target = card
         } catch {
             backend.condition.unlock()
             throw error
         }
         backend.condition.unlock()
         // The card serializes itself; the backend lock is not held during slow RSA operations.
-        return card.process(command)
+        return target.process(command)
     }
 
     func beginTransaction() throws(CardError) {
