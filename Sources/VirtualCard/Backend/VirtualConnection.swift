@@ -1,0 +1,114 @@
+import Foundation
+import SmartCardCore
+
+/// A connection to the card of one `VirtualBackend` reader, bound to one insertion of that card.
+final class VirtualConnection: CardConnection, @unchecked Sendable {
+    private let backend: VirtualBackend
+    let readerName: String
+    private var card: any CardSimulator
+    private var insertion: Int
+    private(set) var atr: ATR
+    private var closed = false
+
+    init(backend: VirtualBackend, readerName: String, card: any CardSimulator, insertion: Int, atr: ATR) {
+        self.backend = backend
+        self.readerName = readerName
+        self.card = card
+        self.insertion = insertion
+        self.atr = atr
+    }
+
+    /// Checks, with the backend lock held, that the reader still holds the card this connection was
+    /// made to. Returns the reader's slot.
+    private func checkPresent() throws(CardError) -> VirtualBackend.Slot {
+        guard !closed else { throw CardError(.internalError, "connection to \(readerName) was disconnected") }
+        guard let slot = backend.slots[readerName] else {
+            throw CardError(.unknownReader, "reader \(readerName) was unplugged")
+        }
+        guard slot.card != nil, slot.insertion == insertion else {
+            throw CardError(.cardRemoved, "the card in \(readerName) was removed")
+        }
+        return slot
+    }
+
+    private var identity: ObjectIdentifier { ObjectIdentifier(self) }
+
+    func transmit(_ command: [UInt8]) throws(CardError) -> [UInt8] {
+        backend.condition.lock()
+        let target: any CardSimulator
+        do {
+            _ = try checkPresent()
+            target = card
+        } catch {
+            backend.condition.unlock()
+            throw error
+        }
+        backend.condition.unlock()
+        // The card serializes itself; the backend lock is not held during slow RSA operations.
+        return target.process(command)
+    }
+
+    func beginTransaction() throws(CardError) {
+        backend.condition.lock()
+        defer { backend.condition.unlock() }
+        while true {
+            let slot = try checkPresent()
+            if slot.transactionOwner == nil || slot.transactionOwner == identity {
+                slot.transactionOwner = identity
+                return
+            }
+            backend.condition.wait()
+        }
+    }
+
+    func endTransaction(_ disposition: CardDisposition) throws(CardError) {
+        backend.condition.lock()
+        defer { backend.condition.unlock() }
+        let slot = try checkPresent()
+        if slot.transactionOwner == identity { slot.transactionOwner = nil }
+        apply(disposition, to: slot)
+        backend.condition.broadcast()
+    }
+
+    func reconnect(_ initialization: CardDisposition) throws(CardError) {
+        backend.condition.lock()
+        defer { backend.condition.unlock() }
+        guard !closed else { throw CardError(.internalError, "connection to \(readerName) was disconnected") }
+        guard let slot = backend.slots[readerName] else {
+            throw CardError(.unknownReader, "reader \(readerName) was unplugged")
+        }
+        guard let current = slot.card else { throw CardError(.noCard, "no card in \(readerName)") }
+        card = current
+        insertion = slot.insertion
+        atr = try VirtualBackend.parse(current.atr)
+        if !slot.powered {
+            current.powerOn()
+            slot.powered = true
+        }
+        apply(initialization, to: slot)
+    }
+
+    func disconnect(_ disposition: CardDisposition) {
+        backend.condition.lock()
+        defer { backend.condition.unlock() }
+        guard !closed else { return }
+        closed = true
+        guard let slot = backend.slots[readerName], slot.card != nil, slot.insertion == insertion else { return }
+        if slot.transactionOwner == identity { slot.transactionOwner = nil }
+        apply(disposition, to: slot)
+        backend.condition.broadcast()
+    }
+
+    /// Must be called with the backend lock held, on the slot of this connection's card.
+    private func apply(_ disposition: CardDisposition, to slot: VirtualBackend.Slot) {
+        switch disposition {
+        case .leave:
+            break
+        case .reset:
+            card.reset()
+        case .unpower:
+            card.powerOff()
+            slot.powered = false
+        }
+    }
+}

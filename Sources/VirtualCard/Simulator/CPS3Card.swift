@@ -1,0 +1,42 @@
+import Foundation
+import SmartCardCore
+
+/// A virtual CPS3 contact card (IAS-ECC, T=0), written from the card's behaviour in reference
+/// `cps3-card.md` (§2-§8, checklist §16) and never from driver code (DESIGN.md decision 7).
+///
+/// Thread safety: every call takes one lock (NSLock rather than `Mutex`, which needs macOS 15 while
+/// the package supports macOS 14). `onStateChange` runs synchronously, while the lock is held, after a
+/// command changed the persistent state (try counters, PIN value, unblock counter) and before its
+/// response is returned: a process killed after the answer never loses a burned try. The callback must
+/// not call back into the card.
+package final class CPS3Card: CardSimulator, @unchecked Sendable {
+    private let lock = NSLock()
+    private var machine: CardMachine
+    private let onStateChange: @Sendable (CardState) -> Void
+
+    package init(state: CardState, onStateChange: @escaping @Sendable (CardState) -> Void = { _ in }) {
+        self.machine = CardMachine(state: state)
+        self.onStateChange = onStateChange
+    }
+
+    /// The CPS3 contact ATR (§2): T=0 only.
+    package var atr: [UInt8] { CardKind.cps3ContactATR }
+
+    /// A snapshot of the persistent state.
+    package var state: CardState {
+        lock.withLock { machine.persistent }
+    }
+
+    package func powerOn() { lock.withLock { machine.resetVolatileState() } }
+    package func powerOff() { lock.withLock { machine.resetVolatileState() } }
+    package func reset() { lock.withLock { machine.resetVolatileState() } }
+
+    package func process(_ command: [UInt8]) -> [UInt8] {
+        lock.withLock {
+            let before = machine.persistent
+            let response = machine.process(command)
+            if machine.persistent != before { onStateChange(machine.persistent) }
+            return response
+        }
+    }
+}
