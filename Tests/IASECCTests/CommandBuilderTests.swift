@@ -24,8 +24,8 @@ struct CommandBuilderTests {
     @Test("security environment and signatures")
     func signing() {
         #expect(hex(.mseSetHashTemplate(.sha256)) == "002241AA03800140")
-        #expect(hex(.mseSetSignatureTemplate(.sha256WithRSA, key: 0x81)) == "002241B6068001428401 81".replacingOccurrences(of: " ", with: ""))
-        #expect(hex(.mseSetAuthenticationTemplate(key: 0x82)) == "002241A4068001028401 82".replacingOccurrences(of: " ", with: ""))
+        #expect(hex(.mseSetSignatureTemplate(.sha256WithRSA, key: 0x81)) == "002241B606800142840181")
+        #expect(hex(.mseSetAuthenticationTemplate(key: 0x82)) == "002241A406800102840182")
         #expect(hex(.psoComputeDigitalSignature()) == "002A9E9A00")
         #expect(hex(.getChallenge()) == "0084000008")
     }

@@ -1,5 +1,6 @@
 import Foundation
 import SwiftASN1
+import SmartCardCore
 import VirtualCard
 @_spi(FixedExpiryValidationTime) import X509
 

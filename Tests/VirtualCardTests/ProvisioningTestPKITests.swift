@@ -1,6 +1,7 @@
 import Foundation
 import SwiftASN1
 import Testing
+import SmartCardCore
 import VirtualCard
 import X509
 

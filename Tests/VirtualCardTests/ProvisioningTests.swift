@@ -3,6 +3,7 @@ import Crypto
 import Foundation
 import SwiftASN1
 import Testing
+import SmartCardCore
 import VirtualCard
 import X509
 
