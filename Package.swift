@@ -78,7 +78,10 @@ let package = Package(
         .testTarget(name: "SmartCardCoreTests", dependencies: ["SmartCardCore"], swiftSettings: swiftSettings),
         .testTarget(
             name: "IASECCTests",
-            dependencies: ["IASECC", "SmartCardCore", "PartialHash", "CardTestSupport", "VirtualCard", crypto, cryptoExtras],
+            dependencies: [
+                "IASECC", "CardIdentity", "SmartCardCore", "PartialHash", "CardTestSupport", "VirtualCard", crypto,
+                cryptoExtras, x509, swiftASN1,
+            ],
             swiftSettings: swiftSettings
         ),
         .testTarget(name: "PartialHashTests", dependencies: ["PartialHash", crypto], swiftSettings: swiftSettings),
