@@ -76,3 +76,30 @@ struct SignatureTests {
         }
     }
 }
+
+@Suite("CPS3 signature key with a host-computed hash")
+struct HostHashSignatureTests {
+    @Test("CKM_RSA_PKCS on the signature key: a DigestInfo is split and signed through PSO HASH 90 L hash")
+    func digestInfo() throws {
+        let rig = try InProcessCard()
+        let message = Array("document".utf8)
+        let key = try SignatureTests.publicKey(TestCards.defaultState.signatureCertificateDER)
+        for hash in SignatureHash.allCases {
+            let digest = hash == .sha256 ? Array(SHA256.hash(data: message)) : Array(Insecure.SHA1.hash(data: message))
+            let parsed = try #require(SignatureHash.parseDigestInfo(hash.digestInfoPrefix + digest))
+            #expect(parsed.0 == hash && parsed.1 == digest)
+            let signature = try rig.connection.withTransaction { session in
+                var bytes = TestCards.pin
+                let pin = SecretBytes(consuming: &bytes)
+                try CPS3Driver.verifyPIN(&session, pin)
+                return try CPS3Driver.signDigestWithSignatureKey(&session, digest: parsed.1, hash: parsed.0)
+            }
+            let rsa = _RSA.Signing.RSASignature(rawRepresentation: signature)
+            let valid = hash == .sha256
+                ? key.isValidSignature(rsa, for: SHA256.hash(data: message), padding: .insecurePKCS1v1_5)
+                : key.isValidSignature(rsa, for: Insecure.SHA1.hash(data: message), padding: .insecurePKCS1v1_5)
+            #expect(valid)
+        }
+        #expect(SignatureHash.parseDigestInfo([0x30, 0x00]) == nil)
+    }
+}

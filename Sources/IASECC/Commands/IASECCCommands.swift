@@ -80,6 +80,11 @@ extension CommandAPDU {
         return CommandAPDU(ins: 0x2A, p1: 0x90, p2: 0xA0, data: data)
     }
 
+    /// PSO HASH with a hash the host computed completely, `00 2A 90 A0 Lc 90 L hash` (§6.2).
+    package static func psoHash(completeDigest digest: [UInt8]) -> CommandAPDU {
+        CommandAPDU(ins: 0x2A, p1: 0x90, p2: 0xA0, data: [0x90, UInt8(digest.count)] + digest)
+    }
+
     /// PSO COMPUTE DIGITAL SIGNATURE, `00 2A 9E 9A 00`: 256 bytes for RSA-2048.
     package static func psoComputeDigitalSignature() -> CommandAPDU {
         CommandAPDU(ins: 0x2A, p1: 0x9E, p2: 0x9A, expectedLength: 256)

@@ -6,6 +6,27 @@ package enum SignatureHash: String, Sendable, CaseIterable {
     case sha1 = "SHA-1"
     case sha256 = "SHA-256"
 
+    package var digestLength: Int { self == .sha1 ? 20 : 32 }
+
+    /// The DER DigestInfo prefix (PKCS#1 v2.2 §9.2 note 1) that precedes the digest.
+    package var digestInfoPrefix: [UInt8] {
+        switch self {
+        case .sha1: [0x30, 0x21, 0x30, 0x09, 0x06, 0x05, 0x2B, 0x0E, 0x03, 0x02, 0x1A, 0x05, 0x00, 0x04, 0x14]
+        case .sha256:
+            [0x30, 0x31, 0x30, 0x0D, 0x06, 0x09, 0x60, 0x86, 0x48, 0x01, 0x65, 0x03, 0x04, 0x02, 0x01, 0x05, 0x00, 0x04, 0x20]
+        }
+    }
+
+    /// Recognises a DigestInfo for SHA-1 or SHA-256 and splits it into algorithm and digest.
+    package static func parseDigestInfo(_ bytes: [UInt8]) -> (SignatureHash, [UInt8])? {
+        for hash in allCases where bytes.count == hash.digestInfoPrefix.count + hash.digestLength
+            && bytes.starts(with: hash.digestInfoPrefix)
+        {
+            return (hash, Array(bytes.dropFirst(hash.digestInfoPrefix.count)))
+        }
+        return nil
+    }
+
     var hashTemplate: IASAlgorithm { self == .sha1 ? .sha1 : .sha256 }
     var signatureAlgorithm: IASAlgorithm { self == .sha1 ? .sha1WithRSA : .sha256WithRSA }
 }
@@ -32,6 +53,23 @@ extension CPS3Driver {
         }
         _ = try session.expectSuccess(
             .psoHash(intermediateState: split.state, bitCount: split.bitCount, tail: split.tail), "PSO HASH")
+        _ = try session.expectSuccess(
+            .mseSetSignatureTemplate(hash.signatureAlgorithm, key: CPS3.signatureKeyReference), "MSE SET DST")
+        return try signature(session.expectSuccess(.psoComputeDigitalSignature(), "PSO CDS"))
+    }
+
+    /// Signs a hash computed by the host with the signature key (CKM_RSA_PKCS on CPS_PRIV_SIG, Cryptolib
+    /// "Sign_Hash", §6.2): PSO HASH carries the complete hash (`90 L hash`), then DST and PSO CDS.
+    package static func signDigestWithSignatureKey(
+        _ session: inout CardSession, digest: [UInt8], hash: SignatureHash
+    ) throws(IASECCError) -> [UInt8] {
+        guard digest.count == hash.digestLength else {
+            throw IASECCError(.inputTooLong, "a \(hash.rawValue) digest is \(hash.digestLength) bytes, not \(digest.count)")
+        }
+        try withApplicationRecovery(&session) { (session) throws(IASECCError) in
+            _ = try session.expectSuccess(.mseSetHashTemplate(hash.hashTemplate), "MSE SET HT")
+        }
+        _ = try session.expectSuccess(.psoHash(completeDigest: digest), "PSO HASH")
         _ = try session.expectSuccess(
             .mseSetSignatureTemplate(hash.signatureAlgorithm, key: CPS3.signatureKeyReference), "MSE SET DST")
         return try signature(session.expectSuccess(.psoComputeDigitalSignature(), "PSO CDS"))
