@@ -64,7 +64,7 @@ let package = Package(
         ),
         .executableTarget(
             name: "cpsctl",
-            dependencies: ["SmartCardCore", "PCSC", argumentParser],
+            dependencies: ["SmartCardCore", "PCSC", "IASECC", "CardIdentity", "PartialHash", argumentParser, x509, swiftASN1],
             swiftSettings: swiftSettings
         ),
 

@@ -10,6 +10,8 @@ struct CPSCtl: AsyncParsableCommand {
             Talks to the readers through pcscd (PC/SC). Set PCSCLITE_CSOCK_NAME to reach a private \
             pcscd, such as the one `cps-vcard stack` starts.
             """,
-        subcommands: [ReadersCommand.self, APDUCommand.self, BenchCommand.self]
+        subcommands: [
+            ReadersCommand.self, CardCommand.self, PINCommand.self, SignCommand.self, APDUCommand.self, BenchCommand.self,
+        ]
     )
 }

@@ -41,7 +41,7 @@ package struct SecretBytes: ~Copyable, @unchecked Sendable {
     }
 
     /// Lends the bytes for the duration of `body`.
-    package func withBytes<R>(_ body: (UnsafeBufferPointer<UInt8>) throws -> R) rethrows -> R {
+    package func withBytes<R: ~Copyable>(_ body: (UnsafeBufferPointer<UInt8>) throws -> R) rethrows -> R {
         try body(UnsafeBufferPointer(rebasing: storage[0..<count]))
     }
 
@@ -67,5 +67,17 @@ package struct SecretBytes: ~Copyable, @unchecked Sendable {
         #if canImport(Glibc)
         _ = mlock(storage.baseAddress, storage.count)  // best effort: RLIMIT_MEMLOCK may refuse
         #endif
+    }
+}
+
+extension SecretBytes {
+    /// A new secret holding the first `count` bytes; this one is zeroed when it is released.
+    package consuming func prefix(_ count: Int) -> SecretBytes {
+        let length = min(count, self.count)
+        return withBytes { source in
+            SecretBytes(count: length) { target in
+                for index in 0..<length { target[index] = source[index] }
+            }
+        }
     }
 }

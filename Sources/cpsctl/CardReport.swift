@@ -1,0 +1,119 @@
+import CardIdentity
+import Foundation
+import IASECC
+import SmartCardCore
+import SwiftASN1
+import X509
+
+/// What `cpsctl card info` reports (its JSON is stable: installers' scripts read it).
+struct CardReport: Encodable {
+    struct Holder: Encodable {
+        let idNat: String
+        let idKind: String
+        let givenName: String?
+        let surname: String?
+        let profession: String?
+        let cardType: String?
+        let organization: String?
+        let organizationalUnit: String?
+    }
+
+    struct CertificateInfo: Encodable {
+        let usage: String
+        let label: String
+        let subject: String
+        let issuer: String
+        let serialNumber: String
+        let notBefore: Date
+        let notAfter: Date
+        let daysUntilExpiry: Int
+        /// "trusted (production)", "trusted (test)" or "untrusted: why".
+        let chain: String
+    }
+
+    struct Counters: Encodable {
+        let triesLeft: Int
+        let maxTries: Int
+    }
+
+    let reader: String
+    let tokenLabel: String?
+    let serialNumber: String
+    let holder: Holder?
+    let certificates: [CertificateInfo]
+    let pin: Counters
+    let puk: Counters
+    let unblocksLeft: Int?
+
+    init(reader: String, contents: CardContents, trustStore: TrustStore, now: Date = Date()) async throws {
+        self.reader = reader
+        tokenLabel = contents.tokenInfo.label
+        serialNumber = contents.serialNumber
+        var certificates: [CertificateInfo] = []
+        var holder: Holder?
+        for (usage, key) in [("authentication", contents.authenticationKey), ("signature", contents.signatureKey)] {
+            guard let key, let stored = contents.certificate(for: key) else { continue }
+            let certificate = try Certificate(derEncoded: stored.der)
+            let identity = try HolderIdentity(certificate: certificate)
+            if usage == "authentication" { holder = Holder(identity) }
+            let chain: String
+            switch await trustStore.verify(certificate, at: now) {
+            case .trusted(let kind): chain = "trusted (\(kind.rawValue))"
+            case .untrusted(let reason): chain = "untrusted: \(reason)"
+            }
+            certificates.append(
+                CertificateInfo(
+                    usage: usage, label: stored.object.label, subject: identity.certificate.subject,
+                    issuer: identity.certificate.issuer, serialNumber: identity.certificate.serialNumber,
+                    notBefore: identity.certificate.notBefore, notAfter: identity.certificate.notAfter,
+                    daysUntilExpiry: identity.certificate.daysUntilExpiry(from: now), chain: chain))
+        }
+        self.holder = holder
+        self.certificates = certificates
+        let status = contents.pinStatus
+        pin = Counters(triesLeft: status.pin.triesLeft, maxTries: status.pin.maxTries)
+        puk = Counters(triesLeft: status.puk.triesLeft, maxTries: status.puk.maxTries)
+        unblocksLeft = status.unblocksLeft
+    }
+
+    func jsonText() throws -> String {
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes]
+        encoder.dateEncodingStrategy = .iso8601
+        return String(decoding: try encoder.encode(self), as: UTF8.self)
+    }
+
+    var text: String {
+        var lines: [String] = []
+        if let holder {
+            let name = [holder.givenName, holder.surname].compactMap { $0 }.joined(separator: " ")
+            lines.append("Holder:        \(name) (\(holder.profession ?? "profession unknown"))")
+            lines.append("Identifier:    \(holder.idNat) (\(holder.idKind))")
+            lines.append("Card type:     \(holder.cardType ?? "unknown")")
+        }
+        lines.append("Card:          \(tokenLabel ?? "CPS3"), serial \(serialNumber), reader \"\(reader)\"")
+        for certificate in certificates {
+            let expiry = certificate.daysUntilExpiry < 0
+                ? "EXPIRED \(-certificate.daysUntilExpiry) days ago"
+                : "expires in \(certificate.daysUntilExpiry) days"
+            lines.append("\(certificate.label):")
+            lines.append("  subject      \(certificate.subject)")
+            lines.append("  issuer       \(certificate.issuer)")
+            lines.append("  valid until  \(ISO8601DateFormatter().string(from: certificate.notAfter)) (\(expiry))")
+            lines.append("  chain        \(certificate.chain)")
+        }
+        lines.append("PIN:           \(pin.triesLeft) of \(pin.maxTries) tries left")
+        lines.append("PUK:           \(puk.triesLeft) of \(puk.maxTries) tries left")
+        if let unblocksLeft { lines.append("Unblocks left: \(unblocksLeft)") }
+        return lines.joined(separator: "\n")
+    }
+}
+
+extension CardReport.Holder {
+    init(_ identity: HolderIdentity) {
+        self.init(
+            idNat: identity.idNat, idKind: identity.idKind.rawValue, givenName: identity.givenName,
+            surname: identity.surname, profession: identity.profession, cardType: identity.cardType?.rawValue,
+            organization: identity.organization, organizationalUnit: identity.organizationalUnit)
+    }
+}
