@@ -21,7 +21,7 @@ struct CardOptions: ParsableArguments {
         }
         defer { connection.disconnect(.leave) }
         do {
-            return try connection.withTransaction(body)
+            return try CPS3Driver.perform(on: connection, body)
         } catch let error as IASECCError {
             throw CLIError.explain(error)
         } catch let error as CardError {

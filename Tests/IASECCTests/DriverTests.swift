@@ -160,3 +160,49 @@ struct DriverTests {
         #expect(first.count == 8 && first != second)
     }
 }
+
+@Suite("Recovery after another process reset the card")
+struct RecoveryTests {
+    @Test("the reset is reported, the operation reconnects and runs again, and succeeds")
+    func resetByAnotherConnection() throws {
+        let rig = try InProcessCard()
+        _ = try rig.connection.withTransaction { try CPS3Driver.readPINStatus(&$0) }
+        let other = try rig.backend.connect(to: InProcessCard.readerName)
+        try other.reconnect(.reset)
+        // Like PC/SC, the reset shows on the next call of this connection (here: beginning the transaction).
+        #expect(throws: CardError(.cardReset, "")) {
+            try rig.connection.withTransaction { try CPS3Driver.readPINStatus(&$0) }
+        }
+        let (signature, runs) = try { () throws -> ([UInt8], Int) in
+            var runs = 0
+            try other.reconnect(.reset)
+            let signature = try CPS3Driver.perform(on: rig.connection) { session in
+                runs += 1
+                var bytes = TestCards.pin
+                let pin = SecretBytes(consuming: &bytes)
+                try CPS3Driver.verifyPIN(&session, pin)
+                return try CPS3Driver.signWithAuthenticationKey(&session, input: [1, 2, 3])
+            }
+            return (signature, runs)
+        }()
+        #expect(signature.count == 256)
+        #expect(runs == 1, "the reset was caught before the body ran, and the body ran once after reconnecting")
+        #expect(rig.card.state.pin.triesLeft == 3)
+    }
+
+    @Test("a wrong PIN is not retried by the recovery")
+    func wrongPINNotRetried() throws {
+        let rig = try InProcessCard()
+        var runs = 0
+        #expect(throws: IASECCError(.wrongPIN, "")) {
+            try CPS3Driver.perform(on: rig.connection) { session in
+                runs += 1
+                var bytes: [UInt8] = [0x30, 0x30, 0x30, 0x30]
+                let pin = SecretBytes(consuming: &bytes)
+                try CPS3Driver.verifyPIN(&session, pin)
+            }
+        }
+        #expect(runs == 1)
+        #expect(rig.card.state.pin.triesLeft == 2)
+    }
+}

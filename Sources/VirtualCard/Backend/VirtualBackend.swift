@@ -21,6 +21,9 @@ package final class VirtualBackend: CardBackend, @unchecked Sendable {
         var insertion = 0
         var powered = false
         var transactionOwner: ObjectIdentifier?
+        /// Counts resets and power cycles made through any connection: like PC/SC, the other
+        /// connections then get `.cardReset` until they reconnect.
+        var resets = 0
     }
 
     /// Guards every stored property below, and is the condition transactions wait on.

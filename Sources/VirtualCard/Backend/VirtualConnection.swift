@@ -7,6 +7,8 @@ final class VirtualConnection: CardConnection, @unchecked Sendable {
     let readerName: String
     private var card: any CardSimulator
     private var insertion: Int
+    /// The reader's reset count this connection has seen (see `VirtualBackend.Slot.resets`).
+    private var resetsSeen: Int?
     private(set) var atr: ATR
     private var closed = false
 
@@ -27,6 +29,10 @@ final class VirtualConnection: CardConnection, @unchecked Sendable {
         }
         guard slot.card != nil, slot.insertion == insertion else {
             throw CardError(.cardRemoved, "the card in \(readerName) was removed")
+        }
+        if resetsSeen == nil { resetsSeen = slot.resets }
+        guard slot.resets == resetsSeen else {
+            throw CardError(.cardReset, "the card in \(readerName) was reset by another connection")
         }
         return slot
     }
@@ -86,6 +92,7 @@ final class VirtualConnection: CardConnection, @unchecked Sendable {
             slot.powered = true
         }
         apply(initialization, to: slot)
+        resetsSeen = slot.resets
     }
 
     func disconnect(_ disposition: CardDisposition) {
@@ -106,9 +113,12 @@ final class VirtualConnection: CardConnection, @unchecked Sendable {
             break
         case .reset:
             card.reset()
+            slot.resets += 1
         case .unpower:
             card.powerOff()
             slot.powered = false
+            slot.resets += 1
         }
+        resetsSeen = slot.resets
     }
 }
