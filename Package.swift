@@ -51,7 +51,7 @@ let package = Package(
             dependencies: ["SmartCardCore", "PartialHash", crypto, cryptoExtras, x509, swiftASN1],
             swiftSettings: swiftSettings
         ),
-        .target(name: "VirtualReaderStack", dependencies: ["VirtualCard"], swiftSettings: swiftSettings),
+        .target(name: "VirtualReaderStack", dependencies: ["SmartCardCore"], swiftSettings: swiftSettings),
 
         // MARK: - Executables
 
