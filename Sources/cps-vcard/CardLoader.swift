@@ -1,0 +1,37 @@
+import Foundation
+import SmartCardCore
+import VirtualCard
+
+/// Loads simulated cards from state directories, saving every state change back (so a blocked PIN stays
+/// blocked across restarts).
+enum CardLoader {
+    static func load(stateDirectory: URL) throws -> any CardSimulator {
+        let store = CardStore(directory: stateDirectory)
+        let state = try store.load()
+        return CPS3Card(state: state, onStateChange: { newState in
+            do {
+                try store.save(newState)
+            } catch {
+                status("cannot save the card state in \(stateDirectory.path): \(error)")
+            }
+        })
+    }
+
+    /// Whether `directory` already holds a card.
+    static func hasCard(in directory: URL) -> Bool {
+        (try? CardStore(directory: directory).load()) != nil
+    }
+
+    /// Loads the card in `directory`, first creating a default one there if there is none.
+    static func loadOrCreateDefault(in directory: URL) throws -> any CardSimulator {
+        if !hasCard(in: directory) {
+            try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
+            let options = CardProvisioningOptions(
+                holder: .testDefault, serial: nil, pin: InitCommand.defaultPIN, puk: InitCommand.defaultPUK,
+                notBefore: nil, notAfter: nil, pinTriesLeft: nil, pukTriesLeft: nil, unblocksMax: nil,
+                unblocksLeft: nil)
+            try CardStore(directory: directory).save(try CardFactory.makeCard(options))
+        }
+        return try load(stateDirectory: directory)
+    }
+}
