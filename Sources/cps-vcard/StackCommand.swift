@@ -41,11 +41,13 @@ struct StackCommand: ParsableCommand {
         defer { stack.stop() }
         try stack.start(cards: simulators)
         if let elapsed = stack.coldStartDuration { status("stack ready in \(elapsed.formatted(.units(allowed: [.milliseconds])))") }
+        // Written straight to the descriptor: stdio's fflush(NULL) would wait for the stdin lock, which
+        // the control thread holds while it blocks in getline.
+        var text = ""
         for (key, value) in stack.environment.sorted(by: { $0.key < $1.key }) {
-            print("export \(key)=\(Self.shellQuoted(value))")
+            text += "export \(key)=\(Self.shellQuoted(value))\n"
         }
-        print("ready")
-        fflush(nil)
+        FileHandle.standardOutput.write(Data((text + "ready\n").utf8))
         loop(stack, events, simulators)
         status("stopped")
     }
