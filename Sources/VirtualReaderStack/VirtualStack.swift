@@ -90,7 +90,7 @@ package final class VirtualStack: Sendable {
         }
         do throws(VirtualStackError) {
             try prepare()
-            try startPCSCD()
+            try launchPCSCD()
             for (index, card) in cards.enumerated() {
                 if let card { insertCard(card, reader: index) }
             }
@@ -145,8 +145,20 @@ package final class VirtualStack: Sendable {
         pcscd?.stop(pidFile: layout.map { runDirectory(of: $0) + "/pcscd.pid" })
     }
 
-    /// Starts pcscd and waits for its socket; the inserted cards reconnect by themselves.
+    /// Starts pcscd, waits for its socket, then for every inserted card to reconnect and be powered.
     package func startPCSCD() throws(VirtualStackError) {
+        try launchPCSCD()
+        let links = state.withLock { $0.links }
+        for (index, link) in links.enumerated() where link?.isInserted == true {
+            guard link?.waitUntilPowered(timeout: Self.readinessTimeout) == true else {
+                throw VirtualStackError(
+                    .cardNotPowered, "\(readerNames[index]) did not power its card again:\n\(logTail())")
+            }
+        }
+    }
+
+    /// Starts pcscd and waits for its socket.
+    private func launchPCSCD() throws(VirtualStackError) {
         lifecycle.lock()
         defer { lifecycle.unlock() }
         let (layout, isolation, running, stopped) = state.withLock {

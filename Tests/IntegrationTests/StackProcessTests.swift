@@ -81,7 +81,7 @@ struct StackProcessTests {
         kill(stack.process.processIdentifier, SIGKILL)
         stack.process.waitUntilExit()
         #expect(Support.waitForNoPCSCD(stack.directory))
-        #expect(Support.liveProcesses(mentioning: stack.directory.path).isEmpty)
+        #expect(Support.waitForNothingRunning(stack.directory).isEmpty)
     }
 
     @Test func stackCommandPrintsTheEnvironmentAndTakesCommands() throws {

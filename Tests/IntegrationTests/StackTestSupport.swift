@@ -98,6 +98,17 @@ enum StackTestSupport {
         return true
     }
 
+    /// Waits until no live process mentions `directory` (pcscd, its wrapper shells).
+    static func waitForNothingRunning(_ directory: URL, timeout: Double = 5) -> [String] {
+        let deadline = Date(timeIntervalSinceNow: timeout)
+        var left = liveProcesses(mentioning: directory.path)
+        while !left.isEmpty && Date() < deadline {
+            usleep(50_000)
+            left = liveProcesses(mentioning: directory.path)
+        }
+        return left
+    }
+
     /// The built `cps-vcard` next to the test bundle, if any.
     static var cpsVCardPath: String? {
         var directory = URL(fileURLWithPath: CommandLine.arguments[0]).deletingLastPathComponent()
