@@ -38,12 +38,26 @@ enum StackTestSupport {
         process.standardError = FileHandle.nullDevice
         process.standardInput = FileHandle.nullDevice
         try process.run()
-        let deadline = Date(timeIntervalSinceNow: timeout)
+        // A hung tool is killed after `timeout`, which also ends the read below.
+        let finished = Finished()
+        let pid = process.processIdentifier
+        let watchdog = Thread {
+            let deadline = Date(timeIntervalSinceNow: timeout)
+            while Date() < deadline && !finished.value { usleep(20_000) }
+            if !finished.value { kill(pid, SIGKILL) }
+        }
+        watchdog.start()
         let data = output.fileHandleForReading.readDataToEndOfFile()
-        while process.isRunning && Date() < deadline { usleep(10_000) }
-        if process.isRunning { process.terminate() }
         process.waitUntilExit()
+        finished.set()
         return (process.terminationStatus, String(decoding: data, as: UTF8.self))
+    }
+
+    private final class Finished: @unchecked Sendable {
+        private let lock = NSLock()
+        private var done = false
+        var value: Bool { lock.withLock { done } }
+        func set() { lock.withLock { done = true } }
     }
 
     /// Reader name → card present, from `opensc-tool -l`.

@@ -30,6 +30,19 @@ struct StackTests {
         stack.stop()  // Idempotent.
     }
 
+    @Test func misuseIsATypedError() throws {
+        let stack = VirtualStack(directory: Support.makeDirectory(), readerCount: 1)
+        defer { stack.stop() }
+        #expect(throws: VirtualStackError(.invalidState, "")) { try stack.startPCSCD() }
+        #expect(throws: VirtualStackError(.invalidState, "")) {
+            try stack.start(cards: [StackTestCard(), StackTestCard()])
+        }
+        try stack.start(cards: [StackTestCard()])
+        #expect(throws: VirtualStackError(.invalidState, "")) { try stack.start(cards: []) }
+        stack.stop()
+        #expect(throws: VirtualStackError(.invalidState, "")) { try stack.startPCSCD() }
+    }
+
     @Test func readerToolsSeeTheReaderAndTheCPS3ATR() throws {
         let stack = VirtualStack(directory: Support.makeDirectory(), readerCount: 1)
         defer { stack.stop() }
