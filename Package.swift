@@ -53,7 +53,7 @@ let package = Package(
         ),
         .target(name: "IASECC", dependencies: ["SmartCardCore", "PartialHash"], swiftSettings: swiftSettings),
         .target(name: "CardIdentity", dependencies: ["SmartCardCore", x509, swiftASN1], swiftSettings: swiftSettings),
-        .target(name: "VirtualReaderStack", dependencies: ["VirtualCard"], swiftSettings: swiftSettings),
+        .target(name: "VirtualReaderStack", dependencies: ["SmartCardCore"], swiftSettings: swiftSettings),
 
         // MARK: - Executables
 

@@ -1,0 +1,11 @@
+import ArgumentParser
+
+/// `cps-vcard`: a virtual CPS3 card for PC/SC, through vsmartcard's vpcd reader driver.
+@main
+struct CPSVCard: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "cps-vcard",
+        abstract: "A virtual CPS3 card in a vpcd reader of pcscd.",
+        subcommands: [InitCommand.self, RunCommand.self, StackCommand.self]
+    )
+}

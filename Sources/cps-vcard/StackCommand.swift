@@ -1,0 +1,82 @@
+import ArgumentParser
+import Foundation
+import Glibc
+import SmartCardCore
+import VirtualReaderStack
+
+/// `cps-vcard stack`: a private pcscd with vpcd readers and virtual cards, in the foreground.
+struct StackCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "stack",
+        abstract: "Run a private pcscd with virtual readers and cards.",
+        discussion: """
+            Once every card is powered, prints the client environment as shell `export` lines on standard \
+            output, then a line `ready`. Standard input takes `remove N`, `insert N`, `restart-pcscd` and \
+            `quit`; SIGINT and SIGTERM stop everything.
+            """
+    )
+
+    @Option(help: ArgumentHelp("The stack's working directory.", valueName: "dir")) var dir: String
+    @Option(help: "Number of virtual readers (1–16).") var readers = 1
+    @Option(name: .customLong("state"), help: ArgumentHelp("A card state directory, for the next reader.", valueName: "dir"))
+    var states: [String] = []
+    @Option(help: "Number of readers that get a card (default: all).") var cards: Int?
+
+    func validate() throws {
+        guard (1...16).contains(readers) else { throw ValidationError("--readers must be 1 to 16") }
+        let count = cards ?? readers
+        guard (0...readers).contains(count) else { throw ValidationError("--cards must be 0 to --readers") }
+        guard states.count <= count else { throw ValidationError("more --state directories than cards") }
+    }
+
+    func run() throws {
+        let directory = URL(fileURLWithPath: dir).standardizedFileURL
+        let simulators: [any CardSimulator] = try (0..<(cards ?? readers)).map { index in
+            index < states.count
+                ? try CardLoader.load(stateDirectory: URL(fileURLWithPath: states[index]))
+                : try CardLoader.loadOrCreateDefault(in: directory.appendingPathComponent("cards/\(index)"))
+        }
+        let events = ControlEvents(signals: [SIGTERM: .quit, SIGINT: .quit])
+        let stack = VirtualStack(directory: directory, readerCount: readers)
+        defer { stack.stop() }
+        try stack.start(cards: simulators)
+        if let elapsed = stack.coldStartDuration { status("stack ready in \(elapsed.formatted(.units(allowed: [.milliseconds])))") }
+        // Written straight to the descriptor: stdio's fflush(NULL) would wait for the stdin lock, which
+        // the control thread holds while it blocks in getline.
+        var text = ""
+        for (key, value) in stack.environment.sorted(by: { $0.key < $1.key }) {
+            text += "export \(key)=\(Self.shellQuoted(value))\n"
+        }
+        FileHandle.standardOutput.write(Data((text + "ready\n").utf8))
+        loop(stack, events, simulators)
+        status("stopped")
+    }
+
+    private func loop(_ stack: VirtualStack, _ events: ControlEvents, _ simulators: [any CardSimulator]) {
+        while true {
+            switch events.next() {
+            case .insert(let index?) where simulators.indices.contains(index):
+                stack.insertCard(simulators[index], reader: index)
+                status("card inserted in \(stack.readerNames[index])")
+            case .remove(let index?) where stack.readerNames.indices.contains(index):
+                stack.removeCard(reader: index)
+                status("card removed from \(stack.readerNames[index])")
+            case .restartPCSCD:
+                do {
+                    try stack.restartPCSCD()
+                    status("pcscd restarted")
+                } catch {
+                    status("pcscd restart failed: \(error)")
+                }
+            case .quit:
+                return
+            default:
+                status("unknown command; use insert N, remove N, restart-pcscd or quit (N: 0-\(simulators.count - 1))")
+            }
+        }
+    }
+
+    static func shellQuoted(_ value: String) -> String {
+        "'" + value.replacingOccurrences(of: "'", with: #"'\''"#) + "'"
+    }
+}
