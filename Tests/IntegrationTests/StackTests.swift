@@ -138,21 +138,17 @@ struct StackTests {
         #expect(seenBySecond == ["Virtual CPS Reader 0 00 00": false, "Virtual CPS Reader 0 00 01": true])
     }
 
-    @Test func apduRoundTripsAreFast() throws {
+    /// Latency is measured by `cpsctl bench apdu`, not asserted here; this checks that a burst of APDUs from
+    /// a stock PC/SC client all come back answered by the virtual CPS3.
+    @Test func burstOfAPDUsIsAnswered() throws {
         let stack = VirtualStack(directory: Support.makeDirectory(), readerCount: 1)
         defer { stack.stop() }
         try stack.start(cards: [TestCards.card()])
         let count = 200
-        let sends = (0..<count).flatMap { _ in ["-s", "00A4040000"] }
-        let clock = ContinuousClock()
-        let begin = clock.now
+        let sends = (0..<count).flatMap { _ in ["-s", "00A4000C023F00"] }
         let result = try Support.run(
             "/usr/bin/opensc-tool", ["-r", stack.readerNames[0], "-c", "default"] + sends,
             environment: stack.environment)
-        let elapsed = clock.now - begin
-        print("\(count) SELECTs through opensc-tool: \(elapsed)")
         #expect(result.output.components(separatedBy: "SW1=0x90, SW2=0x00").count - 1 == count)
-        // Without TCP_QUICKACK re-armed after every recv each APDU costs ~44 ms (8.8 s here).
-        #expect(elapsed < .seconds(2))
     }
 }
