@@ -94,7 +94,7 @@ let package = Package(
         ),
         .testTarget(
             name: "PCSCTests",
-            dependencies: ["PCSC", "SmartCardCore", "CardTestSupport", "VirtualCard"],
+            dependencies: ["PCSC", "SmartCardCore", "CardTestSupport", "VirtualCard", "VirtualReaderStack"],
             swiftSettings: swiftSettings
         ),
         .testTarget(

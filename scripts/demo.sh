@@ -19,7 +19,7 @@ trap cleanup EXIT
 # The stack prints shell assignments, then "ready" once every reader has its card powered.
 while IFS= read -r -t 20 line <&"${STACK[0]}"; do
     [[ "$line" == ready ]] && break
-    [[ "$line" == *=* ]] && export "${line?}"
+    [[ "$line" == export\ * ]] && eval "$line"   # our own shell-quoted output
 done
 [[ -n "${PCSCLITE_CSOCK_NAME:-}" ]] || { echo "the virtual stack did not start:"; cat "$dir/stack.err"; exit 1; }
 

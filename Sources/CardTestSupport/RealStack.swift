@@ -1,0 +1,122 @@
+package import Foundation
+package import PCSC
+package import SmartCardCore
+package import VirtualCard
+package import VirtualReaderStack
+
+/// The real PC/SC stack of this test process: a private pcscd with two vpcd readers and a virtual
+/// CPS3 in each, started on first use and shared by every test that talks to pcscd through
+/// libpcsclite (the client library reads PCSCLITE_CSOCK_NAME once per process, so there is one such
+/// stack per process). Tests take it one at a time: some restart pcscd or pull cards.
+///
+/// The stack dies with the test process (VirtualStack's watchdog), even when the process crashes.
+package final class RealStack: @unchecked Sendable {
+    package static let readerCount = 2
+    package let stack: VirtualStack
+    package private(set) var cards: [CPS3Card]
+
+    private init() throws {
+        let directory = URL(fileURLWithPath: "/tmp/cpsd-rs-\(getpid())", isDirectory: true)
+        try? FileManager.default.removeItem(at: directory)
+        try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
+        stack = VirtualStack(directory: directory, readerCount: Self.readerCount)
+        setenv("PCSCLITE_CSOCK_NAME", stack.socketPath, 1)
+        cards = (0..<Self.readerCount).map { _ in TestCards.card() }
+        try stack.start(cards: cards)
+    }
+
+    private static let shared = Result { try RealStack() }
+    private static let lock = AsyncLock()
+
+    /// Runs `body` with exclusive use of the stack, after making sure pcscd runs and every reader holds
+    /// a powered card (a test that pulled a card or stopped pcscd does not leak into the next one).
+    package static func withStack<R>(_ body: (RealStack) async throws -> R) async throws -> R {
+        await lock.acquire()
+        do {
+            let stack = try shared.get()
+            try stack.restore()
+            let result = try await body(stack)
+            await lock.release()
+            return result
+        } catch {
+            await lock.release()
+            throw error
+        }
+    }
+
+    package func readerName(_ index: Int) -> String { stack.readerNames[index] }
+
+    /// The environment a child process needs to reach this pcscd.
+    package var environment: [String: String] { stack.environment }
+
+    /// Puts a new card made from `state` in reader `index` and waits until pcscd reports it present.
+    package func insertFreshCard(_ state: CardState = TestCards.defaultState, reader index: Int) throws {
+        let card = TestCards.card(state)
+        stack.removeCard(reader: index)
+        try waitForPresence(reader: index, present: false)
+        cards[index] = card
+        stack.insertCard(card, reader: index)
+        try waitForPresence(reader: index, present: true)
+    }
+
+    /// Pulls the card of reader `index`; with `wait`, returns once pcscd reports the reader empty.
+    package func removeCard(reader index: Int, wait: Bool = true) throws {
+        stack.removeCard(reader: index)
+        if wait { try waitForPresence(reader: index, present: false) }
+    }
+
+    /// Puts the card of reader `index` back and waits until pcscd reports it present.
+    package func reinsertCard(reader index: Int) throws {
+        stack.insertCard(cards[index], reader: index)
+        try waitForPresence(reader: index, present: true)
+    }
+
+    /// Waits (up to 5 s) until pcscd says reader `index` has, or has not, a card. Test support only: the
+    /// product never polls.
+    package func waitForPresence(reader index: Int, present: Bool) throws {
+        let name = readerName(index)
+        let deadline = ContinuousClock.now + .seconds(5)
+        while ContinuousClock.now < deadline {
+            if let status = try? PCSCBackend().listReaders().first(where: { $0.name == name }),
+                status.cardPresent == present
+            {
+                return
+            }
+            Thread.sleep(forTimeInterval: 0.05)
+        }
+        throw RealStackError("reader \(name) did not become \(present ? "present" : "empty"):\n\(stack.logTail())")
+    }
+
+    private func restore() throws {
+        if (try? PCSCBackend().listReaders()) == nil { try stack.startPCSCD() }
+        for index in 0..<Self.readerCount {
+            if !stack.waitUntilPowered(reader: index, timeout: .milliseconds(1)) {
+                stack.insertCard(cards[index], reader: index)
+            }
+            try waitForPresence(reader: index, present: true)
+        }
+    }
+}
+
+package struct RealStackError: Error, CustomStringConvertible {
+    package let description: String
+    package init(_ description: String) { self.description = description }
+}
+
+/// A FIFO lock for async tests.
+actor AsyncLock {
+    private var held = false
+    private var waiters: [CheckedContinuation<Void, Never>] = []
+
+    func acquire() async {
+        if held {
+            await withCheckedContinuation { waiters.append($0) }
+        } else {
+            held = true
+        }
+    }
+
+    func release() {
+        if waiters.isEmpty { held = false } else { waiters.removeFirst().resume() }
+    }
+}
