@@ -1,0 +1,215 @@
+package import SmartCardCore
+
+/// The seam between the PKCS#11 semantics (this target, pure Swift) and whatever owns the cards (the
+/// daemon's reader actors). Calls come synchronously from a client's connection thread, which may
+/// block while the card works; implementations must never block the Swift concurrency pool.
+///
+/// Every call that touches a card names the client, so the driver can keep the card's global
+/// security state (a verified PIN) from leaking between clients: before an operation for a client,
+/// the card's verified state is either re-established with that client's PIN or reset.
+package protocol TokenDriver: Sendable {
+    /// The slots now: one per reader, with the token when a CPx card is in it. Answered from memory.
+    func slots() -> [SlotState]
+
+    /// C_Login: VERIFY the PIN (user) or the PUK (SO) once. A wrong code throws `.pinIncorrect`
+    /// with the tries left; it is never retried. On success the card stays verified for `client`.
+    func login(
+        client: ClientID, slot: SlotID, generation: UInt64, userType: UserType, pin: borrowing SecretBytes
+    ) throws(TokenError)
+
+    /// C_Logout, or the client's last session closed: the card forgets the verification if it was this client's.
+    func logout(client: ClientID, slot: SlotID)
+
+    /// C_Sign with a private key: re-establishes `client`'s verified state with `pin` if needed (one VERIFY,
+    /// never retried on failure), then signs, all in one card transaction.
+    func sign(
+        client: ClientID, slot: SlotID, generation: UInt64, request: SignatureRequest, pin: borrowing SecretBytes
+    ) throws(TokenError) -> [UInt8]
+
+    /// C_SetPIN: CHANGE REFERENCE DATA with the old and new PIN.
+    func changePIN(
+        client: ClientID, slot: SlotID, generation: UInt64, old: borrowing SecretBytes, new: borrowing SecretBytes
+    ) throws(TokenError)
+
+    /// C_InitPIN after an SO login: VERIFY the PUK, then RESET RETRY COUNTER with the new PIN.
+    func unblockPIN(
+        client: ClientID, slot: SlotID, generation: UInt64, puk: borrowing SecretBytes, newPIN: borrowing SecretBytes
+    ) throws(TokenError)
+
+    /// C_GenerateRandom: GET CHALLENGE as many times as needed.
+    func generateRandom(client: ClientID, slot: SlotID, generation: UInt64, length: Int) throws(TokenError) -> [UInt8]
+
+    /// Slots whose state changed (reader added/removed, card inserted/removed) after `cursor`, and the new
+    /// cursor. Never blocks: C_WaitForSlotEvent is served with CKF_DONT_BLOCK only.
+    func slotEvents(after cursor: UInt64) -> (slots: [SlotID], cursor: UInt64)
+
+    /// The connection ended (client disconnected or C_Finalize): forget everything about `client`.
+    func clientEnded(_ client: ClientID)
+}
+
+/// Who is calling: one per p11-kit connection (or per in-process user).
+package struct ClientID: Hashable, Sendable, CustomStringConvertible {
+    package let rawValue: UInt64
+    package init(_ rawValue: UInt64) { self.rawValue = rawValue }
+    package var description: String { "client#\(rawValue)" }
+}
+
+/// A PKCS#11 slot ID (CK_SLOT_ID). Stable for a reader name for the daemon's life.
+package typealias SlotID = UInt
+
+package enum UserType: Sendable, Hashable {
+    /// CKU_USER: the cardholder PIN.
+    case user
+    /// CKU_SO: the unblocking code (PUK), as Cryptolib exposes it.
+    case securityOfficer
+}
+
+/// What PKCS#11 sees of one reader.
+package struct SlotState: Sendable, Hashable {
+    package var id: SlotID
+    /// The PC/SC reader name (the slot description, blank-padded/cut to 64 bytes by the C layer).
+    package var readerName: String
+    /// The token, when a CPx card is in the reader and was read successfully.
+    package var token: TokenState?
+
+    package init(id: SlotID, readerName: String, token: TokenState?) {
+        self.id = id
+        self.readerName = readerName
+        self.token = token
+    }
+}
+
+/// A token as read once at insertion (cps3-card.md §12.2).
+package struct TokenState: Sendable, Hashable {
+    /// Changes at every insertion: sessions opened on an older generation are invalid.
+    package var generation: UInt64
+    /// The PKCS#15 TokenInfo label, "CPS3v3-<serial>".
+    package var label: String
+    /// "ASIP SANTE".
+    package var manufacturer: String
+    /// "IAS ECC" on CPS3.
+    package var model: String
+    package var serialNumber: String
+    package var pin: TokenCounters
+    package var puk: TokenCounters
+    package var minPINLength: Int
+    package var maxPINLength: Int
+    package var certificates: [TokenCertificate]
+    package var privateKeys: [TokenPrivateKey]
+
+    package init(
+        generation: UInt64, label: String, manufacturer: String, model: String, serialNumber: String,
+        pin: TokenCounters, puk: TokenCounters, minPINLength: Int, maxPINLength: Int,
+        certificates: [TokenCertificate], privateKeys: [TokenPrivateKey]
+    ) {
+        self.generation = generation
+        self.label = label
+        self.manufacturer = manufacturer
+        self.model = model
+        self.serialNumber = serialNumber
+        self.pin = pin
+        self.puk = puk
+        self.minPINLength = minPINLength
+        self.maxPINLength = maxPINLength
+        self.certificates = certificates
+        self.privateKeys = privateKeys
+    }
+}
+
+/// PIN or PUK try counters, for the CKF_USER_PIN_* / CKF_SO_PIN_* token flags.
+package struct TokenCounters: Sendable, Hashable {
+    package var triesLeft: Int
+    package var maxTries: Int
+    package init(triesLeft: Int, maxTries: Int) {
+        self.triesLeft = triesLeft
+        self.maxTries = maxTries
+    }
+}
+
+/// Which card key: CPS_PRIV_AUT (0x82, INTERNAL AUTHENTICATE) or CPS_PRIV_SIG (0x81, PSO CDS).
+package enum KeyRole: Sendable, Hashable {
+    case authentication
+    case signature
+}
+
+/// A certificate object: "Certificat d'Authentification CPS" / "Certificat de Signature CPS".
+package struct TokenCertificate: Sendable, Hashable {
+    package var label: String
+    /// CKA_ID, shared with the matching private and public keys.
+    package var id: [UInt8]
+    package var der: [UInt8]
+    package var role: KeyRole
+    package init(label: String, id: [UInt8], der: [UInt8], role: KeyRole) {
+        self.label = label
+        self.id = id
+        self.der = der
+        self.role = role
+    }
+}
+
+/// A private key object: "CPS_PRIV_AUT" / "CPS_PRIV_SIG". Its public half comes from the certificate.
+package struct TokenPrivateKey: Sendable, Hashable {
+    package var label: String
+    package var id: [UInt8]
+    package var role: KeyRole
+    package var modulusBits: Int
+    package init(label: String, id: [UInt8], role: KeyRole, modulusBits: Int) {
+        self.label = label
+        self.id = id
+        self.role = role
+        self.modulusBits = modulusBits
+    }
+}
+
+/// A signature the card makes (cps3-card.md §6, §12.3).
+package enum SignatureRequest: Sendable, Hashable {
+    /// CKM_RSA_PKCS: the card pads `input` (a DigestInfo, or TLS ≤ 1.1's MD5‖SHA-1) with PKCS#1 v1.5.
+    /// On the signature key, `input` must be a SHA-1/SHA-256 DigestInfo or bare digest.
+    case rsaPKCS(role: KeyRole, input: [UInt8])
+    /// CKM_SHA1_RSA_PKCS / CKM_SHA256_RSA_PKCS on the signature key: the card finishes the hash.
+    case hashAndSign(sha256: Bool, message: [UInt8])
+}
+
+/// Why a token operation failed, in the terms PKCS#11 reports (each maps to exactly one CKR).
+package struct TokenError: Error, Hashable, Sendable, CustomStringConvertible {
+    package enum Code: String, Sendable, Hashable {
+        /// CKR_PIN_INCORRECT; `triesLeft` says how many remain.
+        case pinIncorrect
+        /// CKR_PIN_LOCKED.
+        case pinLocked
+        /// CKR_PIN_LEN_RANGE (refused before the card saw it).
+        case pinLengthRange
+        /// CKR_PIN_INVALID (non-digits; refused before the card saw it).
+        case pinInvalid
+        /// CKR_USER_NOT_LOGGED_IN (the card answered 6982).
+        case notLoggedIn
+        /// CKR_TOKEN_NOT_PRESENT.
+        case tokenNotPresent
+        /// CKR_DEVICE_REMOVED: the card of this generation was pulled.
+        case deviceRemoved
+        /// CKR_SLOT_ID_INVALID.
+        case slotInvalid
+        /// CKR_DATA_LEN_RANGE.
+        case dataLengthRange
+        /// CKR_KEY_TYPE_INCONSISTENT / CKR_MECHANISM_INVALID for a key that cannot do it.
+        case mechanismInvalid
+        /// CKR_DEVICE_ERROR: the reader, pcscd or the card failed.
+        case deviceError
+        /// CKR_FUNCTION_FAILED.
+        case functionFailed
+    }
+
+    package let code: Code
+    package let reason: String
+    package let triesLeft: Int?
+
+    package init(_ code: Code, _ reason: String, triesLeft: Int? = nil) {
+        self.code = code
+        self.reason = reason
+        self.triesLeft = triesLeft
+    }
+
+    package static func == (lhs: Self, rhs: Self) -> Bool { lhs.code == rhs.code }
+    package func hash(into hasher: inout Hasher) { hasher.combine(code) }
+    package var description: String { "\(code.rawValue): \(reason)" }
+}
