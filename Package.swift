@@ -85,6 +85,11 @@ let package = Package(
             ],
             swiftSettings: swiftSettings
         ),
+        .testTarget(
+            name: "CardIdentityTests",
+            dependencies: ["CardIdentity", "CardTestSupport", "VirtualCard", "SmartCardCore", x509, swiftASN1],
+            swiftSettings: swiftSettings
+        ),
         .testTarget(name: "PartialHashTests", dependencies: ["PartialHash", crypto], swiftSettings: swiftSettings),
         .testTarget(
             name: "VirtualCardTests",

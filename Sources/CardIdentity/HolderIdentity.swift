@@ -104,11 +104,24 @@ package struct CertificateSummary: Hashable, Sendable, Codable {
     package var notAfter: Date
 
     package init(_ certificate: Certificate) {
-        subject = certificate.subject.description
-        issuer = certificate.issuer.description
+        subject = Self.format(certificate.subject)
+        issuer = Self.format(certificate.issuer)
         serialNumber = certificate.serialNumber.description
         notBefore = certificate.notValidBefore
         notAfter = certificate.notValidAfter
+    }
+
+    /// "CN=899700218896, G=ROBERT, SN=…, T=Médecin, C=FR": RFC 4514 order with the short names the
+    /// IGC-Santé profile uses (swift-certificates prints G, SN and T as bare OIDs).
+    static func format(_ name: DistinguishedName) -> String {
+        let short: [ASN1ObjectIdentifier: String] = [
+            .RDNAttributeType.commonName: "CN", .RDNAttributeType.countryName: "C",
+            .RDNAttributeType.organizationName: "O", .RDNAttributeType.organizationalUnitName: "OU",
+            HolderOID.givenName: "G", HolderOID.surname: "SN", HolderOID.title: "T",
+        ]
+        return name.reversed().flatMap { rdn in
+            rdn.map { "\(short[$0.type] ?? String(describing: $0.type))=\(String(describing: $0.value))" }
+        }.joined(separator: ", ")
     }
 
     package func isValid(at date: Date) -> Bool { notBefore <= date && date <= notAfter }

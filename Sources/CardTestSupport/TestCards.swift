@@ -46,11 +46,11 @@ package struct InProcessCard {
     package let backend: VirtualBackend
     package let connection: any CardConnection
 
-    package init(state: CardState = TestCards.defaultState) throws {
+    package init(state: CardState = TestCards.defaultState, wrap: (CPS3Card) -> any CardSimulator = { $0 }) throws {
         card = TestCards.card(state)
         backend = VirtualBackend()
         backend.plugReader(Self.readerName)
-        try backend.insert(card, into: Self.readerName)
+        try backend.insert(wrap(card), into: Self.readerName)
         connection = try backend.connect(to: Self.readerName)
     }
 

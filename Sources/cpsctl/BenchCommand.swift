@@ -8,7 +8,7 @@ struct BenchCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "bench",
         abstract: "Measure round-trip times through the real stack.",
-        subcommands: [APDUBench.self]
+        subcommands: [APDUBench.self, CardBench.self]
     )
 }
 
@@ -50,8 +50,8 @@ struct APDUBench: AsyncParsableCommand {
                 let readTimes = try measure(iterations) { try expectSuccess(session.transmit(read), "READ BINARY") }
                 print("reader: \(connection.readerName)")
                 print("iterations: \(iterations) per command (one transaction, pcscd + driver + card)")
-                print(LatencyStatistics(select).line(label: "SELECT MF (00 A4 00 0C 02 3F 00)", samples: selectTimes))
-                print(LatencyStatistics(read).line(label: "READ BINARY 0xE7 bytes", samples: readTimes))
+                print(LatencyStatistics.line(label: "SELECT MF (00 A4 00 0C 02 3F 00)", samples: selectTimes))
+                print(LatencyStatistics.line(label: "READ BINARY 0xE7 bytes", samples: readTimes))
             }
         }
     }
@@ -82,11 +82,8 @@ enum BenchFiles {
 }
 
 /// Median and 95th percentile of measured durations.
-struct LatencyStatistics {
-    let command: CommandAPDU
-    init(_ command: CommandAPDU) { self.command = command }
-
-    func line(label: String, samples: [Duration]) -> String {
+enum LatencyStatistics {
+    static func line(label: String, samples: [Duration]) -> String {
         let sorted = samples.sorted()
         let median = sorted[sorted.count / 2]
         let p95 = sorted[min(sorted.count - 1, Int(Double(sorted.count) * 0.95))]
