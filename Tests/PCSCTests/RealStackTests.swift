@@ -129,6 +129,7 @@ struct RealStackTests {
             #expect(throws: CardError(.serviceUnavailable, "")) { try backend.listReaders() }
             try stack.stack.startPCSCD()
             #expect(await iterator.next() == .serviceRestored)
+            try stack.waitForPresence(reader: 0, present: true)
             let fresh = try backend.connect(to: stack.readerName(0))
             defer { fresh.disconnect(.leave) }
             #expect(try fresh.withTransaction { try $0.transmit(Self.selectMF) }.statusWord == .success)
