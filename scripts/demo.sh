@@ -27,8 +27,19 @@ step() { printf '\n\033[1m$ %s\033[0m\n' "$*"; "$@"; }
 echo "Virtual stack up: pcscd at $PCSCLITE_CSOCK_NAME (private), one virtual CPS3 card."
 step "$bin/cpsctl" readers
 step "$bin/cpsctl" readers --json
-step "$bin/cpsctl" apdu 00A4040C0DE828BD080F8025000001FF0010 00B09C0000
+step "$bin/cpsctl" apdu 00A4000C023F00 00B09C000C
 step opensc-tool --list-readers
+step "$bin/cpsctl" card info
+step "$bin/cpsctl" card certs --export "$dir/certs"
+
+echo
+echo "Signing with the signature key (the card finishes the SHA-256), PIN 1234 given on fd 3, then OpenSSL checks it:"
+printf 'Ordonnance du %s\n' "$(date +%F)" > "$dir/document.txt"
+printf '1234\n' > "$dir/pin"
+step "$bin/cpsctl" sign --key sig --mechanism SHA256-RSA-PKCS --in "$dir/document.txt" --out "$dir/document.sig" --pin-fd 3 3<"$dir/pin"
+openssl x509 -in "$dir/certs/sig.pem" -pubkey -noout > "$dir/certs/sig.pub"
+step openssl dgst -sha256 -verify "$dir/certs/sig.pub" -signature "$dir/document.sig" "$dir/document.txt"
+rm -f "$dir/pin"
 echo
 echo "Pulling the card out and putting it back, as cpsctl readers --watch sees it:"
 "$bin/cpsctl" readers --watch > "$dir/watch.log" & watch_pid=$!
