@@ -19,6 +19,7 @@ release: deps
 	$(SWIFT) build -c release
 
 test: deps
+	@./scripts/check-interop.sh
 	$(SWIFT) build --build-tests
 	$(SWIFT) test --skip-build
 

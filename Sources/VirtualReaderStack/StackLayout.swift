@@ -84,24 +84,9 @@ enum PortPicker {
     static func pickBase(count: Int, attempts: Int = 64) throws(VirtualStackError) -> UInt16 {
         for _ in 0..<attempts {
             let base = UInt16.random(in: 10_000..<30_000) * 2
-            if (0..<count).allSatisfy({ isFree(base + UInt16($0)) }) { return base }
+            if (0..<count).allSatisfy({ PortProbe.isFree(base + UInt16($0)) }) { return base }
         }
         throw VirtualStackError(.noFreePorts, "no \(count) consecutive free TCP ports after \(attempts) tries")
     }
 
-    static func isFree(_ port: UInt16) -> Bool {
-        let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue) | Int32(SOCK_CLOEXEC.rawValue), 0)
-        guard fd >= 0 else { return false }
-        defer { close(fd) }
-        var address = sockaddr_in()
-        address.sin_family = sa_family_t(AF_INET)
-        address.sin_port = port.bigEndian
-        address.sin_addr.s_addr = INADDR_ANY
-        let bound = withUnsafePointer(to: &address) { pointer in
-            pointer.withMemoryRebound(to: sockaddr.self, capacity: 1) {
-                bind(fd, $0, socklen_t(MemoryLayout<sockaddr_in>.size))
-            }
-        }
-        return bound == 0
-    }
 }

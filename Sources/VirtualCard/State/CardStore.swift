@@ -123,45 +123,15 @@ package struct CardStore: Sendable {
         }
     }
 
-    /// Writes `bytes` to a fresh temporary file created with `mode` (never wider, whatever the umask allows) and
-    /// renames it over `target`.
     private func writeAtomically(_ bytes: [UInt8], to target: URL, mode: mode_t) throws(CardStoreError) {
-        let temporary = directory.appendingPathComponent(
-            ".\(target.lastPathComponent).\(getpid()).\(UInt32.random(in: 0 ... .max)).tmp").path
-        let descriptor = open(temporary, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, mode)
-        guard descriptor >= 0 else {
-            throw CardStoreError(.writeFailed, "cannot create \(temporary): \(Self.errnoText())")
-        }
-        var failure: String?
-        bytes.withUnsafeBytes { buffer in
-            var offset = 0
-            while offset < buffer.count {
-                let written = write(descriptor, buffer.baseAddress! + offset, buffer.count - offset)
-                if written < 0 {
-                    if errno == EINTR { continue }
-                    failure = "cannot write \(temporary): \(Self.errnoText())"
-                    return
-                }
-                offset += written
-            }
-        }
-        if failure == nil, fchmod(descriptor, mode) != 0 {
-            failure = "cannot set the mode of \(temporary): \(Self.errnoText())"
-        }
-        if close(descriptor) != 0, failure == nil {
-            failure = "cannot close \(temporary): \(Self.errnoText())"
-        }
-        if failure == nil, rename(temporary, target.path) != 0 {
-            failure = "cannot rename \(temporary) to \(target.path): \(Self.errnoText())"
-        }
-        if let failure {
-            unlink(temporary)
-            throw CardStoreError(.writeFailed, failure)
+        do {
+            try AtomicFile.replace(bytes, at: target, mode: mode, temporaryDirectory: directory)
+        } catch {
+            throw CardStoreError(.writeFailed, error.reason)
         }
     }
-
-    private static func errnoText() -> String { String(cString: strerror(errno)) }
 }
+
 
 /// Why a card state could not be loaded or saved.
 package struct CardStoreError: Error, Hashable, Sendable, CustomStringConvertible {
