@@ -7,6 +7,7 @@ packages=(
     pcscd libpcsclite-dev vsmartcard-vpcd pcsc-tools opensc
     p11-kit p11-kit-modules libp11-kit-dev
     util-linux iproute2 openssl procps psmisc
+    libnss3-tools gnutls-bin python3-pykcs11
 )
 
 missing=()

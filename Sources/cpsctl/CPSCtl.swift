@@ -11,7 +11,8 @@ struct CPSCtl: AsyncParsableCommand {
             pcscd, such as the one `cps-vcard stack` starts.
             """,
         subcommands: [
-            ReadersCommand.self, CardCommand.self, PINCommand.self, SignCommand.self, APDUCommand.self, BenchCommand.self,
+            ReadersCommand.self, CardCommand.self, PINCommand.self, SignCommand.self, SetupCommand.self, APDUCommand.self,
+            BenchCommand.self,
         ]
     )
 }
