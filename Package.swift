@@ -107,8 +107,8 @@ let package = Package(
         .testTarget(
             name: "CardDaemonTests",
             dependencies: [
-                "CardDaemon", "CardTestSupport", "VirtualCard", "IASECC", "PKCS11", "SmartCardCore", "PCSC", logging,
-                crypto, cryptoExtras,
+                "CardDaemon", "CardTestSupport", "VirtualCard", "VirtualReaderStack", "IASECC", "PKCS11", "SmartCardCore",
+                "PCSC", logging,
             ],
             swiftSettings: swiftSettings
         ),
