@@ -1,4 +1,4 @@
-import CardDaemon
+@testable import CardDaemon
 import CardTestSupport
 import PKCS11
 import SmartCardCore
@@ -131,6 +131,24 @@ import VirtualCard
                     request: .rsaPKCS(role: .authentication, input: sha256DigestInfo), pin: Codes.pin())
                 #expect(signature.count == 256)
             }
+        }
+    }
+}
+
+/// Retired reader actors are released, and with them their threads.
+@Suite struct ReaderLifetimeTests {
+    final class WeakReader: @unchecked Sendable {
+        weak var reader: ReaderActor?
+    }
+
+    @Test func unpluggedReaderActorIsReleased() async throws {
+        try await Daemon.run { daemon in
+            let slot = try await daemon.readerWithCard()
+            let weak = WeakReader()
+            weak.reader = daemon.registry.table.reader(for: slot.id)
+            #expect(weak.reader != nil)
+            daemon.backend.unplugReader(Daemon.reader)
+            _ = try await eventually("the reader actor released") { weak.reader == nil ? true : nil }
         }
     }
 }

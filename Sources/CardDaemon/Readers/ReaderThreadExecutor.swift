@@ -7,7 +7,7 @@ import Foundation
 /// Jobs run in the order they were enqueued. The thread waits on a condition variable when idle (no
 /// polling) and ends after `shutdown()` once the queue is drained.
 final class ReaderThreadExecutor: SerialExecutor, @unchecked Sendable {
-    /// Guards `jobs` and `stopping`, and is what the idle thread waits on.
+    /// Guards `jobs`, `head`, `stopping` and `thread`, and is what the idle thread waits on.
     private let condition = NSCondition()
     private var jobs: [UnownedJob] = []
     private var head = 0
@@ -19,7 +19,7 @@ final class ReaderThreadExecutor: SerialExecutor, @unchecked Sendable {
         let thread = Thread { [self] in loop() }
         thread.name = "cpsd reader \(name)"
         thread.stackSize = 1 << 20
-        self.thread = thread
+        condition.withLock { self.thread = thread }
         thread.start()
     }
 
@@ -37,7 +37,8 @@ final class ReaderThreadExecutor: SerialExecutor, @unchecked Sendable {
 
     /// Lets `assumeIsolated` work for code that runs on this executor's thread.
     func checkIsolated() {
-        precondition(Thread.current == thread, "not on the reader's thread")
+        let thread = condition.withLock { self.thread }
+        precondition(thread != nil && Thread.current == thread, "not on the reader's thread")
     }
 
     /// Ends the thread once every job already enqueued has run. Called from the owning actor's
