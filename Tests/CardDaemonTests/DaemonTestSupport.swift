@@ -152,6 +152,7 @@ func eventually<T>(_ what: String, _ probe: () throws -> T?) async throws -> T {
 }
 
 /// Runs `body` on a dedicated thread, as p11-kit connection threads call the driver.
+@discardableResult
 func onThread<R: Sendable>(_ body: @escaping @Sendable () throws -> R) async throws -> R {
     try await withCheckedThrowingContinuation { continuation in
         let thread = Thread {
