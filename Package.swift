@@ -8,6 +8,7 @@ let crypto: Target.Dependency = .product(name: "Crypto", package: "swift-crypto"
 let cryptoExtras: Target.Dependency = .product(name: "_CryptoExtras", package: "swift-crypto")
 let x509: Target.Dependency = .product(name: "X509", package: "swift-certificates")
 let swiftASN1: Target.Dependency = .product(name: "SwiftASN1", package: "swift-asn1")
+let logging: Target.Dependency = .product(name: "Logging", package: "swift-log")
 
 let swiftSettings: [SwiftSetting] = [
     .enableUpcomingFeature("ExistentialAny"),
@@ -27,6 +28,7 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-crypto.git", "3.12.3"..<"5.0.0"),
         .package(url: "https://github.com/apple/swift-certificates.git", from: "1.21.0"),
         .package(url: "https://github.com/apple/swift-asn1.git", from: "1.3.0"),
+        .package(url: "https://github.com/apple/swift-log.git", from: "1.6.0"),
     ],
     targets: [
         // MARK: - Layer 0: C modules
@@ -55,6 +57,10 @@ let package = Package(
         .target(name: "PKCS11", dependencies: ["SmartCardCore", x509, swiftASN1, crypto, cryptoExtras], swiftSettings: swiftSettings),
         .target(name: "CardIdentity", dependencies: ["SmartCardCore", x509, swiftASN1], swiftSettings: swiftSettings),
         .target(name: "VirtualReaderStack", dependencies: ["SmartCardCore"], swiftSettings: swiftSettings),
+
+        // MARK: - Layer 4: daemon
+
+        .target(name: "CardDaemon", dependencies: ["SmartCardCore", "IASECC", "PKCS11", logging], swiftSettings: swiftSettings),
 
         // MARK: - Executables
 
@@ -101,6 +107,14 @@ let package = Package(
         .testTarget(
             name: "PCSCTests",
             dependencies: ["PCSC", "SmartCardCore", "CardTestSupport", "VirtualCard", "VirtualReaderStack"],
+            swiftSettings: swiftSettings
+        ),
+        .testTarget(
+            name: "CardDaemonTests",
+            dependencies: [
+                "CardDaemon", "CardTestSupport", "VirtualCard", "VirtualReaderStack", "IASECC", "PKCS11", "SmartCardCore",
+                "PCSC", logging,
+            ],
             swiftSettings: swiftSettings
         ),
         .testTarget(

@@ -1,0 +1,178 @@
+import Foundation
+package import Logging
+package import PKCS11
+package import SmartCardCore
+
+/// The daemon's `TokenDriver`: PKCS#11 questions answered from the registry's memory, card operations
+/// carried out by the reader actors.
+///
+/// **Callers must be dedicated threads** (p11-kit connection threads), never tasks of the cooperative
+/// pool: each card operation blocks the calling thread on a semaphore while the reader's actor, on its
+/// own thread, runs the operation as one PC/SC transaction. `slots()` and `slotEvents(after:)` never
+/// wait for a card: they read a snapshot under a lock.
+///
+/// Every signature writes one audit line (`audit=signature`) with the client, its peer when known
+/// (`setPeer`), the key, the mechanism, the result and the duration. No PIN and no APDU data is logged.
+package final class DaemonTokenDriver: TokenDriver, TokenDriverControl {
+    private let table: SlotTable
+    private let logger: Logger
+    private let peers = PeerTable()
+
+    package init(registry: ReaderRegistry, logger: Logger) {
+        table = registry.table
+        self.logger = logger
+    }
+
+    // MARK: - From memory
+
+    package func slots() -> [SlotState] { table.slots() }
+
+    package func slotEvents(after cursor: UInt64) -> (slots: [SlotID], cursor: UInt64) {
+        table.events(after: cursor)
+    }
+
+    // MARK: - Card operations
+
+    package func login(
+        client: ClientID, slot: SlotID, generation: UInt64, userType: UserType, pin: borrowing SecretBytes
+    ) throws(TokenError) {
+        try Self.checkFormat(pin, length: userType == .user ? Self.pinLength : Self.pukLength)
+        let reader = try reader(slot)
+        let pin = SecretHolder(copying: pin)
+        try BlockingBridge.wait { () async throws(TokenError) in
+            try await reader.login(client: client, generation: generation, userType: userType, pin: pin)
+        }
+        logger.info("login", metadata: ["client": "\(client)", "slot": "\(slot)", "user_type": "\(userType)"])
+    }
+
+    package func logout(client: ClientID, slot: SlotID) {
+        guard let reader = table.reader(for: slot) else { return }
+        BlockingBridge.wait { await reader.logout(client: client) }
+    }
+
+    package func sign(
+        client: ClientID, slot: SlotID, generation: UInt64, request: SignatureRequest, pin: borrowing SecretBytes
+    ) throws(TokenError) -> [UInt8] {
+        let start = ContinuousClock.now
+        let holder = pin.count == 0 ? SecretHolder() : SecretHolder(copying: pin)
+        do {
+            if pin.count > 0 { try Self.checkFormat(pin, length: Self.pinLength) }
+            let reader = try reader(slot)
+            let signature = try BlockingBridge.wait { () async throws(TokenError) in
+                try await reader.sign(client: client, generation: generation, request: request, pin: holder)
+            }
+            audit(client: client, slot: slot, request: request, result: "ok", since: start)
+            return signature
+        } catch {
+            audit(client: client, slot: slot, request: request, result: error.code.rawValue, since: start)
+            throw error
+        }
+    }
+
+    package func changePIN(
+        client: ClientID, slot: SlotID, generation: UInt64, old: borrowing SecretBytes, new: borrowing SecretBytes
+    ) throws(TokenError) {
+        try Self.checkFormat(old, length: Self.pinLength)
+        try Self.checkFormat(new, length: Self.pinLength)
+        let reader = try reader(slot)
+        let (old, new) = (SecretHolder(copying: old), SecretHolder(copying: new))
+        try BlockingBridge.wait { () async throws(TokenError) in
+            try await reader.changePIN(client: client, generation: generation, old: old, new: new)
+        }
+        logger.notice("PIN changed", metadata: ["client": "\(client)", "slot": "\(slot)"])
+    }
+
+    package func unblockPIN(
+        client: ClientID, slot: SlotID, generation: UInt64, puk: borrowing SecretBytes, newPIN: borrowing SecretBytes
+    ) throws(TokenError) {
+        try Self.checkFormat(puk, length: Self.pukLength)
+        try Self.checkFormat(newPIN, length: Self.pinLength)
+        let reader = try reader(slot)
+        let (puk, newPIN) = (SecretHolder(copying: puk), SecretHolder(copying: newPIN))
+        try BlockingBridge.wait { () async throws(TokenError) in
+            try await reader.unblockPIN(client: client, generation: generation, puk: puk, newPIN: newPIN)
+        }
+        logger.notice("PIN unblocked", metadata: ["client": "\(client)", "slot": "\(slot)"])
+    }
+
+    package func generateRandom(client: ClientID, slot: SlotID, generation: UInt64, length: Int) throws(TokenError)
+        -> [UInt8]
+    {
+        guard length > 0 else { return [] }
+        let reader = try reader(slot)
+        return try BlockingBridge.wait { () async throws(TokenError) in
+            try await reader.generateRandom(client: client, generation: generation, length: length)
+        }
+    }
+
+    package func clientEnded(_ client: ClientID) {
+        peers.set(nil, for: client)
+        for slot in table.slots() { logout(client: client, slot: slot.id) }
+    }
+
+    // MARK: - TokenDriverControl
+
+    package func setPeer(_ peer: PeerInfo?, for client: ClientID) { peers.set(peer, for: client) }
+
+    package func forgetVerification(slot: SlotID) {
+        guard let reader = table.reader(for: slot) else { return }
+        BlockingBridge.wait { await reader.forgetVerification() }
+    }
+
+    // MARK: - Helpers
+
+    private static let pinLength = 4
+    private static let pukLength = 8
+
+    private func reader(_ slot: SlotID) throws(TokenError) -> ReaderActor {
+        guard let reader = table.reader(for: slot) else { throw TokenError(.slotInvalid, "no slot \(slot)") }
+        return reader
+    }
+
+    /// Length and digits are checked before any card sees the code, so a typo never costs a try.
+    private static func checkFormat(_ secret: borrowing SecretBytes, length: Int) throws(TokenError) {
+        guard secret.count == length else {
+            throw TokenError(.pinLengthRange, "the code must be \(length) digits, got \(secret.count)")
+        }
+        guard secret.isAllDigits else { throw TokenError(.pinInvalid, "the code must be digits only") }
+    }
+
+    private func audit(client: ClientID, slot: SlotID, request: SignatureRequest, result: String, since start: ContinuousClock.Instant) {
+        var metadata: Logger.Metadata = [
+            "audit": "signature", "client": "\(client)", "slot": "\(slot)",
+            "key": "\(request.keyLabel)", "mechanism": "\(request.mechanismName)", "result": "\(result)",
+            "duration_ms": "\((ContinuousClock.now - start).milliseconds)",
+        ]
+        if let peer = peers.peer(for: client) {
+            metadata["peer_pid"] = "\(peer.pid)"
+            metadata["peer_uid"] = "\(peer.uid)"
+            if let executable = peer.executable { metadata["peer_exe"] = "\(executable)" }
+        }
+        logger.notice("signature", metadata: metadata)
+    }
+}
+
+/// The peers of the connected clients, for audit lines.
+private final class PeerTable: @unchecked Sendable {
+    private let lock = NSLock()
+    private var peers: [ClientID: PeerInfo] = [:]
+
+    func set(_ peer: PeerInfo?, for client: ClientID) { lock.withLock { peers[client] = peer } }
+    func peer(for client: ClientID) -> PeerInfo? { lock.withLock { peers[client] } }
+}
+
+extension SignatureRequest {
+    var keyLabel: String {
+        switch self {
+        case .rsaPKCS(.authentication, _): "CPS_PRIV_AUT"
+        case .rsaPKCS(.signature, _), .hashAndSign: "CPS_PRIV_SIG"
+        }
+    }
+
+    var mechanismName: String {
+        switch self {
+        case .rsaPKCS: "CKM_RSA_PKCS"
+        case .hashAndSign(let sha256, _): sha256 ? "CKM_SHA256_RSA_PKCS" : "CKM_SHA1_RSA_PKCS"
+        }
+    }
+}

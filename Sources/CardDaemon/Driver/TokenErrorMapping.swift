@@ -1,0 +1,36 @@
+import IASECC
+import PKCS11
+import SmartCardCore
+
+/// Where card and driver errors become PKCS#11 terms: once, here (STYLE.md rule 3).
+enum TokenErrorMapping {
+    static func map(_ error: any Error) -> TokenError {
+        switch error {
+        case let error as TokenError: error
+        case let error as IASECCError: map(error)
+        case let error as CardError: map(error)
+        default: TokenError(.functionFailed, "\(error)")
+        }
+    }
+
+    static func map(_ error: IASECCError) -> TokenError {
+        switch error.code {
+        case .wrongPIN: TokenError(.pinIncorrect, error.reason, triesLeft: error.triesLeft)
+        case .blocked, .noUnblocksLeft: TokenError(.pinLocked, error.reason, triesLeft: 0)
+        case .invalidPINFormat: TokenError(.pinInvalid, error.reason)
+        case .pinRequired: TokenError(.notLoggedIn, error.reason)
+        case .inputTooLong: TokenError(.dataLengthRange, error.reason)
+        case .notCPS3: TokenError(.tokenNotPresent, error.reason)
+        case .transport: error.cardError.map(map) ?? TokenError(.deviceError, error.reason)
+        case .conditionsNotSatisfied: TokenError(.functionFailed, error.reason)
+        default: TokenError(.deviceError, error.description)
+        }
+    }
+
+    static func map(_ error: CardError) -> TokenError {
+        switch error.code {
+        case .cardRemoved, .noCard, .unknownReader, .noReaders: TokenError(.deviceRemoved, error.description)
+        default: TokenError(.deviceError, error.description)
+        }
+    }
+}

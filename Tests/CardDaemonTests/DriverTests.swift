@@ -1,0 +1,142 @@
+import CardDaemon
+import CardTestSupport
+import PKCS11
+import SmartCardCore
+import Testing
+import VirtualCard
+
+@Suite struct DriverTests {
+    static let alice = ClientID(1)
+
+    @Test func signatureKeyMechanisms() async throws {
+        try await Daemon.run { daemon in
+            let slot = try await daemon.readerWithCard()
+            let (driver, generation) = (daemon.driver, slot.token!.generation)
+            try await onThread {
+                try driver.login(client: Self.alice, slot: slot.id, generation: generation, userType: .user, pin: Codes.pin())
+                let requests: [SignatureRequest] = [
+                    .rsaPKCS(role: .signature, input: sha256DigestInfo),
+                    .rsaPKCS(role: .signature, input: [UInt8](repeating: 0x11, count: 20)),
+                    .hashAndSign(sha256: true, message: Array("a message to sign on the card".utf8)),
+                    .hashAndSign(sha256: false, message: [UInt8](repeating: 0x42, count: 200)),
+                ]
+                for request in requests {
+                    let signature = try driver.sign(
+                        client: Self.alice, slot: slot.id, generation: generation, request: request, pin: Codes.pin())
+                    #expect(signature.count == 256)
+                }
+                #expect(throws: TokenError(.mechanismInvalid, "")) {
+                    try driver.sign(
+                        client: Self.alice, slot: slot.id, generation: generation,
+                        request: .rsaPKCS(role: .signature, input: [UInt8](repeating: 1, count: 50)), pin: Codes.pin())
+                }
+                #expect(throws: TokenError(.dataLengthRange, "")) {
+                    try driver.sign(
+                        client: Self.alice, slot: slot.id, generation: generation,
+                        request: .rsaPKCS(role: .authentication, input: [UInt8](repeating: 1, count: 200)),
+                        pin: Codes.pin())
+                }
+                let random = try driver.generateRandom(client: Self.alice, slot: slot.id, generation: generation, length: 33)
+                #expect(random.count == 33)
+            }
+        }
+    }
+
+    @Test func cardRemovedDuringASignature() async throws {
+        try await Daemon.run { daemon in
+            let card = RecordingCard()
+            let slot = try await daemon.readerWithCard(card: card)
+            let (driver, generation, backend) = (daemon.driver, slot.token!.generation, daemon.backend)
+            card.onCommand { command in
+                if command[1] == 0x22 { try? backend.removeCard(from: Daemon.reader) }  // at MSE SET
+            }
+            try await onThread {
+                #expect(throws: TokenError(.deviceRemoved, "")) {
+                    try driver.sign(
+                        client: Self.alice, slot: slot.id, generation: generation,
+                        request: .rsaPKCS(role: .authentication, input: sha256DigestInfo), pin: Codes.pin())
+                }
+            }
+            _ = try await eventually("the token gone") { driver.slots().first?.token == nil ? true : nil }
+            try await onThread {
+                #expect(throws: TokenError(.deviceRemoved, "")) {
+                    try driver.generateRandom(client: Self.alice, slot: slot.id, generation: generation, length: 8)
+                }
+            }
+            #expect(daemon.logs.lines.contains { $0.metadata["audit"] == "signature" && $0.metadata["result"] == "deviceRemoved" })
+        }
+    }
+
+    @Test func changePINThenLoginWithTheNewOne() async throws {
+        try await Daemon.run { daemon in
+            let slot = try await daemon.readerWithCard()
+            let (driver, generation) = (daemon.driver, slot.token!.generation)
+            let newPIN: [UInt8] = [0x35, 0x36, 0x37, 0x38]
+            try await onThread {
+                #expect(throws: TokenError(.pinIncorrect, "", triesLeft: 2)) {
+                    try driver.changePIN(
+                        client: Self.alice, slot: slot.id, generation: generation, old: Codes.wrongPIN(),
+                        new: Codes.secret(newPIN))
+                }
+                #expect(driver.slots().first?.token?.pin.triesLeft == 2)
+                try driver.changePIN(
+                    client: Self.alice, slot: slot.id, generation: generation, old: Codes.pin(), new: Codes.secret(newPIN))
+                #expect(driver.slots().first?.token?.pin.triesLeft == 3)
+                #expect(try !daemon.cardIsVerified())
+                try driver.login(
+                    client: Self.alice, slot: slot.id, generation: generation, userType: .user, pin: Codes.secret(newPIN))
+                #expect(try daemon.cardIsVerified())
+            }
+        }
+    }
+
+    @Test func soLoginVerifiesThePUK() async throws {
+        try await Daemon.run { daemon in
+            let slot = try await daemon.readerWithCard()
+            let (driver, generation) = (daemon.driver, slot.token!.generation)
+            try await onThread {
+                #expect(throws: TokenError(.pinIncorrect, "")) {
+                    try driver.login(
+                        client: Self.alice, slot: slot.id, generation: generation, userType: .securityOfficer,
+                        pin: Codes.secret([0x30, 0x30, 0x30, 0x30, 0x30, 0x30, 0x30, 0x30]))
+                }
+                #expect(driver.slots().first?.token?.puk.triesLeft == 2)
+                try driver.login(
+                    client: Self.alice, slot: slot.id, generation: generation, userType: .securityOfficer, pin: Codes.puk())
+                #expect(driver.slots().first?.token?.puk.triesLeft == driver.slots().first?.token?.puk.maxTries)
+            }
+        }
+    }
+
+    @Test func auditLineForEverySignatureAndNoSecretInTheLogs() async throws {
+        try await Daemon.run { daemon in
+            let slot = try await daemon.readerWithCard()
+            let (driver, generation) = (daemon.driver, slot.token!.generation)
+            driver.setPeer(PeerInfo(pid: 4242, uid: 1000, executable: "/usr/bin/firefox-esr"), for: Self.alice)
+            try await onThread {
+                try driver.login(client: Self.alice, slot: slot.id, generation: generation, userType: .user, pin: Codes.pin())
+                _ = try driver.sign(
+                    client: Self.alice, slot: slot.id, generation: generation,
+                    request: .rsaPKCS(role: .authentication, input: sha256DigestInfo), pin: Codes.pin())
+                _ = try? driver.sign(
+                    client: Self.alice, slot: slot.id, generation: generation,
+                    request: .rsaPKCS(role: .signature, input: [1, 2, 3]), pin: Codes.pin())
+            }
+            let audits = daemon.logs.lines.filter { $0.metadata["audit"] == "signature" }
+            #expect(audits.count == 2)
+            #expect(audits.first?.metadata["peer_pid"] == "4242")
+            #expect(audits.first?.metadata["peer_uid"] == "1000")
+            #expect(audits.first?.metadata["peer_exe"] == "/usr/bin/firefox-esr")
+            #expect(audits.first?.metadata["key"] == "CPS_PRIV_AUT")
+            #expect(audits.first?.metadata["mechanism"] == "CKM_RSA_PKCS")
+            #expect(audits.first?.metadata["result"] == "ok")
+            #expect(audits.first?.metadata["duration_ms"] != nil)
+            #expect(audits.last?.metadata["result"] == "mechanismInvalid")
+            let pinText = String(decoding: TestCards.pin, as: UTF8.self)
+            for line in daemon.logs.lines {
+                #expect(!line.message.contains(pinText))
+                #expect(!line.metadata.values.contains { $0.contains(pinText) })
+            }
+        }
+    }
+}

@@ -1,0 +1,175 @@
+import CardDaemon
+import CardTestSupport
+import PKCS11
+import SmartCardCore
+import Testing
+import VirtualCard
+
+/// DESIGN decision 3: the card's verified state never leaks from one client to another.
+@Suite struct PINIsolationTests {
+    static let alice = ClientID(1)
+    static let bob = ClientID(2)
+    static let carol = ClientID(3)
+    static let authSign = SignatureRequest.rsaPKCS(role: .authentication, input: sha256DigestInfo)
+
+    @Test func wrongPINSpendsExactlyOneTry() async throws {
+        try await Daemon.run { daemon in
+            let card = RecordingCard()
+            let slot = try await daemon.readerWithCard(card: card)
+            let (driver, generation) = (daemon.driver, slot.token!.generation)
+            try await onThread {
+                let before = card.commandCount
+                do throws(TokenError) {
+                    try driver.login(client: Self.alice, slot: slot.id, generation: generation, userType: .user, pin: Codes.wrongPIN())
+                    Issue.record("a wrong PIN was accepted")
+                } catch {
+                    #expect(error.code == .pinIncorrect)
+                    #expect(error.triesLeft == 2)
+                }
+                #expect(card.log.filter { $0 == .command(ins: 0x20, p2: 0x01) }.count == 1)
+                #expect(card.commandCount == before + 1)
+                #expect(driver.slots().first?.token?.pin == TokenCounters(triesLeft: 2, maxTries: 3))
+
+                // A malformed PIN never reaches the card.
+                #expect(throws: TokenError(.pinLengthRange, "")) {
+                    try driver.login(
+                        client: Self.alice, slot: slot.id, generation: generation, userType: .user,
+                        pin: Codes.secret([0x31, 0x32]))
+                }
+                #expect(throws: TokenError(.pinInvalid, "")) {
+                    try driver.login(
+                        client: Self.alice, slot: slot.id, generation: generation, userType: .user,
+                        pin: Codes.secret([0x31, 0x32, 0x33, 0x41]))
+                }
+                #expect(card.commandCount == before + 1)
+
+                try driver.login(client: Self.alice, slot: slot.id, generation: generation, userType: .user, pin: Codes.pin())
+                #expect(driver.slots().first?.token?.pin == TokenCounters(triesLeft: 3, maxTries: 3))
+            }
+        }
+    }
+
+    @Test func blockedPINThenUnblockUpdatesCounters() async throws {
+        try await Daemon.run { daemon in
+            let slot = try await daemon.readerWithCard()
+            let (driver, generation) = (daemon.driver, slot.token!.generation)
+            try await onThread {
+                for expected in [2, 1] {
+                    #expect(throws: TokenError(.pinIncorrect, "", triesLeft: expected)) {
+                        try driver.login(client: Self.alice, slot: slot.id, generation: generation, userType: .user, pin: Codes.wrongPIN())
+                    }
+                }
+                #expect(throws: TokenError(.pinLocked, "")) {
+                    try driver.login(client: Self.alice, slot: slot.id, generation: generation, userType: .user, pin: Codes.wrongPIN())
+                }
+                #expect(driver.slots().first?.token?.pin.triesLeft == 0)
+                try driver.unblockPIN(
+                    client: Self.alice, slot: slot.id, generation: generation, puk: Codes.puk(), newPIN: Codes.pin())
+                #expect(driver.slots().first?.token?.pin == TokenCounters(triesLeft: 3, maxTries: 3))
+                try driver.login(client: Self.alice, slot: slot.id, generation: generation, userType: .user, pin: Codes.pin())
+            }
+            // The PUK verification did not outlive the unblock; the login after it is Alice's.
+            #expect(try daemon.cardIsVerified())
+        }
+    }
+
+    @Test func alternateClientsEachVerifyAndOthersNeverFindTheCardVerified() async throws {
+        try await Daemon.run { daemon in
+            let card = RecordingCard()
+            let slot = try await daemon.readerWithCard(card: card)
+            let (driver, generation) = (daemon.driver, slot.token!.generation)
+            try await onThread {
+                try driver.login(client: Self.alice, slot: slot.id, generation: generation, userType: .user, pin: Codes.pin())
+                try driver.login(client: Self.bob, slot: slot.id, generation: generation, userType: .user, pin: Codes.pin())
+                for round in 0..<3 {
+                    for client in [Self.alice, Self.bob] {
+                        let verifies = card.log.filter { $0 == .command(ins: 0x20, p2: 0x01) }.count
+                        let signature = try driver.sign(
+                            client: client, slot: slot.id, generation: generation, request: Self.authSign, pin: Codes.pin())
+                        #expect(signature.count == 256)
+                        let verifiesNow = card.log.filter { $0 == .command(ins: 0x20, p2: 0x01) }.count
+                        #expect(verifiesNow == verifies + 1, "round \(round), \(client) re-verified its PIN")
+                    }
+                }
+                // Carol never logged in: before her operation the card is reset.
+                _ = try driver.generateRandom(client: Self.carol, slot: slot.id, generation: generation, length: 8)
+                #expect(try !daemon.cardIsVerified())
+                #expect(throws: TokenError(.notLoggedIn, "")) {
+                    try driver.sign(
+                        client: Self.carol, slot: slot.id, generation: generation, request: Self.authSign, pin: Codes.none())
+                }
+                #expect(try !daemon.cardIsVerified())
+            }
+        }
+    }
+
+    @Test func logoutAndClientEndResetTheCard() async throws {
+        try await Daemon.run { daemon in
+            let slot = try await daemon.readerWithCard()
+            let (driver, generation) = (daemon.driver, slot.token!.generation)
+            try await onThread {
+                try driver.login(client: Self.alice, slot: slot.id, generation: generation, userType: .user, pin: Codes.pin())
+                #expect(try daemon.cardIsVerified())
+                // Bob's logout does not touch Alice's verification.
+                driver.logout(client: Self.bob, slot: slot.id)
+                #expect(try daemon.cardIsVerified())
+                driver.logout(client: Self.alice, slot: slot.id)
+                #expect(try !daemon.cardIsVerified())
+
+                try driver.login(client: Self.alice, slot: slot.id, generation: generation, userType: .user, pin: Codes.pin())
+                driver.clientEnded(Self.alice)
+                #expect(try !daemon.cardIsVerified())
+
+                try driver.login(client: Self.bob, slot: slot.id, generation: generation, userType: .user, pin: Codes.pin())
+                driver.forgetVerification(slot: slot.id)
+                #expect(try !daemon.cardIsVerified())
+                // Bob's next signature re-establishes his verification by itself.
+                let signature = try driver.sign(
+                    client: Self.bob, slot: slot.id, generation: generation, request: Self.authSign, pin: Codes.pin())
+                #expect(signature.count == 256)
+            }
+        }
+    }
+
+    @Test func concurrentSignsNeverInterleave() async throws {
+        try await Daemon.run { daemon in
+            let card = RecordingCard()
+            let slot = try await daemon.readerWithCard(card: card)
+            let (driver, generation) = (daemon.driver, slot.token!.generation)
+            let clients = (10..<14).map { ClientID($0) }
+            try await withThrowingTaskGroup(of: Void.self) { group in
+                for client in clients {
+                    group.addTask {
+                        try await onThread {
+                            try driver.login(client: client, slot: slot.id, generation: generation, userType: .user, pin: Codes.pin())
+                            for _ in 0..<3 {
+                                let signature = try driver.sign(
+                                    client: client, slot: slot.id, generation: generation, request: Self.authSign,
+                                    pin: Codes.pin())
+                                #expect(signature.count == 256)
+                            }
+                        }
+                    }
+                }
+                try await group.waitForAll()
+            }
+            // Every INTERNAL AUTHENTICATE directly follows its MSE SET AT, and every stretch between two
+            // resets that signs starts with a VERIFY: no client signed on another's verification.
+            let log = card.log
+            var verifiedSinceReset = false
+            var signatures = 0
+            for (index, entry) in log.enumerated() {
+                switch entry {
+                case .reset: verifiedSinceReset = false
+                case .command(ins: 0x20, p2: 0x01): verifiedSinceReset = true
+                case .command(ins: 0x88, _):
+                    signatures += 1
+                    #expect(verifiedSinceReset)
+                    #expect(log[index - 1] == .command(ins: 0x22, p2: 0xA4))
+                default: break
+                }
+            }
+            #expect(signatures == clients.count * 3)
+        }
+    }
+}
