@@ -1,5 +1,5 @@
 package import Foundation
-package import X509
+@_spi(FixedExpiryValidationTime) package import X509
 import SwiftASN1
 
 /// The IGC-Santé roots and intermediates a card certificate must chain to. Loaded from directories
@@ -55,7 +55,7 @@ package struct TrustStore: Sendable {
     package func verify(_ leaf: Certificate, at date: Date = Date()) async -> Verdict {
         guard !roots.isEmpty else { return .untrusted("no trusted IGC-Santé root is installed") }
         var verifier = Verifier(rootCertificates: CertificateStore(roots.map(\.certificate))) {
-            RFC5280Policy(validationTime: date)
+            RFC5280Policy(fixedExpiryValidationTime: date)
         }
         switch await verifier.validate(leaf: leaf, intermediates: CertificateStore(intermediates)) {
         case .validCertificate(let chain):
