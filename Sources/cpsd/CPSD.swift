@@ -1,0 +1,102 @@
+import ArgumentParser
+import CardDaemon
+import Dispatch
+import Foundation
+import Logging
+import P11KitServer
+import PCSC
+import PKCS11
+
+/// `cpsd`: the per-user daemon that owns the card readers and serves the card as a PKCS#11 token on a
+/// Unix socket (p11-kit's RPC). The composition root: configuration, logging, and the services.
+@main
+struct CPSD: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "cpsd",
+        abstract: "CPS card daemon: PKCS#11 over a Unix socket for browsers, practice software and tools.",
+        discussion: """
+            Listens by default at p11-kit's client address, $XDG_RUNTIME_DIR/p11-kit/pkcs11, so the stock \
+            p11-kit-client.so finds it without configuration. Under systemd the socket comes from cpsd.socket. \
+            SIGTERM/SIGINT stop it cleanly; SIGHUP makes it forget every verified PIN state on the cards.
+            """
+    )
+
+    @Option(name: .long, help: "Unix socket path for PKCS#11 clients.")
+    var socket: String?
+
+    @Option(name: .long, help: "Log level: trace, debug, info, notice, warning, error.")
+    var logLevel: String = "info"
+
+    func run() async throws {
+        let logger = Self.makeLogger(level: Logger.Level(rawValue: logLevel) ?? .info)
+        let socketPath = try socket ?? DefaultPaths.pkcs11Socket()
+        let registry = ReaderRegistry(backend: PCSCBackend(), logger: logger)
+        let driver = DaemonTokenDriver(registry: registry, logger: logger)
+        let server = PKCS11SocketServer(socketPath: socketPath, driver: driver) { message in
+            logger.info("\(message)")
+        }
+        do {
+            try server.start()
+        } catch {
+            logger.error("cannot serve PKCS#11 on \(socketPath): \(error)")
+            throw ExitCode(1)
+        }
+        logger.notice("cpsd started", metadata: ["socket": "\(socketPath)", "pid": "\(getpid())"])
+        let signals = SignalWatcher()
+        await withTaskGroup(of: Void.self) { group in
+            group.addTask { await registry.run() }
+            group.addTask {
+                for await signal in signals.events {
+                    switch signal {
+                    case SIGHUP:
+                        logger.notice("SIGHUP: forgetting every verified PIN state")
+                        for slot in driver.slots() { driver.forgetVerification(slot: slot.id) }
+                    default:
+                        logger.notice("stopping", metadata: ["signal": "\(signal)"])
+                        return
+                    }
+                }
+            }
+            await group.next()
+            group.cancelAll()
+        }
+        server.stop()
+        logger.notice("cpsd stopped")
+    }
+
+    static func makeLogger(level: Logger.Level) -> Logger {
+        var logger = Logger(label: "cpsd") { label in StreamLogHandler.standardError(label: label) }
+        logger.logLevel = level
+        return logger
+    }
+}
+
+/// Where cpsd listens unless told otherwise.
+enum DefaultPaths {
+    /// p11-kit-client.so's default address: `$XDG_RUNTIME_DIR/p11-kit/pkcs11` (the directory is created 0700).
+    static func pkcs11Socket(environment: [String: String] = ProcessInfo.processInfo.environment) throws -> String {
+        let runtime = environment["XDG_RUNTIME_DIR"] ?? "/run/user/\(getuid())"
+        let directory = runtime + "/p11-kit"
+        try FileManager.default.createDirectory(
+            atPath: directory, withIntermediateDirectories: true, attributes: [.posixPermissions: 0o700])
+        return directory + "/pkcs11"
+    }
+}
+
+/// SIGTERM, SIGINT and SIGHUP as an async stream (dispatch sources: no work in signal handlers).
+final class SignalWatcher: Sendable {
+    let events: AsyncStream<Int32>
+    private let sources: [any DispatchSourceSignal]
+
+    init(signals: [Int32] = [SIGTERM, SIGINT, SIGHUP]) {
+        let (stream, continuation) = AsyncStream.makeStream(of: Int32.self)
+        events = stream
+        sources = signals.map { number in
+            signal(number, SIG_IGN)
+            let source = DispatchSource.makeSignalSource(signal: number, queue: .global())
+            source.setEventHandler { continuation.yield(number) }
+            source.resume()
+            return source
+        }
+    }
+}
