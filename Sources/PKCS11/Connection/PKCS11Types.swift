@@ -49,6 +49,11 @@ package struct MechanismInfo: Sendable, Hashable {
     package var minKeySize: UInt
     package var maxKeySize: UInt
     package var flags: UInt
+    package init(minKeySize: UInt, maxKeySize: UInt, flags: UInt) {
+        self.minKeySize = minKeySize
+        self.maxKeySize = maxKeySize
+        self.flags = flags
+    }
 }
 
 /// CK_MECHANISM.
