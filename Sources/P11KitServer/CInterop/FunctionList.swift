@@ -99,10 +99,13 @@ enum FunctionList {
         list.C_CancelFunction = { _ in notSupported() }
     }
 
-    /// Every entry, for the test that no slot is NULL.
+    /// The declared Cryptoki version, as [major, minor].
+    static var version: [UInt8] { [pointer.pointee.version.major, pointer.pointee.version.minor] }
+
+    /// NULL entries (there must be none).
     static var nullEntries: Int {
         withUnsafeBytes(of: pointer.pointee) { raw in
-            stride(from: MemoryLayout<CK_VERSION>.stride, to: raw.count, by: MemoryLayout<UInt>.stride)
+            stride(from: MemoryLayout<CK_FUNCTION_LIST>.offset(of: \.C_Initialize) ?? 8, to: raw.count, by: MemoryLayout<UInt>.stride)
                 .filter { raw.load(fromByteOffset: $0, as: UInt.self) == 0 }.count
         }
     }

@@ -1,4 +1,4 @@
-package import SmartCardCore
+import SmartCardCore
 
 /// One PKCS#11 application: a p11-kit client connection (or an in-process user). It owns its
 /// C_Initialize state, session handles, login and operations, so clients never see each other's
