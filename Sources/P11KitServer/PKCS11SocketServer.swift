@@ -96,6 +96,7 @@ package final class PKCS11SocketServer: @unchecked Sendable {
             }
             serve(fd: fd, client: client, peer: peer)
         }
+        if !lock.withLock({ stopping }) { log("PKCS#11 server: accept failed (errno \(errno)), no longer accepting") }
     }
 
     private func serve(fd: Int32, client: ClientID, peer: PeerInfo) {
@@ -103,6 +104,7 @@ package final class PKCS11SocketServer: @unchecked Sendable {
         connection.audit = audit
         threads.enter()
         let thread = Thread { [self] in
+            UnixSocket.blockSIGPIPEOnThisThread()
             log("\(client) connected: \(peer)")
             let status = P11KitServe.serve(fd: fd, connection: connection)
             connection.close()

@@ -1,10 +1,11 @@
 import CardTestSupport
 import Foundation
-@testable import P11KitServer
 import PKCS11
 import Synchronization
 import Testing
 import VirtualCard
+
+@testable import P11KitServer
 
 /// More of the C layer through pkcs11-tool and p11-kit-client.so: info structures, mechanisms,
 /// attributes, PIN management, the authentication key.
@@ -54,7 +55,8 @@ struct ClientToolTests {
     @Test func authenticationKeySignsADigestInfo() throws {
         let running = try SocketServerTests.Running()
         defer { running.stop() }
-        let keyID = try #require(running.driver.slots().first?.token?.privateKeys.first { $0.role == .authentication }?.id)
+        let keyID = try #require(
+            running.driver.slots().first?.token?.privateKeys.first { $0.role == .authentication }?.id)
         let hexID = keyID.map { String(format: "%02x", $0) }.joined()
         let message = Array("TLS client auth".utf8)
         let input = running.directory.appendingPathComponent("digestinfo").path
@@ -62,7 +64,8 @@ struct ClientToolTests {
         try Data(Fixture.digestInfoSHA256(message)).write(to: URL(fileURLWithPath: input))
         let sign = try running.tool("--login --pin 1234 --sign --id \(hexID) -m RSA-PKCS -i \(input) -o \(output)")
         #expect(sign.status == 0, "\(sign.output)")
-        let refused = try running.tool("--login --pin 1234 --sign --id \(hexID) -m SHA256-RSA-PKCS -i \(input) -o \(output)")
+        let refused = try running.tool(
+            "--login --pin 1234 --sign --id \(hexID) -m SHA256-RSA-PKCS -i \(input) -o \(output)")
         #expect(refused.output.contains("CKR_KEY_TYPE_INCONSISTENT"), "\(refused.output)")
         #expect(running.audits.records.withLock { $0.map(\.result) } == [.ok])
     }

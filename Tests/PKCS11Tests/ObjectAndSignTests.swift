@@ -35,16 +35,21 @@ struct ObjectAndSignTests {
         #expect(try fixture.find(session, [.init(type: .sign, value: [1])]).count == 2)
         #expect(try fixture.find(session, [.init(type: .decrypt, value: [1])]).count == 1)
         #expect(try fixture.find(session, [.init(type: .keyType, value: AttributeValue.ulong(CKK.rsa))]).count == 4)
-        #expect(try fixture.find(session, [.init(type: .token, value: [1]), .init(type: .private, value: [0])]).count == 4)
+        #expect(
+            try fixture.find(session, [.init(type: .token, value: [1]), .init(type: .private, value: [0])]).count == 4)
         #expect(try fixture.find(session, [.init(type: .label, value: Array("nothing".utf8))]).isEmpty)
         // Chunks, then the operation rules.
         try fixture.connection.findObjectsInit(session: session, template: [])
-        #expect(throws: PKCS11Error(.operationActive)) { try fixture.connection.findObjectsInit(session: session, template: []) }
+        #expect(throws: PKCS11Error(.operationActive)) {
+            try fixture.connection.findObjectsInit(session: session, template: [])
+        }
         #expect(try fixture.connection.findObjects(session: session, maxCount: 4).count == 4)
         #expect(try fixture.connection.findObjects(session: session, maxCount: 4).count == 2)
         #expect(try fixture.connection.findObjects(session: session, maxCount: 4).isEmpty)
         try fixture.connection.findObjectsFinal(session: session)
-        #expect(throws: PKCS11Error(.operationNotInitialized)) { try fixture.connection.findObjects(session: session, maxCount: 1) }
+        #expect(throws: PKCS11Error(.operationNotInitialized)) {
+            try fixture.connection.findObjects(session: session, maxCount: 1)
+        }
     }
 
     @Test func getAttributeValueSemantics() throws {
@@ -61,7 +66,8 @@ struct ObjectAndSignTests {
             ])
         #expect(
             results == [
-                .length(label.count), .bufferTooSmall, .value(label), .sensitive, .invalidType, .value([1]), .value([0]),
+                .length(label.count), .bufferTooSmall, .value(label), .sensitive, .invalidType, .value([1]),
+                .value([0]),
             ])
         #expect(results.returnValue == .attributeSensitive)
         #expect([AttributeResult.invalidType, .bufferTooSmall].returnValue == .attributeTypeInvalid)
@@ -79,7 +85,8 @@ struct ObjectAndSignTests {
         let fixture = try Fixture()
         let session = try fixture.open()
         let certificate = try fixture.object(session, label: Fixture.authCertificate, objectClass: CKO.certificate)
-        #expect(try fixture.value(session, certificate, .value) == fixture.driver.card?.state.authenticationCertificateDER)
+        #expect(
+            try fixture.value(session, certificate, .value) == fixture.driver.card?.state.authenticationCertificateDER)
         #expect(try fixture.value(session, certificate, .serialNumber).first == 0x02)
         #expect(try fixture.value(session, certificate, .subject).first == 0x30)
         #expect(try fixture.value(session, certificate, .certificateCategory) == AttributeValue.ulong(1))
@@ -125,7 +132,9 @@ struct ObjectAndSignTests {
                 ? publicKey.verifies(signature, sha1: message) : publicKey.verifies(signature, sha256: message)
             #expect(valid)
         }
-        #expect(throws: PKCS11Error(.operationNotInitialized)) { try fixture.connection.signFinal(session: session, capacity: 256) }
+        #expect(throws: PKCS11Error(.operationNotInitialized)) {
+            try fixture.connection.signFinal(session: session, capacity: 256)
+        }
     }
 
     @Test func authenticationKeySignsRSAPKCSOnly() throws {
@@ -160,12 +169,15 @@ struct ObjectAndSignTests {
         let session = try fixture.loggedInSession()
         let key = try fixture.object(session, label: "CPS_PRIV_SIG", objectClass: CKO.privateKey)
         let publicKey = try fixture.object(session, label: "CPS_PRIV_SIG", objectClass: CKO.publicKey)
-        #expect(throws: PKCS11Error(.operationNotInitialized)) { try fixture.connection.sign(session: session, data: [1], capacity: 256) }
+        #expect(throws: PKCS11Error(.operationNotInitialized)) {
+            try fixture.connection.sign(session: session, data: [1], capacity: 256)
+        }
         #expect(throws: PKCS11Error(.mechanismInvalid)) {
             try fixture.connection.signInit(session: session, mechanism: Mechanism(type: CKM(rawValue: 0x0D)), key: key)
         }
         #expect(throws: PKCS11Error(.mechanismParamInvalid)) {
-            try fixture.connection.signInit(session: session, mechanism: Mechanism(type: .rsaPKCS, parameter: [1]), key: key)
+            try fixture.connection.signInit(
+                session: session, mechanism: Mechanism(type: .rsaPKCS, parameter: [1]), key: key)
         }
         #expect(throws: PKCS11Error(.keyFunctionNotPermitted)) {
             try fixture.connection.signInit(session: session, mechanism: Mechanism(type: .rsaPKCS), key: publicKey)
@@ -184,11 +196,17 @@ struct ObjectAndSignTests {
             Issue.record("no signature")
             return
         }
-        #expect(throws: PKCS11Error(.operationNotInitialized)) { try fixture.connection.sign(session: session, data: [1], capacity: 256) }
+        #expect(throws: PKCS11Error(.operationNotInitialized)) {
+            try fixture.connection.sign(session: session, data: [1], capacity: 256)
+        }
         // A card refusal ends the operation too: the signature key takes a digest with CKM_RSA_PKCS.
         try fixture.connection.signInit(session: session, mechanism: Mechanism(type: .rsaPKCS), key: key)
-        #expect(throws: PKCS11Error(.dataLenRange)) { try fixture.connection.sign(session: session, data: [1, 2, 3], capacity: 256) }
-        #expect(throws: PKCS11Error(.operationNotInitialized)) { try fixture.connection.sign(session: session, data: [1], capacity: 256) }
+        #expect(throws: PKCS11Error(.dataLenRange)) {
+            try fixture.connection.sign(session: session, data: [1, 2, 3], capacity: 256)
+        }
+        #expect(throws: PKCS11Error(.operationNotInitialized)) {
+            try fixture.connection.sign(session: session, data: [1], capacity: 256)
+        }
         let recorded = audits.withLock { $0 }
         #expect(recorded.map(\.result) == [.ok, .dataLenRange])
         #expect(recorded.allSatisfy { $0.keyLabel == "CPS_PRIV_SIG" && $0.client == ClientID(1) })

@@ -4,10 +4,10 @@ import Foundation
 import Glibc
 import P11KitServer
 import PKCS11
+import SwiftASN1
 import Synchronization
 import Testing
 import VirtualCard
-import SwiftASN1
 import X509
 import _CryptoExtras
 
@@ -40,7 +40,8 @@ struct SocketServerTests {
         }
 
         func tool(_ arguments: String) throws -> ToolRunner.Result {
-            try ToolRunner.shell("pkcs11-tool --module \(SocketServerTests.clientModule) \(arguments)", environment: environment)
+            try ToolRunner.shell(
+                "pkcs11-tool --module \(SocketServerTests.clientModule) \(arguments)", environment: environment)
         }
 
         /// Waits until every client thread has ended (their connections closed).
@@ -133,7 +134,9 @@ struct SocketServerTests {
             for (index, byte) in path.utf8.enumerated() { raw[index] = byte }
         }
         let result = withUnsafePointer(to: &address) {
-            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { Glibc.connect(fd, $0, socklen_t(MemoryLayout<sockaddr_un>.size)) }
+            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) {
+                Glibc.connect(fd, $0, socklen_t(MemoryLayout<sockaddr_un>.size))
+            }
         }
         try #require(result == 0)
         return fd

@@ -33,13 +33,17 @@ struct TokenAndLoginTests {
         #expect(token.manufacturerID == "ASIP SANTE")
         #expect(token.model == "IAS ECC")
         #expect(!token.serialNumber.isEmpty)
-        #expect(token.flags == CKF.rng | CKF.writeProtected | CKF.loginRequired | CKF.userPINInitialized | CKF.tokenInitialized)
+        #expect(
+            token.flags == CKF.rng | CKF.writeProtected | CKF.loginRequired | CKF.userPINInitialized
+                | CKF.tokenInitialized)
         #expect(token.minPINLength == 4)
         #expect(token.totalPublicMemory == unavailableInformation)
         #expect(try fixture.connection.mechanismList(fixture.slot) == [.rsaPKCS, .sha1RSAPKCS, .sha256RSAPKCS])
         let mechanism = try fixture.connection.mechanismInfo(fixture.slot, .sha256RSAPKCS)
         #expect(mechanism == MechanismInfo(minKeySize: 2048, maxKeySize: 2048, flags: CKF.hw | CKF.signFlag))
-        #expect(throws: PKCS11Error(.mechanismInvalid)) { try fixture.connection.mechanismInfo(fixture.slot, CKM(rawValue: 0x1041)) }
+        #expect(throws: PKCS11Error(.mechanismInvalid)) {
+            try fixture.connection.mechanismInfo(fixture.slot, CKM(rawValue: 0x1041))
+        }
     }
 
     @Test func sessionsAndTheirStates() throws {

@@ -13,7 +13,8 @@ extension Calls {
         _ newLength: UInt
     ) -> UInt {
         withConnection { (connection) throws(PKCS11Error) in
-            try connection.setPIN(session: session, old: Convert.secret(old, oldLength), new: Convert.secret(new, newLength))
+            try connection.setPIN(
+                session: session, old: Convert.secret(old, oldLength), new: Convert.secret(new, newLength))
         }
     }
 
@@ -38,7 +39,8 @@ extension Calls {
         withConnection { (connection) throws(PKCS11Error) in
             guard let pointer else { throw PKCS11Error(.argumentsBad) }
             let info = try connection.sessionInfo(session)
-            pointer.pointee = CK_SESSION_INFO(slotID: info.slotID, state: info.state, flags: info.flags, ulDeviceError: info.deviceError)
+            pointer.pointee = CK_SESSION_INFO(
+                slotID: info.slotID, state: info.state, flags: info.flags, ulDeviceError: info.deviceError)
         }
     }
 
@@ -78,7 +80,8 @@ extension Calls {
         }
     }
 
-    static func findObjectsInit(_ session: UInt, _ template: UnsafeMutablePointer<CK_ATTRIBUTE>?, _ count: UInt) -> UInt {
+    static func findObjectsInit(_ session: UInt, _ template: UnsafeMutablePointer<CK_ATTRIBUTE>?, _ count: UInt) -> UInt
+    {
         withConnection { (connection) throws(PKCS11Error) in
             try connection.findObjectsInit(session: session, template: Convert.template(template, count))
         }

@@ -9,7 +9,8 @@ extension Calls {
     }
 
     static func sign(
-        _ session: UInt, _ data: UnsafeMutablePointer<UInt8>?, _ length: UInt, _ signature: UnsafeMutablePointer<UInt8>?,
+        _ session: UInt, _ data: UnsafeMutablePointer<UInt8>?, _ length: UInt,
+        _ signature: UnsafeMutablePointer<UInt8>?,
         _ signatureLength: UnsafeMutablePointer<UInt>?
     ) -> UInt {
         withConnectionResult { (connection) throws(PKCS11Error) in
@@ -30,7 +31,8 @@ extension Calls {
     ) -> UInt {
         withConnectionResult { (connection) throws(PKCS11Error) in
             let capacity = try Convert.capacity(signature, signatureLength)
-            return Convert.output(try connection.signFinal(session: session, capacity: capacity), signature, signatureLength)
+            return Convert.output(
+                try connection.signFinal(session: session, capacity: capacity), signature, signatureLength)
         }
     }
 

@@ -28,7 +28,9 @@ enum Calls {
         }
     }
 
-    static func slotList(_ present: UInt8, _ list: UnsafeMutablePointer<UInt>?, _ count: UnsafeMutablePointer<UInt>?) -> UInt {
+    static func slotList(_ present: UInt8, _ list: UnsafeMutablePointer<UInt>?, _ count: UnsafeMutablePointer<UInt>?)
+        -> UInt
+    {
         withConnectionResult { (connection) throws(PKCS11Error) in
             Convert.list(try connection.slotList(tokenPresent: present != 0), list, count)
         }
@@ -75,14 +77,18 @@ enum Calls {
         }
     }
 
-    static func waitForSlotEvent(_ flags: UInt, _ slot: UnsafeMutablePointer<UInt>?, _ reserved: UnsafeMutableRawPointer?) -> UInt {
+    static func waitForSlotEvent(
+        _ flags: UInt, _ slot: UnsafeMutablePointer<UInt>?, _ reserved: UnsafeMutableRawPointer?
+    ) -> UInt {
         withConnection { (connection) throws(PKCS11Error) in
             guard let slot else { throw PKCS11Error(.argumentsBad) }
             slot.pointee = try connection.waitForSlotEvent(flags: flags)
         }
     }
 
-    static func mechanismList(_ slot: UInt, _ list: UnsafeMutablePointer<UInt>?, _ count: UnsafeMutablePointer<UInt>?) -> UInt {
+    static func mechanismList(_ slot: UInt, _ list: UnsafeMutablePointer<UInt>?, _ count: UnsafeMutablePointer<UInt>?)
+        -> UInt
+    {
         withConnectionResult { (connection) throws(PKCS11Error) in
             Convert.list(try connection.mechanismList(slot).map(\.rawValue), list, count)
         }
@@ -92,7 +98,8 @@ enum Calls {
         withConnection { (connection) throws(PKCS11Error) in
             guard let pointer else { throw PKCS11Error(.argumentsBad) }
             let info = try connection.mechanismInfo(slot, CKM(rawValue: type))
-            pointer.pointee = CK_MECHANISM_INFO(ulMinKeySize: info.minKeySize, ulMaxKeySize: info.maxKeySize, flags: info.flags)
+            pointer.pointee = CK_MECHANISM_INFO(
+                ulMinKeySize: info.minKeySize, ulMaxKeySize: info.maxKeySize, flags: info.flags)
         }
     }
 }

@@ -36,7 +36,9 @@ enum Convert {
     }
 
     /// The list convention: NULL buffer → count only; too small → count and CKR_BUFFER_TOO_SMALL.
-    static func list(_ values: [UInt], _ buffer: UnsafeMutablePointer<UInt>?, _ count: UnsafeMutablePointer<UInt>?) -> CKR {
+    static func list(_ values: [UInt], _ buffer: UnsafeMutablePointer<UInt>?, _ count: UnsafeMutablePointer<UInt>?)
+        -> CKR
+    {
         guard let count else { return .argumentsBad }
         defer { count.pointee = UInt(values.count) }
         guard let buffer else { return .ok }
@@ -46,7 +48,9 @@ enum Convert {
     }
 
     /// Output buffers (C_Sign, C_SignFinal) described by `OutputResult`.
-    static func output(_ result: OutputResult, _ buffer: UnsafeMutablePointer<UInt8>?, _ length: UnsafeMutablePointer<UInt>?) -> CKR {
+    static func output(
+        _ result: OutputResult, _ buffer: UnsafeMutablePointer<UInt8>?, _ length: UnsafeMutablePointer<UInt>?
+    ) -> CKR {
         guard let length else { return .argumentsBad }
         switch result {
         case .length(let count):
@@ -64,13 +68,17 @@ enum Convert {
     }
 
     /// The capacity of an output buffer: nil for a NULL buffer (a length query).
-    static func capacity(_ buffer: UnsafeMutablePointer<UInt8>?, _ length: UnsafeMutablePointer<UInt>?) throws(PKCS11Error) -> Int? {
+    static func capacity(_ buffer: UnsafeMutablePointer<UInt8>?, _ length: UnsafeMutablePointer<UInt>?)
+        throws(PKCS11Error) -> Int?
+    {
         guard let length else { throw PKCS11Error(.argumentsBad) }
         return buffer == nil ? nil : Int(clamping: length.pointee)
     }
 
     /// A search template.
-    static func template(_ pointer: UnsafeMutablePointer<CK_ATTRIBUTE>?, _ count: UInt) throws(PKCS11Error) -> [Attribute] {
+    static func template(_ pointer: UnsafeMutablePointer<CK_ATTRIBUTE>?, _ count: UInt) throws(PKCS11Error)
+        -> [Attribute]
+    {
         guard count > 0 else { return [] }
         guard let pointer else { throw PKCS11Error(.argumentsBad) }
         var attributes: [Attribute] = []

@@ -105,8 +105,11 @@ enum FunctionList {
     /// NULL entries (there must be none).
     static var nullEntries: Int {
         withUnsafeBytes(of: pointer.pointee) { raw in
-            stride(from: MemoryLayout<CK_FUNCTION_LIST>.offset(of: \.C_Initialize) ?? 8, to: raw.count, by: MemoryLayout<UInt>.stride)
-                .filter { raw.load(fromByteOffset: $0, as: UInt.self) == 0 }.count
+            stride(
+                from: MemoryLayout<CK_FUNCTION_LIST>.offset(of: \.C_Initialize) ?? 8, to: raw.count,
+                by: MemoryLayout<UInt>.stride
+            )
+            .filter { raw.load(fromByteOffset: $0, as: UInt.self) == 0 }.count
         }
     }
 }

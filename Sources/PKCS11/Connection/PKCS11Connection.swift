@@ -84,7 +84,8 @@ package final class PKCS11Connection: @unchecked Sendable {
     package func tokenInfo(_ slot: SlotID) throws(PKCS11Error) -> TokenInfo {
         let token = try presentToken(slot)
         var flags = CKF.rng | CKF.writeProtected | CKF.loginRequired | CKF.userPINInitialized | CKF.tokenInitialized
-        flags |= Self.counterFlags(token.pin, low: CKF.userPINCountLow, final: CKF.userPINFinalTry, locked: CKF.userPINLocked)
+        flags |= Self.counterFlags(
+            token.pin, low: CKF.userPINCountLow, final: CKF.userPINFinalTry, locked: CKF.userPINLocked)
         flags |= Self.counterFlags(token.puk, low: CKF.soPINCountLow, final: CKF.soPINFinalTry, locked: CKF.soPINLocked)
         let open = sessions.sessions(on: slot).filter { $0.generation == token.generation }
         return TokenInfo(

@@ -96,7 +96,9 @@ package enum TokenObjects {
         return attributes
     }
 
-    private static func publicKeyObject(_ key: TokenPrivateKey, _ fields: CertificateFields, handle: UInt) -> TokenObject {
+    private static func publicKeyObject(_ key: TokenPrivateKey, _ fields: CertificateFields, handle: UInt)
+        -> TokenObject
+    {
         var attributes = keyCommon(CKO.publicKey, label: key.label, id: key.id, isPrivate: false)
         attributes[.subject] = fields.subject
         attributes[.encrypt] = AttributeValue.bool(false)

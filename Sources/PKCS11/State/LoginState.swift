@@ -11,7 +11,9 @@ package struct LoginState: Sendable {
     package func generation(on slot: SlotID) -> UInt64? { logins[slot]?.generation }
 
     /// C_Login, before the card sees the PIN: the checks of PKCS#11 2.40 §5.6.
-    package func checkLogin(_ type: CKU, on slot: SlotID, sessions: [SessionTable.Session]) throws(PKCS11Error) -> UserType {
+    package func checkLogin(_ type: CKU, on slot: SlotID, sessions: [SessionTable.Session]) throws(PKCS11Error)
+        -> UserType
+    {
         let requested: UserType
         switch type {
         case .user: requested = .user

@@ -161,7 +161,7 @@ final class CardTokenDriver: TokenDriver, @unchecked Sendable {
     ) throws(TokenError) -> [UInt8] {
         try cardOperation(slot, generation, keepingStateOf: client, refreshCounters: false) { session in
             if self.securityOwner != client {
-                    self.verifyCount += 1
+                self.verifyCount += 1
                 try CPS3Driver.verifyPIN(&session, pin)
                 self.securityOwner = client
             }

@@ -2,8 +2,8 @@ import CardTestSupport
 import Crypto
 import PKCS11
 import SmartCardCore
-import Testing
 import SwiftASN1
+import Testing
 import X509
 import _CryptoExtras
 
@@ -47,7 +47,12 @@ struct Fixture {
     }
 
     func object(_ session: UInt, label: String, objectClass: UInt) throws -> UInt {
-        let found = try find(session, [.init(type: .label, value: Array(label.utf8)), .init(type: .class, value: AttributeValue.ulong(objectClass))])
+        let found = try find(
+            session,
+            [
+                .init(type: .label, value: Array(label.utf8)),
+                .init(type: .class, value: AttributeValue.ulong(objectClass)),
+            ])
         try #require(found.count == 1)
         return found[0]
     }
