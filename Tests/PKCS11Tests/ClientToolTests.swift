@@ -1,5 +1,6 @@
 import CardTestSupport
 import Foundation
+import Glibc
 import PKCS11
 import Synchronization
 import Testing
@@ -68,5 +69,45 @@ struct ClientToolTests {
             "--login --pin 1234 --sign --id \(hexID) -m SHA256-RSA-PKCS -i \(input) -o \(output)")
         #expect(refused.output.contains("CKR_KEY_TYPE_INCONSISTENT"), "\(refused.output)")
         #expect(running.audits.records.withLock { $0.map(\.result) } == [.ok])
+    }
+}
+
+@Suite("Clients that go away", .serialized)
+struct ClientGoneTests {
+    @Test func aKilledClientLoggedInLeavesNothingBehind() async throws {
+        let running = try SocketServerTests.Running()
+        defer { running.stop() }
+        let keyID = try #require(running.driver.slots().first?.token?.privateKeys.first { $0.role == .signature }?.id)
+        let hexID = keyID.map { String(format: "%02x", $0) }.joined()
+        let fifo = running.directory.appendingPathComponent("never-written").path
+        #expect(mkfifo(fifo, 0o600) == 0)
+        // Logs in, then blocks opening the input: SIGKILLed while logged in.
+        let killed = try ToolRunner.shell(
+            "timeout -s KILL 2 pkcs11-tool --module \(SocketServerTests.clientModule) --login --pin 1234 --sign "
+                + "--id \(hexID) -m SHA256-RSA-PKCS -i \(fifo) -o /dev/null",
+            environment: running.environment)
+        #expect(killed.status != 0)
+        try await running.waitForNoClients()
+        #expect(!running.driver.isCardVerified)
+        #expect(running.driver.endedClients.count >= 1)
+        #expect(running.driver.verifyCount == 1)
+        // The next client starts from scratch: not logged in.
+        let objects = try running.tool("-O")
+        #expect(!objects.stdout.contains("Private Key Object"))
+    }
+
+    @Test func p11toolListsAndTestSigns() throws {
+        let running = try SocketServerTests.Running()
+        defer { running.stop() }
+        let provider = "--provider \(SocketServerTests.clientModule)"
+        let tokens = try ToolRunner.shell("p11tool \(provider) --list-tokens", environment: running.environment)
+        #expect(tokens.stdout.contains("CPS3v3-"), "\(tokens.output)")
+        let certificates = try ToolRunner.shell(
+            "p11tool \(provider) --list-all-certs 'pkcs11:manufacturer=ASIP%20SANTE'", environment: running.environment)
+        #expect(certificates.stdout.contains("Certificat de Signature CPS"), "\(certificates.output)")
+        let sign = try ToolRunner.shell(
+            "GNUTLS_PIN=1234 p11tool \(provider) --login --test-sign 'pkcs11:object=CPS_PRIV_AUT;type=private'",
+            environment: running.environment)
+        #expect(sign.status == 0, "\(sign.output)")
     }
 }

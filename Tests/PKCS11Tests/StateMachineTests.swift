@@ -1,7 +1,8 @@
-@testable import P11KitServer
-@testable import PKCS11
 import SmartCardCore
 import Testing
+
+@testable import P11KitServer
+@testable import PKCS11
 
 /// The pure state machines, without a card.
 @Suite("PKCS11 state machines")

@@ -22,6 +22,10 @@ final class CardTokenDriver: TokenDriver, @unchecked Sendable {
     private var securityOwner: ClientID?
     private var events: [(cursor: UInt64, slot: SlotID)] = []
     private var eventCounter: UInt64 = 0
+    /// Clients the PKCS#11 layer said goodbye for.
+    private(set) var endedClients: [ClientID] = []
+    /// True while some client's verification is on the card.
+    var isCardVerified: Bool { locked { securityOwner != nil } }
     /// VERIFY commands sent, to check that no PIN is ever retried or sent twice needlessly.
     private(set) var verifyCount = 0
 
@@ -220,6 +224,9 @@ final class CardTokenDriver: TokenDriver, @unchecked Sendable {
     }
 
     func clientEnded(_ client: ClientID) {
-        locked { if securityOwner == client { resetCard() } }
+        locked {
+            endedClients.append(client)
+            if securityOwner == client { resetCard() }
+        }
     }
 }
