@@ -97,6 +97,9 @@ extension PKCS11Connection {
         switch action {
         case .answer(let result):
             return result
+        case .refuse(let context, let error):
+            report(context, session: session, result: error.rv)
+            throw error
         case .sign(let context, let data):
             let request: SignatureRequest =
                 switch context.mechanism {

@@ -26,6 +26,8 @@ package struct SignOperation: Sendable {
         case answer(OutputResult)
         /// Ask the card to sign `data`; the operation has ended whatever the card says.
         case sign(SignContext, data: [UInt8])
+        /// Refuse without the card (input too long for the mechanism); the operation has ended.
+        case refuse(SignContext, PKCS11Error)
     }
 
     private var state = State.idle
@@ -43,8 +45,11 @@ package struct SignOperation: Sendable {
     package mutating func single(data: [UInt8], capacity: Int?) throws(PKCS11Error) -> Action {
         switch state {
         case .idle: throw PKCS11Error(.operationNotInitialized)
-        case .collecting: throw PKCS11Error(.operationActive, "C_Sign cannot finish a multi-part signature")
-        case .initialized(let context): return try finish(context, data: data, capacity: capacity)
+        case .collecting:
+            // C_Sign always ends the operation (PKCS#11 3.0 §5.13), even when it cannot finish a multi-part one.
+            state = .idle
+            throw PKCS11Error(.operationActive, "C_Sign cannot finish a multi-part signature")
+        case .initialized(let context): return finish(context, data: data, capacity: capacity)
         }
     }
 
@@ -67,20 +72,20 @@ package struct SignOperation: Sendable {
     package mutating func final(capacity: Int?) throws(PKCS11Error) -> Action {
         switch state {
         case .idle: throw PKCS11Error(.operationNotInitialized)
-        case .initialized(let context): return try finish(context, data: [], capacity: capacity)
-        case .collecting(let context, let data): return try finish(context, data: data, capacity: capacity)
+        case .initialized(let context): return finish(context, data: [], capacity: capacity)
+        case .collecting(let context, let data): return finish(context, data: data, capacity: capacity)
         }
     }
 
     /// Ends the operation (session closed, logout).
     package mutating func cancel() { state = .idle }
 
-    private mutating func finish(_ context: SignContext, data: [UInt8], capacity: Int?) throws(PKCS11Error) -> Action {
+    private mutating func finish(_ context: SignContext, data: [UInt8], capacity: Int?) -> Action {
         guard let capacity else { return .answer(.length(context.signatureLength)) }
         guard capacity >= context.signatureLength else { return .answer(.bufferTooSmall(context.signatureLength)) }
         state = .idle
         if context.mechanism == .rsaPKCS, data.count > context.signatureLength - 11 {
-            throw PKCS11Error(.dataLenRange, "CKM_RSA_PKCS signs at most k-11 bytes")
+            return .refuse(context, PKCS11Error(.dataLenRange, "CKM_RSA_PKCS signs at most k-11 bytes"))
         }
         return .sign(context, data: data)
     }
