@@ -39,6 +39,12 @@ let package = Package(
             pkgConfig: "libpcsclite",
             providers: [.apt(["libpcsclite-dev"])]
         ),
+        .systemLibrary(
+            name: "CP11Kit",
+            path: "CModules/CP11Kit",
+            pkgConfig: "p11-kit-1",
+            providers: [.apt(["libp11-kit-dev"])]
+        ),
 
         // MARK: - Layer 1: vocabulary
 
@@ -57,6 +63,7 @@ let package = Package(
         .target(name: "PKCS11", dependencies: ["SmartCardCore", x509, swiftASN1, crypto, cryptoExtras], swiftSettings: swiftSettings),
         .target(name: "CardIdentity", dependencies: ["SmartCardCore", x509, swiftASN1], swiftSettings: swiftSettings),
         .target(name: "VirtualReaderStack", dependencies: ["SmartCardCore"], swiftSettings: swiftSettings),
+        .target(name: "P11KitServer", dependencies: ["PKCS11", "SmartCardCore", "CP11Kit"], swiftSettings: swiftSettings),
 
         // MARK: - Layer 4: daemon
 
@@ -120,6 +127,14 @@ let package = Package(
         .testTarget(
             name: "IntegrationTests",
             dependencies: ["SmartCardCore", "PCSC", "CardTestSupport", "VirtualCard", "VirtualReaderStack"],
+            swiftSettings: swiftSettings
+        ),
+        .testTarget(
+            name: "PKCS11Tests",
+            dependencies: [
+                "PKCS11", "P11KitServer", "SmartCardCore", "CardTestSupport", "IASECC", "VirtualCard", crypto,
+                cryptoExtras, x509, swiftASN1,
+            ],
             swiftSettings: swiftSettings
         ),
     ]

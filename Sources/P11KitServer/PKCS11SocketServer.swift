@@ -1,0 +1,121 @@
+import Foundation
+package import PKCS11
+
+/// Serves PKCS#11 on a Unix socket through libp11-kit's RPC server, so that the stock
+/// `p11-kit-client.so` and `p11-kit-proxy.so` reach the cards (DESIGN.md decision 2).
+///
+/// One dedicated thread accepts; each accepted client gets its own thread running p11-kit's blocking
+/// serve loop, and its own `PKCS11Connection` (p11-kit gives no per-client isolation). Only clients of
+/// the server's own uid are served (SO_PEERCRED). When a client goes away, however it goes, its
+/// connection is closed: PINs zeroed, sessions and login gone, the driver told.
+package final class PKCS11SocketServer: @unchecked Sendable {
+    package typealias Logger = @Sendable (String) -> Void
+
+    package let socketPath: String
+    private let driver: any TokenDriver
+    private let log: Logger
+    private let audit: (@Sendable (SignAudit) -> Void)?
+    private let lock = NSLock()
+    private var listener: Int32?
+    private var stopping = false
+    private var live: [ClientID: Int32] = [:]
+    private var nextClient: UInt64 = 1
+    private let threads = DispatchGroup()
+
+    /// `audit` is called once per signature the card was asked for, from the client's thread.
+    package init(
+        socketPath: String, driver: any TokenDriver, audit: (@Sendable (SignAudit) -> Void)? = nil,
+        logger: @escaping Logger = { _ in }
+    ) {
+        self.socketPath = socketPath
+        self.driver = driver
+        self.audit = audit
+        self.log = logger
+    }
+
+    /// Creates the socket (mode 0600) and starts accepting on a dedicated thread.
+    package func start() throws(PKCS11SocketServerError) {
+        let fd = try UnixSocket.listen(path: socketPath)
+        let started: Bool = lock.withLock {
+            guard listener == nil, !stopping else { return false }
+            listener = fd
+            return true
+        }
+        guard started else {
+            UnixSocket.close(fd)
+            throw PKCS11SocketServerError(.alreadyStarted, "start() called twice")
+        }
+        threads.enter()
+        let thread = Thread { [self] in
+            acceptLoop(fd)
+            threads.leave()
+        }
+        thread.name = "cpsd-p11-accept"
+        thread.start()
+        log("PKCS#11 server listening on \(socketPath)")
+    }
+
+    /// Stops accepting, disconnects every client (their connections close), waits for all threads,
+    /// and removes the socket file.
+    package func stop() {
+        // Shut the clients down under the lock: their threads close their fds under it too, so an fd
+        // number is never reused between the snapshot and the shutdown.
+        let fd: Int32? = lock.withLock {
+            stopping = true
+            for client in live.values { UnixSocket.shutdownBoth(client) }
+            return listener
+        }
+        guard let fd else { return }
+        UnixSocket.shutdownBoth(fd)
+        threads.wait()
+        UnixSocket.close(fd)
+        UnixSocket.remove(socketPath)
+        lock.withLock { listener = nil }
+        log("PKCS#11 server stopped")
+    }
+
+    /// Clients being served now.
+    package var connectionCount: Int { lock.withLock { live.count } }
+
+    private func acceptLoop(_ listener: Int32) {
+        while let fd = UnixSocket.accept(listener) {
+            guard let peer = UnixSocket.peer(fd), peer.uid == UnixSocket.currentUID() else {
+                log("refused a PKCS#11 client of another user")
+                UnixSocket.close(fd)
+                continue
+            }
+            let client: ClientID? = lock.withLock {
+                guard !stopping else { return nil }
+                defer { nextClient += 1 }
+                live[ClientID(nextClient)] = fd
+                return ClientID(nextClient)
+            }
+            guard let client else {
+                UnixSocket.close(fd)
+                break
+            }
+            serve(fd: fd, client: client, peer: peer)
+        }
+        if !lock.withLock({ stopping }) { log("PKCS#11 server: accept failed (errno \(errno)), no longer accepting") }
+    }
+
+    private func serve(fd: Int32, client: ClientID, peer: PeerInfo) {
+        let connection = PKCS11Connection(client: client, driver: driver, peer: peer)
+        connection.audit = audit
+        threads.enter()
+        let thread = Thread { [self] in
+            UnixSocket.blockSIGPIPEOnThisThread()
+            log("\(client) connected: \(peer)")
+            let status = P11KitServe.serve(fd: fd, connection: connection)
+            connection.close()
+            lock.withLock {
+                live[client] = nil
+                UnixSocket.close(fd)
+            }
+            log("\(client) ended (serve returned \(status))")
+            threads.leave()
+        }
+        thread.name = "cpsd-p11-\(client.rawValue)"
+        thread.start()
+    }
+}

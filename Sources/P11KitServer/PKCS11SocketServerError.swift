@@ -1,0 +1,27 @@
+/// Why the PKCS#11 socket server could not start.
+package struct PKCS11SocketServerError: Error, Hashable, Sendable, CustomStringConvertible {
+    package enum Code: String, Sendable, Hashable {
+        /// The path does not fit in sockaddr_un.
+        case pathTooLong
+        /// Another server answers on the socket.
+        case addressInUse
+        /// socket/bind/listen failed; `errno` says why.
+        case socketFailed
+        /// start() was called twice.
+        case alreadyStarted
+    }
+
+    package let code: Code
+    package let reason: String
+    package let errno: Int32?
+
+    package init(_ code: Code, _ reason: String, errno: Int32? = nil) {
+        self.code = code
+        self.reason = reason
+        self.errno = errno
+    }
+
+    package static func == (lhs: Self, rhs: Self) -> Bool { lhs.code == rhs.code }
+    package func hash(into hasher: inout Hasher) { hasher.combine(code) }
+    package var description: String { "\(code.rawValue): \(reason)" + (errno.map { " (errno \($0))" } ?? "") }
+}

@@ -1,0 +1,137 @@
+/// Objects, signatures and random numbers (PKCS#11 2.40 §5.7, §5.8, §5.11, §5.15).
+extension PKCS11Connection {
+    /// C_FindObjectsInit: every attribute of `template` must match exactly.
+    package func findObjectsInit(session handle: UInt, template: [Attribute]) throws(PKCS11Error) {
+        let (session, token) = try liveSession(handle)
+        let found = visibleObjects(slot: session.slot, token: token).filter { $0.matches(template) }.map(\.handle)
+        try sessions.update(handle) { (session) throws(PKCS11Error) in try session.find.begin(results: found) }
+    }
+
+    /// C_FindObjects.
+    package func findObjects(session handle: UInt, maxCount: Int) throws(PKCS11Error) -> [UInt] {
+        _ = try liveSession(handle)
+        return try sessions.update(handle) { (session) throws(PKCS11Error) in try session.find.next(max: maxCount) }
+    }
+
+    /// C_FindObjectsFinal.
+    package func findObjectsFinal(session handle: UInt) throws(PKCS11Error) {
+        _ = try liveSession(handle)
+        try sessions.update(handle) { (session) throws(PKCS11Error) in try session.find.end() }
+    }
+
+    /// C_GetAttributeValue: one result per request, every request processed; the call's CKR is
+    /// `results.returnValue`.
+    package func attributeValues(
+        session handle: UInt, object: UInt, requests: [AttributeRequest]
+    ) throws(PKCS11Error) -> [AttributeResult] {
+        let (session, token) = try liveSession(handle)
+        guard let found = visibleObjects(slot: session.slot, token: token).first(where: { $0.handle == object }) else {
+            throw PKCS11Error(.objectHandleInvalid)
+        }
+        return requests.map(found.read)
+    }
+
+    /// C_SignInit. CKM_RSA_PKCS works with both keys; the hashing mechanisms only with the signature key
+    /// (CKR_KEY_TYPE_INCONSISTENT on the authentication key, as Cryptolib: cps3-card.md §6.3).
+    package func signInit(session handle: UInt, mechanism: Mechanism, key: UInt) throws(PKCS11Error) {
+        let (session, token) = try liveSession(handle)
+        guard Self.mechanisms.contains(mechanism.type) else { throw PKCS11Error(.mechanismInvalid) }
+        guard mechanism.parameter?.isEmpty ?? true else { throw PKCS11Error(.mechanismParamInvalid) }
+        guard let object = allObjects(slot: session.slot, token: token).first(where: { $0.handle == key }) else {
+            throw PKCS11Error(.keyHandleInvalid)
+        }
+        if object.isPrivate, login.user(on: session.slot) != .user { throw PKCS11Error(.userNotLoggedIn) }
+        guard object.objectClass == CKO.privateKey || object.objectClass == CKO.publicKey else {
+            throw PKCS11Error(.keyHandleInvalid, "not a key")
+        }
+        guard object.flag(.sign), let role = object.keyRole else { throw PKCS11Error(.keyFunctionNotPermitted) }
+        guard mechanism.type == .rsaPKCS || role == .signature else {
+            throw PKCS11Error(.keyTypeInconsistent, "the authentication key signs with CKM_RSA_PKCS only")
+        }
+        let bits = token.privateKeys.first { $0.role == role }?.modulusBits ?? 2048
+        let context = SignContext(
+            keyHandle: key, keyLabel: object.label, role: role, mechanism: mechanism.type,
+            signatureLength: (bits + 7) / 8)
+        try sessions.update(handle) { (session) throws(PKCS11Error) in try session.sign.begin(context) }
+    }
+
+    /// C_Sign. `capacity` nil is the NULL-buffer length query.
+    package func sign(session handle: UInt, data: [UInt8], capacity: Int?) throws(PKCS11Error) -> OutputResult {
+        let (session, token) = try liveSession(handle)
+        let action = try sessions.update(handle) { (session) throws(PKCS11Error) in
+            try session.sign.single(data: data, capacity: capacity)
+        }
+        return try perform(action, session: session, token: token)
+    }
+
+    /// C_SignUpdate.
+    package func signUpdate(session handle: UInt, part: [UInt8]) throws(PKCS11Error) {
+        _ = try liveSession(handle)
+        try sessions.update(handle) { (session) throws(PKCS11Error) in try session.sign.update(part: part) }
+    }
+
+    /// C_SignFinal.
+    package func signFinal(session handle: UInt, capacity: Int?) throws(PKCS11Error) -> OutputResult {
+        let (session, token) = try liveSession(handle)
+        let action = try sessions.update(handle) { (session) throws(PKCS11Error) in
+            try session.sign.final(capacity: capacity)
+        }
+        return try perform(action, session: session, token: token)
+    }
+
+    /// C_GenerateRandom: GET CHALLENGE on the card.
+    package func generateRandom(session handle: UInt, length: Int) throws(PKCS11Error) -> [UInt8] {
+        let (session, token) = try liveSession(handle)
+        guard length > 0 else { return [] }
+        do {
+            return try driver.generateRandom(
+                client: client, slot: session.slot, generation: token.generation, length: length)
+        } catch {
+            throw PKCS11Error(error)
+        }
+    }
+
+    private func perform(
+        _ action: SignOperation.Action, session: SessionTable.Session, token: TokenState
+    ) throws(PKCS11Error) -> OutputResult {
+        switch action {
+        case .answer(let result):
+            return result
+        case .refuse(let context, let error):
+            report(context, session: session, result: error.rv)
+            throw error
+        case .sign(let context, let data):
+            let request: SignatureRequest =
+                switch context.mechanism {
+                case .sha1RSAPKCS: .hashAndSign(sha256: false, message: data)
+                case .sha256RSAPKCS: .hashAndSign(sha256: true, message: data)
+                default: .rsaPKCS(role: context.role, input: data)
+                }
+            do throws(PKCS11Error) {
+                guard let pin = keptSecrets[session.slot], login.user(on: session.slot) == .user else {
+                    throw PKCS11Error(.userNotLoggedIn)
+                }
+                let signature: [UInt8]
+                do {
+                    signature = try driver.sign(
+                        client: client, slot: session.slot, generation: token.generation, request: request,
+                        pin: pin.secret)
+                } catch {
+                    throw PKCS11Error(error)
+                }
+                report(context, session: session, result: .ok)
+                return .value(signature)
+            } catch {
+                report(context, session: session, result: error.rv)
+                throw error
+            }
+        }
+    }
+
+    private func report(_ context: SignContext, session: SessionTable.Session, result: CKR) {
+        audit?(
+            SignAudit(
+                client: client, peer: peer, slot: session.slot, keyLabel: context.keyLabel,
+                mechanism: context.mechanism, result: result))
+    }
+}

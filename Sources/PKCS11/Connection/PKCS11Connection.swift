@@ -1,0 +1,169 @@
+import SmartCardCore
+
+/// One PKCS#11 application: a p11-kit client connection (or an in-process user). It owns its
+/// C_Initialize state, session handles, login and operations, so clients never see each other's
+/// login (p11-kit-rpc.md §3). Calls are synchronous and come from one thread at a time (the
+/// connection's thread); the type is `@unchecked Sendable` only so that it can be handed to that thread.
+package final class PKCS11Connection: @unchecked Sendable {
+    package let client: ClientID
+    package let driver: any TokenDriver
+    /// The process on the other end, for audit (nil in process).
+    package var peer: PeerInfo?
+    /// Called once per signature the card was asked for (C_Sign, C_SignFinal), with its result.
+    package var audit: (@Sendable (SignAudit) -> Void)?
+
+    package private(set) var isInitialized = false
+    var sessions = SessionTable()
+    var login = LoginState()
+    /// The PIN (user) or PUK (SO) of each token logged in, kept for later signatures; zeroed when dropped.
+    var keptSecrets: [SlotID: KeptSecret] = [:]
+    private var objectCache: [SlotID: (generation: UInt64, objects: [TokenObject])] = [:]
+    private var eventCursor: UInt64 = 0
+    private var pendingEvents: [SlotID] = []
+
+    package static let mechanisms: [CKM] = [.rsaPKCS, .sha1RSAPKCS, .sha256RSAPKCS]
+
+    package init(client: ClientID, driver: any TokenDriver, peer: PeerInfo? = nil) {
+        self.client = client
+        self.driver = driver
+        self.peer = peer
+    }
+
+    // MARK: - General purpose (PKCS#11 2.40 §5.4)
+
+    /// C_Initialize. p11-kit calls it with CKF_OS_LOCKING_OK; calls are serial per connection anyway.
+    package func initialize() throws(PKCS11Error) {
+        guard !isInitialized else { throw PKCS11Error(.cryptokiAlreadyInitialized) }
+        isInitialized = true
+        eventCursor = driver.slotEvents(after: 0).cursor
+        pendingEvents = []
+    }
+
+    /// C_Finalize: everything this application had ends.
+    package func finalize() throws(PKCS11Error) {
+        try requireInitialized()
+        close()
+    }
+
+    /// The client disconnected (or finalized): zero the PINs, close the sessions, tell the driver.
+    package func close() {
+        for slot in login.removeAll() { driver.logout(client: client, slot: slot) }
+        keptSecrets.removeAll()
+        sessions.removeAll()
+        objectCache.removeAll()
+        isInitialized = false
+        driver.clientEnded(client)
+    }
+
+    /// C_GetInfo.
+    package func info() throws(PKCS11Error) -> LibraryInfo {
+        try requireInitialized()
+        return LibraryInfo()
+    }
+
+    /// The answer of every function cpsd does not implement (cps3-card.md §12.4).
+    package func unsupported() -> CKR { isInitialized ? .functionNotSupported : .cryptokiNotInitialized }
+
+    // MARK: - Slots and tokens (§5.5)
+
+    /// C_GetSlotList.
+    package func slotList(tokenPresent: Bool) throws(PKCS11Error) -> [SlotID] {
+        try requireInitialized()
+        return driver.slots().filter { !tokenPresent || $0.token != nil }.map(\.id)
+    }
+
+    /// C_GetSlotInfo.
+    package func slotInfo(_ slot: SlotID) throws(PKCS11Error) -> SlotInfo {
+        let state = try slotState(slot)
+        var flags = CKF.removableDevice | CKF.hwSlot
+        if state.token != nil { flags |= CKF.tokenPresent }
+        return SlotInfo(slotDescription: state.readerName, manufacturerID: "cpsd", flags: flags)
+    }
+
+    /// C_GetTokenInfo. The PIN flags follow the counters the driver last read (cps3-card.md §7).
+    package func tokenInfo(_ slot: SlotID) throws(PKCS11Error) -> TokenInfo {
+        let token = try presentToken(slot)
+        var flags = CKF.rng | CKF.writeProtected | CKF.loginRequired | CKF.userPINInitialized | CKF.tokenInitialized
+        flags |= Self.counterFlags(
+            token.pin, low: CKF.userPINCountLow, final: CKF.userPINFinalTry, locked: CKF.userPINLocked)
+        flags |= Self.counterFlags(token.puk, low: CKF.soPINCountLow, final: CKF.soPINFinalTry, locked: CKF.soPINLocked)
+        let open = sessions.sessions(on: slot).filter { $0.generation == token.generation }
+        return TokenInfo(
+            label: token.label, manufacturerID: token.manufacturer, model: token.model,
+            serialNumber: token.serialNumber, flags: flags, sessionCount: UInt(open.count),
+            rwSessionCount: UInt(open.filter(\.readWrite).count), maxPINLength: UInt(token.maxPINLength),
+            minPINLength: UInt(token.minPINLength))
+    }
+
+    static func counterFlags(_ counters: TokenCounters, low: UInt, final: UInt, locked: UInt) -> UInt {
+        if counters.triesLeft <= 0 { return locked | low }
+        var flags: UInt = counters.triesLeft < counters.maxTries ? low : 0
+        if counters.triesLeft == 1 { flags |= final }
+        return flags
+    }
+
+    /// C_GetMechanismList.
+    package func mechanismList(_ slot: SlotID) throws(PKCS11Error) -> [CKM] {
+        _ = try presentToken(slot)
+        return Self.mechanisms
+    }
+
+    /// C_GetMechanismInfo.
+    package func mechanismInfo(_ slot: SlotID, _ type: CKM) throws(PKCS11Error) -> MechanismInfo {
+        let token = try presentToken(slot)
+        guard Self.mechanisms.contains(type) else { throw PKCS11Error(.mechanismInvalid) }
+        let bits = UInt(token.privateKeys.map(\.modulusBits).max() ?? 2048)
+        return MechanismInfo(minKeySize: bits, maxKeySize: bits, flags: CKF.hw | CKF.signFlag)
+    }
+
+    /// C_WaitForSlotEvent: only with CKF_DONT_BLOCK, as p11-kit's proxy (a blocking call would stall the
+    /// connection: p11-kit-rpc.md §1).
+    package func waitForSlotEvent(flags: UInt) throws(PKCS11Error) -> SlotID {
+        try requireInitialized()
+        guard flags & CKF.dontBlock != 0 else { throw PKCS11Error(.functionNotSupported, "blocking wait") }
+        if pendingEvents.isEmpty {
+            let (slots, cursor) = driver.slotEvents(after: eventCursor)
+            eventCursor = cursor
+            for slot in slots where !pendingEvents.contains(slot) { pendingEvents.append(slot) }
+        }
+        guard !pendingEvents.isEmpty else { throw PKCS11Error(.noEvent) }
+        return pendingEvents.removeFirst()
+    }
+
+    // MARK: - Helpers
+
+    func requireInitialized() throws(PKCS11Error) {
+        guard isInitialized else { throw PKCS11Error(.cryptokiNotInitialized) }
+    }
+
+    func slotState(_ slot: SlotID) throws(PKCS11Error) -> SlotState {
+        try requireInitialized()
+        guard let state = driver.slots().first(where: { $0.id == slot }) else { throw PKCS11Error(.slotIDInvalid) }
+        return state
+    }
+
+    func presentToken(_ slot: SlotID) throws(PKCS11Error) -> TokenState {
+        guard let token = try slotState(slot).token else { throw PKCS11Error(.tokenNotPresent) }
+        return token
+    }
+
+    /// The token's objects, all of them (private ones included), built once per generation.
+    func allObjects(slot: SlotID, token: TokenState) -> [TokenObject] {
+        if let cached = objectCache[slot], cached.generation == token.generation { return cached.objects }
+        let objects = TokenObjects.build(slot: slot, token: token)
+        objectCache[slot] = (token.generation, objects)
+        return objects
+    }
+
+    /// The objects this application may see now: private ones only after a user login.
+    func visibleObjects(slot: SlotID, token: TokenState) -> [TokenObject] {
+        let loggedIn = login.user(on: slot) == .user
+        return allObjects(slot: slot, token: token).filter { loggedIn || !$0.isPrivate }
+    }
+}
+
+/// A PIN or PUK kept after C_Login for later signatures; zeroed when the last reference goes.
+final class KeptSecret {
+    let secret: SecretBytes
+    init(_ secret: consuming SecretBytes) { self.secret = secret }
+}

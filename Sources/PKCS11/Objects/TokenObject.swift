@@ -1,0 +1,135 @@
+/// One PKCS#11 object of a token: its handle, attributes as the C caller reads them, and which
+/// attribute types exist but are sensitive (CKR_ATTRIBUTE_SENSITIVE).
+package struct TokenObject: Sendable, Hashable {
+    package var handle: UInt
+    package var isPrivate: Bool
+    /// For private keys: what the key is on the card.
+    package var keyRole: KeyRole?
+    package var attributes: [CKA: [UInt8]]
+    package var sensitive: Set<CKA>
+
+    package var objectClass: UInt? { attributes[.class].flatMap(AttributeValue.readULong) }
+    package var label: String { attributes[.label].map { String(decoding: $0, as: UTF8.self) } ?? "" }
+    package func flag(_ type: CKA) -> Bool { attributes[type] == AttributeValue.bool(true) }
+
+    /// True when every attribute of `template` is present with exactly that value (C_FindObjectsInit).
+    package func matches(_ template: [Attribute]) -> Bool {
+        template.allSatisfy { attributes[$0.type] == $0.value }
+    }
+
+    /// C_GetAttributeValue for one attribute.
+    package func read(_ request: AttributeRequest) -> AttributeResult {
+        if sensitive.contains(request.type) { return .sensitive }
+        guard let value = attributes[request.type] else { return .invalidType }
+        guard let capacity = request.capacity else { return .length(value.count) }
+        return capacity >= value.count ? .value(value) : .bufferTooSmall
+    }
+}
+
+/// Builds a token's six objects (Cryptolib's set, cps3-card.md §12.4): per key role a certificate, a
+/// public key from the certificate, and the private key. Handles are stable for (slot, generation) and
+/// differ between generations, so a handle of a pulled card never names an object of the next one.
+package enum TokenObjects {
+    package static func build(slot: SlotID, token: TokenState) -> [TokenObject] {
+        var objects: [TokenObject] = []
+        func handle() -> UInt {
+            (UInt(truncatingIfNeeded: token.generation & 0x7FFF) << 16) | ((slot & 0xFF) << 8) | UInt(objects.count + 1)
+        }
+        let certificates = token.certificates.sorted { order($0.role) < order($1.role) }
+        let keys = token.privateKeys.sorted { order($0.role) < order($1.role) }
+        var parsed: [KeyRole: CertificateFields] = [:]
+        for certificate in certificates {
+            parsed[certificate.role] = try? CertificateFields(der: certificate.der)
+            objects.append(certificateObject(certificate, parsed[certificate.role], handle: handle()))
+        }
+        for key in keys {
+            guard let fields = parsed[key.role] else { continue }
+            objects.append(publicKeyObject(key, fields, handle: handle()))
+        }
+        for key in keys {
+            objects.append(privateKeyObject(key, parsed[key.role], handle: handle()))
+        }
+        return objects
+    }
+
+    private static func order(_ role: KeyRole) -> Int { role == .authentication ? 0 : 1 }
+
+    private static func common(_ objectClass: UInt, label: String, isPrivate: Bool) -> [CKA: [UInt8]] {
+        [
+            .class: AttributeValue.ulong(objectClass), .token: AttributeValue.bool(true),
+            .private: AttributeValue.bool(isPrivate), .modifiable: AttributeValue.bool(false),
+            .copyable: AttributeValue.bool(false), .destroyable: AttributeValue.bool(false),
+            .label: AttributeValue.utf8(label),
+        ]
+    }
+
+    private static func certificateObject(
+        _ certificate: TokenCertificate, _ fields: CertificateFields?, handle: UInt
+    ) -> TokenObject {
+        var attributes = common(CKO.certificate, label: certificate.label, isPrivate: false)
+        attributes[.certificateType] = AttributeValue.ulong(CKC.x509)
+        attributes[.trusted] = AttributeValue.bool(false)
+        attributes[.certificateCategory] = AttributeValue.ulong(CKC.categoryTokenUser)
+        attributes[.id] = certificate.id
+        attributes[.value] = certificate.der
+        attributes[.url] = []
+        attributes[.hashOfSubjectPublicKey] = []
+        attributes[.hashOfIssuerPublicKey] = []
+        attributes[.javaMIDPSecurityDomain] = AttributeValue.ulong(0)
+        attributes[.startDate] = []
+        attributes[.endDate] = []
+        attributes[.subject] = fields?.subject ?? []
+        attributes[.issuer] = fields?.issuer ?? []
+        attributes[.serialNumber] = fields?.serialNumber ?? []
+        return TokenObject(handle: handle, isPrivate: false, attributes: attributes, sensitive: [])
+    }
+
+    private static func keyCommon(_ objectClass: UInt, label: String, id: [UInt8], isPrivate: Bool) -> [CKA: [UInt8]] {
+        var attributes = common(objectClass, label: label, isPrivate: isPrivate)
+        attributes[.keyType] = AttributeValue.ulong(CKK.rsa)
+        attributes[.id] = id
+        attributes[.startDate] = []
+        attributes[.endDate] = []
+        attributes[.derive] = AttributeValue.bool(false)
+        attributes[.local] = AttributeValue.bool(false)
+        attributes[.keyGenMechanism] = AttributeValue.ulong(unavailableInformation)
+        return attributes
+    }
+
+    private static func publicKeyObject(_ key: TokenPrivateKey, _ fields: CertificateFields, handle: UInt)
+        -> TokenObject
+    {
+        var attributes = keyCommon(CKO.publicKey, label: key.label, id: key.id, isPrivate: false)
+        attributes[.subject] = fields.subject
+        attributes[.encrypt] = AttributeValue.bool(false)
+        attributes[.verify] = AttributeValue.bool(true)
+        attributes[.verifyRecover] = AttributeValue.bool(false)
+        attributes[.wrap] = AttributeValue.bool(false)
+        attributes[.trusted] = AttributeValue.bool(false)
+        attributes[.modulus] = fields.modulus
+        attributes[.modulusBits] = AttributeValue.ulong(UInt(key.modulusBits))
+        attributes[.publicExponent] = fields.publicExponent
+        return TokenObject(handle: handle, isPrivate: false, attributes: attributes, sensitive: [])
+    }
+
+    private static func privateKeyObject(
+        _ key: TokenPrivateKey, _ fields: CertificateFields?, handle: UInt
+    ) -> TokenObject {
+        var attributes = keyCommon(CKO.privateKey, label: key.label, id: key.id, isPrivate: true)
+        let flags: [CKA: Bool] = [
+            .sensitive: true, .decrypt: key.role == .authentication, .sign: true, .signRecover: false,
+            .unwrap: false, .extractable: false, .alwaysSensitive: true, .neverExtractable: true,
+            .wrapWithTrusted: false, .alwaysAuthenticate: false,
+        ]
+        for (type, value) in flags { attributes[type] = AttributeValue.bool(value) }
+        attributes[.subject] = fields?.subject ?? []
+        attributes[.modulusBits] = AttributeValue.ulong(UInt(key.modulusBits))
+        if let fields {
+            attributes[.modulus] = fields.modulus
+            attributes[.publicExponent] = fields.publicExponent
+        }
+        return TokenObject(
+            handle: handle, isPrivate: true, keyRole: key.role, attributes: attributes,
+            sensitive: [.value, .privateExponent, .prime1, .prime2, .exponent1, .exponent2, .coefficient])
+    }
+}
