@@ -20,6 +20,7 @@ let package = Package(
     name: "cpsd",
     platforms: [.macOS(.v14)],
     products: [
+        .executable(name: "cpsd", targets: ["cpsd"]),
         .executable(name: "cps-vcard", targets: ["cps-vcard"]),
         .executable(name: "cpsctl", targets: ["cpsctl"]),
     ],
@@ -71,6 +72,11 @@ let package = Package(
 
         // MARK: - Executables
 
+        .executableTarget(
+            name: "cpsd",
+            dependencies: ["CardDaemon", "P11KitServer", "PKCS11", "PCSC", "SmartCardCore", argumentParser, logging],
+            swiftSettings: swiftSettings
+        ),
         .executableTarget(
             name: "cps-vcard",
             dependencies: ["VirtualCard", "VirtualReaderStack", "SmartCardCore", argumentParser],

@@ -102,6 +102,7 @@ package final class PKCS11SocketServer: @unchecked Sendable {
     private func serve(fd: Int32, client: ClientID, peer: PeerInfo) {
         let connection = PKCS11Connection(client: client, driver: driver, peer: peer)
         connection.audit = audit
+        (driver as? any TokenDriverControl)?.setPeer(peer, for: client)
         threads.enter()
         let thread = Thread { [self] in
             UnixSocket.blockSIGPIPEOnThisThread()

@@ -32,9 +32,10 @@ struct CPSD: AsyncParsableCommand {
         let socketPath = try socket ?? DefaultPaths.pkcs11Socket()
         let registry = ReaderRegistry(backend: PCSCBackend(), logger: logger)
         let driver = DaemonTokenDriver(registry: registry, logger: logger)
-        let server = PKCS11SocketServer(socketPath: socketPath, driver: driver) { message in
+        // Audit lines come from the driver (it sees every card signature with its duration).
+        let server = PKCS11SocketServer(socketPath: socketPath, driver: driver, logger: { message in
             logger.info("\(message)")
-        }
+        })
         do {
             try server.start()
         } catch {
@@ -84,7 +85,7 @@ enum DefaultPaths {
 }
 
 /// SIGTERM, SIGINT and SIGHUP as an async stream (dispatch sources: no work in signal handlers).
-final class SignalWatcher: Sendable {
+final class SignalWatcher: @unchecked Sendable {  // the sources are only kept alive, never touched again
     let events: AsyncStream<Int32>
     private let sources: [any DispatchSourceSignal]
 

@@ -112,7 +112,7 @@ import VirtualCard
         try await Daemon.run { daemon in
             let slot = try await daemon.readerWithCard()
             let (driver, generation) = (daemon.driver, slot.token!.generation)
-            driver.setPeer(PeerInfo(pid: 4242, uid: 1000, executable: "/usr/bin/firefox-esr"), for: Self.alice)
+            driver.setPeer(PeerInfo(pid: 4242, uid: 1000, gid: 1000, executable: "/usr/bin/firefox-esr"), for: Self.alice)
             try await onThread {
                 try driver.login(client: Self.alice, slot: slot.id, generation: generation, userType: .user, pin: Codes.pin())
                 _ = try driver.sign(
