@@ -18,6 +18,7 @@ package final class PKCS11SocketServer: @unchecked Sendable {
     private let lock = NSLock()
     private var listener: Int32?
     private var stopping = false
+    private var ownsSocketFile = true
     private var live: [ClientID: Int32] = [:]
     private var nextClient: UInt64 = 1
     private let threads = DispatchGroup()
@@ -35,7 +36,19 @@ package final class PKCS11SocketServer: @unchecked Sendable {
 
     /// Creates the socket (mode 0600) and starts accepting on a dedicated thread.
     package func start() throws(PKCS11SocketServerError) {
-        let fd = try UnixSocket.listen(path: socketPath)
+        try start(listening: try UnixSocket.listen(path: socketPath), ownsSocketFile: true)
+    }
+
+    /// Serves on a listening socket systemd passed (socket activation, `cpsd.socket`): systemd owns the
+    /// socket file, so `stop()` leaves it in place. Returns false when this process was not given one.
+    package func startWithInheritedListener() throws(PKCS11SocketServerError) -> Bool {
+        guard let fd = SystemdActivation.inheritedListener() else { return false }
+        try start(listening: fd, ownsSocketFile: false)
+        return true
+    }
+
+    private func start(listening fd: Int32, ownsSocketFile: Bool) throws(PKCS11SocketServerError) {
+        self.ownsSocketFile = ownsSocketFile
         let started: Bool = lock.withLock {
             guard listener == nil, !stopping else { return false }
             listener = fd
@@ -69,7 +82,7 @@ package final class PKCS11SocketServer: @unchecked Sendable {
         UnixSocket.shutdownBoth(fd)
         threads.wait()
         UnixSocket.close(fd)
-        UnixSocket.remove(socketPath)
+        if ownsSocketFile { UnixSocket.remove(socketPath) }
         lock.withLock { listener = nil }
         log("PKCS#11 server stopped")
     }

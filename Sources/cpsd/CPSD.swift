@@ -28,40 +28,38 @@ struct CPSD: AsyncParsableCommand {
     var logLevel: String = "info"
 
     func run() async throws {
+        let signals = SignalWatcher()  // first: from here on SIGTERM means a clean stop
         let logger = Self.makeLogger(level: Logger.Level(rawValue: logLevel) ?? .info)
         let socketPath = try socket ?? DefaultPaths.pkcs11Socket()
-        let registry = ReaderRegistry(backend: PCSCBackend(), logger: logger)
+        let backend = PCSCBackend()
+        let registry = ReaderRegistry(backend: backend, logger: logger)
         let driver = DaemonTokenDriver(registry: registry, logger: logger)
+        let registryTask = Task { await registry.run() }
+        await StartupBarrier.waitForInitialCards(backend: backend, registry: registry)
         // Audit lines come from the driver (it sees every card signature with its duration).
         let server = PKCS11SocketServer(socketPath: socketPath, driver: driver, logger: { message in
             logger.info("\(message)")
         })
         do {
-            try server.start()
+            // Under systemd the socket comes from cpsd.socket; otherwise cpsd makes it.
+            if try !server.startWithInheritedListener() { try server.start() }
         } catch {
             logger.error("cannot serve PKCS#11 on \(socketPath): \(error)")
             throw ExitCode(1)
         }
         logger.notice("cpsd started", metadata: ["socket": "\(socketPath)", "pid": "\(getpid())"])
-        let signals = SignalWatcher()
-        await withTaskGroup(of: Void.self) { group in
-            group.addTask { await registry.run() }
-            group.addTask {
-                for await signal in signals.events {
-                    switch signal {
-                    case SIGHUP:
-                        logger.notice("SIGHUP: forgetting every verified PIN state")
-                        for slot in driver.slots() { driver.forgetVerification(slot: slot.id) }
-                    default:
-                        logger.notice("stopping", metadata: ["signal": "\(signal)"])
-                        return
-                    }
-                }
+        for await signal in signals.events {
+            if signal == SIGHUP {
+                logger.notice("SIGHUP: forgetting every verified PIN state")
+                for slot in driver.slots() { driver.forgetVerification(slot: slot.id) }
+                continue
             }
-            await group.next()
-            group.cancelAll()
+            logger.notice("stopping", metadata: ["signal": "\(signal)"])
+            break
         }
         server.stop()
+        registryTask.cancel()
+        await registryTask.value
         logger.notice("cpsd stopped")
     }
 
