@@ -128,6 +128,14 @@ struct CPSCtlDaemonTests {
                 #expect(guarded.stderr.contains("Last PIN try left: not spent"), "\(guarded.stderr)")
                 #expect(stack.cards[1].state.pin.triesLeft == 1, "the last try is not spent without confirmation")
 
+                let wrongPUK = try ToolRunner.shell(
+                    "\(Self.cpsctl) pin unblock \(options) --puk-fd 3 --pin-fd 4 3<\(try Self.secretFile(["87654321"])) 4<\(try Self.secretFile(["5678"]))",
+                    environment: env)
+                #expect(wrongPUK.status != 0)
+                #expect(wrongPUK.stderr.contains("2 tries left"), "PUK tries from the SO flags: \(wrongPUK.stderr)")
+                #expect(stack.cards[1].state.puk.triesLeft == 2)
+                #expect(stack.cards[1].state.pin.triesLeft == 1, "a wrong PUK leaves the PIN alone")
+
                 let unblock = try ToolRunner.shell(
                     "\(Self.cpsctl) pin unblock \(options) --puk-fd 3 --pin-fd 4 3<\(try Self.secretFile(["12345678"])) 4<\(try Self.secretFile(["5678"]))",
                     environment: env)
