@@ -84,7 +84,9 @@ let package = Package(
         ),
         .executableTarget(
             name: "cpsctl",
-            dependencies: ["SmartCardCore", "PCSC", "IASECC", "CardIdentity", "PartialHash", argumentParser, x509, swiftASN1],
+            dependencies: [
+                "SmartCardCore", "PCSC", "IASECC", "CardIdentity", "PartialHash", "CP11Kit", argumentParser, x509, swiftASN1,
+            ],
             swiftSettings: swiftSettings
         ),
 

@@ -8,7 +8,9 @@ struct CPSCtl: AsyncParsableCommand {
         abstract: "Diagnose and manage CPS cards and readers.",
         discussion: """
             Talks to the readers through pcscd (PC/SC). Set PCSCLITE_CSOCK_NAME to reach a private \
-            pcscd, such as the one `cps-vcard stack` starts.
+            pcscd, such as the one `cps-vcard stack` starts. When cpsd runs, `card`, `pin` and `sign` go \
+            through it as a PKCS#11 client (p11-kit-client.so) so the two never fight over the reader; \
+            --daemon-socket names its socket, --direct forces PC/SC.
             """,
         subcommands: [
             ReadersCommand.self, CardCommand.self, PINCommand.self, SignCommand.self, SetupCommand.self, APDUCommand.self,

@@ -20,12 +20,14 @@ struct CardInfoCommand: AsyncParsableCommand {
     )
 
     @OptionGroup var card: CardOptions
+    @OptionGroup var daemon: DaemonOptions
     @OptionGroup var trust: TrustOptions
 
     @Flag(name: .long, help: "Print JSON.")
     var json = false
 
     func run() async throws {
+        if let route = daemon.route() { return try await runViaDaemon(route) }
         let (reader, contents) = try card.withCard { session in
             (session.readerName, try CPS3Driver.readCard(&session))
         }
@@ -41,11 +43,13 @@ struct CardCertsCommand: AsyncParsableCommand {
     )
 
     @OptionGroup var card: CardOptions
+    @OptionGroup var daemon: DaemonOptions
 
     @Option(name: .long, help: "Directory to write the certificates into (created if missing).")
     var export: String
 
     func run() async throws {
+        if let route = daemon.route() { return try runViaDaemon(route) }
         let contents = try card.withCard { try CPS3Driver.readCard(&$0) }
         let directory = URL(fileURLWithPath: export)
         try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)

@@ -43,17 +43,36 @@ struct CardReport: Encodable {
     let certificates: [CertificateInfo]
     let pin: Counters
     let puk: Counters
+    /// Unknown (null) through cpsd: PKCS#11 does not carry the unblock counter.
     let unblocksLeft: Int?
+    /// "direct" (PC/SC) or "via cpsd".
+    let access: String
+    let daemonSocket: String?
 
     init(reader: String, contents: CardContents, trustStore: TrustStore, now: Date = Date()) async throws {
         self.reader = reader
         tokenLabel = contents.tokenInfo.label
         serialNumber = contents.serialNumber
+        let stored = [("authentication", contents.authenticationKey), ("signature", contents.signatureKey)].compactMap {
+            usage, key in key.flatMap { contents.certificate(for: $0) }.map { (usage, $0.object.label, $0.der) }
+        }
+        (certificates, holder) = try await Self.describe(stored, trustStore: trustStore, now: now)
+        let status = contents.pinStatus
+        pin = Counters(triesLeft: status.pin.triesLeft, maxTries: status.pin.maxTries)
+        puk = Counters(triesLeft: status.puk.triesLeft, maxTries: status.puk.maxTries)
+        unblocksLeft = status.unblocksLeft
+        access = "direct"
+        daemonSocket = nil
+    }
+
+    /// The certificates (usage, label, DER) in words, and the holder from the authentication one.
+    static func describe(
+        _ stored: [(usage: String, label: String, der: [UInt8])], trustStore: TrustStore, now: Date
+    ) async throws -> ([CertificateInfo], Holder?) {
         var certificates: [CertificateInfo] = []
         var holder: Holder?
-        for (usage, key) in [("authentication", contents.authenticationKey), ("signature", contents.signatureKey)] {
-            guard let key, let stored = contents.certificate(for: key) else { continue }
-            let certificate = try Certificate(derEncoded: stored.der)
+        for (usage, label, der) in stored {
+            let certificate = try Certificate(derEncoded: der)
             let identity = try HolderIdentity(certificate: certificate)
             if usage == "authentication" { holder = Holder(identity) }
             let chain: String
@@ -63,17 +82,12 @@ struct CardReport: Encodable {
             }
             certificates.append(
                 CertificateInfo(
-                    usage: usage, label: stored.object.label, subject: identity.certificate.subject,
+                    usage: usage, label: label, subject: identity.certificate.subject,
                     issuer: identity.certificate.issuer, serialNumber: identity.certificate.serialNumber,
                     notBefore: identity.certificate.notBefore, notAfter: identity.certificate.notAfter,
                     daysUntilExpiry: identity.certificate.daysUntilExpiry(from: now), chain: chain))
         }
-        self.holder = holder
-        self.certificates = certificates
-        let status = contents.pinStatus
-        pin = Counters(triesLeft: status.pin.triesLeft, maxTries: status.pin.maxTries)
-        puk = Counters(triesLeft: status.puk.triesLeft, maxTries: status.puk.maxTries)
-        unblocksLeft = status.unblocksLeft
+        return (certificates, holder)
     }
 
     func jsonText() throws -> String {
@@ -104,7 +118,8 @@ struct CardReport: Encodable {
         }
         lines.append("PIN:           \(pin.triesLeft) of \(pin.maxTries) tries left")
         lines.append("PUK:           \(puk.triesLeft) of \(puk.maxTries) tries left")
-        if let unblocksLeft { lines.append("Unblocks left: \(unblocksLeft)") }
+        lines.append("Unblocks left: \(unblocksLeft.map(String.init) ?? "unknown")")
+        lines.append("Access:        \(access)\(daemonSocket.map { " (\($0))" } ?? "")")
         return lines.joined(separator: "\n")
     }
 }

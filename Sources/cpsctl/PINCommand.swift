@@ -65,9 +65,11 @@ struct PINChangeCommand: AsyncParsableCommand {
         commandName: "change", abstract: "Change the PIN (asks for the current PIN and the new one).")
 
     @OptionGroup var card: CardOptions
+    @OptionGroup var daemon: DaemonOptions
     @OptionGroup var secrets: SecretOptions
 
     func run() async throws {
+        if let route = daemon.route() { return try runViaDaemon(route) }
         let status = try card.withCard { try CPS3Driver.readPINStatus(&$0) }
         guard !status.pin.isBlocked else { throw CLIError.explain(IASECCError(.blocked, "PIN")) }
         try secrets.confirmIfLastTry(status.pin, what: "PIN")
@@ -84,12 +86,14 @@ struct PINUnblockCommand: AsyncParsableCommand {
         commandName: "unblock", abstract: "Unblock the PIN with the 8-digit unblocking code (PUK) and set a new PIN.")
 
     @OptionGroup var card: CardOptions
+    @OptionGroup var daemon: DaemonOptions
     @OptionGroup var secrets: SecretOptions
 
     @Option(name: .customLong("puk-fd"), help: "Read the PUK from this file descriptor.")
     var pukFD: Int32?
 
     func run() async throws {
+        if let route = daemon.route() { return try runViaDaemon(route) }
         let status = try card.withCard { try CPS3Driver.readPINStatus(&$0) }
         guard !status.puk.isBlocked else { throw CLIError.explain(IASECCError(.blocked, "PUK")) }
         if status.unblocksLeft == 0 { throw CLIError.explain(IASECCError(.noUnblocksLeft, "")) }

@@ -25,6 +25,7 @@ struct SignCommand: AsyncParsableCommand {
     }
 
     @OptionGroup var card: CardOptions
+    @OptionGroup var daemon: DaemonOptions
     @OptionGroup var secrets: SecretOptions
 
     @Option(name: .long, help: "auth (CPS_PRIV_AUT, 0x82) or sig (CPS_PRIV_SIG, 0x81).")
@@ -42,6 +43,7 @@ struct SignCommand: AsyncParsableCommand {
     func run() async throws {
         let data = try [UInt8](Data(contentsOf: URL(fileURLWithPath: input)))
         let operation = try plan(data)
+        if let route = daemon.route() { return try runViaDaemon(route, data: data) }
         let status = try card.withCard { try CPS3Driver.readPINStatus(&$0) }
         guard !status.pin.isBlocked else { throw CLIError.explain(IASECCError(.blocked, "PIN")) }
         try secrets.confirmIfLastTry(status.pin, what: "PIN")
@@ -73,19 +75,24 @@ struct SignCommand: AsyncParsableCommand {
             return { try CPS3Driver.signWithAuthenticationKey(&$0, input: data) }
         case (.auth, _):
             let hash: SignatureHash = mechanism == .sha1RSAPKCS ? .sha1 : .sha256
-            let digest: [UInt8]
-            if hash == .sha1 {
-                var state = SHA1State()
-                state.update(data)
-                digest = state.finalize()
-            } else {
-                var state = SHA256State()
-                state.update(data)
-                digest = state.finalize()
-            }
-            let digestInfo = hash.digestInfoPrefix + digest
+            let digestInfo = Self.digestInfo(of: data, hash: hash)
             return { try CPS3Driver.signWithAuthenticationKey(&$0, input: digestInfo) }
         }
+    }
+
+    /// Hashes on the host: the authentication key only signs what it is given (INTERNAL AUTHENTICATE).
+    static func digestInfo(of data: [UInt8], hash: SignatureHash) -> [UInt8] {
+        let digest: [UInt8]
+        if hash == .sha1 {
+            var state = SHA1State()
+            state.update(data)
+            digest = state.finalize()
+        } else {
+            var state = SHA256State()
+            state.update(data)
+            digest = state.finalize()
+        }
+        return hash.digestInfoPrefix + digest
     }
 
     private static func bareDigest(_ data: [UInt8]) -> (SignatureHash, [UInt8])? {
