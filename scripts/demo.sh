@@ -10,7 +10,9 @@ rm -f "$dir/stack.out"
 coproc STACK { exec "$bin/cps-vcard" stack --dir "$dir" --readers 1 2>"$dir/stack.err"; }
 stack_pid=$STACK_PID
 stack_in=${STACK[1]}
+cpsd_pid=
 cleanup() {
+    [[ -n "$cpsd_pid" ]] && { kill -TERM "$cpsd_pid" 2>/dev/null; wait "$cpsd_pid" 2>/dev/null; }
     { echo quit >&"$stack_in"; } 2>/dev/null || true
     wait "$stack_pid" 2>/dev/null || true
 }
@@ -26,20 +28,35 @@ done
 step() { printf '\n\033[1m$ %s\033[0m\n' "$*"; "$@"; }
 echo "Virtual stack up: pcscd at $PCSCLITE_CSOCK_NAME (private), one virtual CPS3 card."
 step "$bin/cpsctl" readers
-step "$bin/cpsctl" readers --json
 step "$bin/cpsctl" apdu 00A4000C023F00 00B09C000C
-step opensc-tool --list-readers
-step "$bin/cpsctl" card info
-step "$bin/cpsctl" card certs --export "$dir/certs"
+step "$bin/cpsctl" card info --direct
 
 echo
-echo "Signing with the signature key (the card finishes the SHA-256), PIN 1234 given on fd 3, then OpenSSL checks it:"
+echo "Starting cpsd: it owns the reader and serves the card as a PKCS#11 token on $dir/pkcs11."
+rm -f "$dir/pkcs11"
+"$bin/cpsd" --socket "$dir/pkcs11" 2>"$dir/cpsd.log" & cpsd_pid=$!
+for _ in $(seq 100); do [[ -S "$dir/pkcs11" ]] && break; sleep 0.05; done
+export P11_KIT_SERVER_ADDRESS="unix:path=$dir/pkcs11"
+module=/usr/lib/x86_64-linux-gnu/pkcs11/p11-kit-client.so
+step pkcs11-tool --module "$module" --list-token-slots
+step pkcs11-tool --module "$module" --list-objects
+
+echo
+echo "Signing through cpsd with the signature key (the card finishes the SHA-256), PIN 1234, then OpenSSL checks it:"
 printf 'Ordonnance du %s\n' "$(date +%F)" > "$dir/document.txt"
-printf '1234\n' > "$dir/pin"
-step "$bin/cpsctl" sign --key sig --mechanism SHA256-RSA-PKCS --in "$dir/document.txt" --out "$dir/document.sig" --pin-fd 3 3<"$dir/pin"
-openssl x509 -in "$dir/certs/sig.pem" -pubkey -noout > "$dir/certs/sig.pub"
-step openssl dgst -sha256 -verify "$dir/certs/sig.pub" -signature "$dir/document.sig" "$dir/document.txt"
-rm -f "$dir/pin"
+step pkcs11-tool --module "$module" --login --pin 1234 --sign --mechanism SHA256-RSA-PKCS \
+    --id e828bd080f8025000001ff001001 --input-file "$dir/document.txt" --output-file "$dir/document.sig"
+step pkcs11-tool --module "$module" --read-object --type cert --id e828bd080f8025000001ff001001 \
+    --output-file "$dir/sig.der"
+openssl x509 -inform DER -in "$dir/sig.der" -pubkey -noout > "$dir/sig.pub"
+step openssl dgst -sha256 -verify "$dir/sig.pub" -signature "$dir/document.sig" "$dir/document.txt"
+
+echo
+echo "cpsctl now goes through cpsd too (no fight over the reader):"
+step "$bin/cpsctl" card info --daemon-socket "$dir/pkcs11"
+echo
+echo "cpsd's audit line for that signature (no PIN is ever logged):"
+grep 'audit=signature' "$dir/cpsd.log" | tail -1
 echo
 echo "Pulling the card out and putting it back, as cpsctl readers --watch sees it:"
 "$bin/cpsctl" readers --watch > "$dir/watch.log" & watch_pid=$!

@@ -143,6 +143,31 @@ final class DaemonCard {
         }
     }
 
+    /// Logs in once, then times `count` C_Sign calls (for `cpsctl bench pkcs11`).
+    func timedSignatures(
+        pin: borrowing SecretBytes, keyID: [UInt8], mechanism: UInt, input: [UInt8], count: Int
+    ) throws(CLIError) -> [Duration] {
+        try withSession(readWrite: false, user: .user) { [client] (session) throws(PKCS11ClientError) in
+            try client.login(session, as: .user, pin: pin)
+            defer { client.logout(session) }
+            let template = [
+                (type: PKCS11Constant.attributeClass, value: Self.ulong(PKCS11Constant.classPrivateKey)),
+                (type: PKCS11Constant.attributeID, value: keyID),
+            ]
+            guard let key = try client.findObjects(session, matching: template).first else {
+                throw PKCS11ClientError(.call(function: "C_FindObjects (private key)", rv: CKRName.functionFailed))
+            }
+            let clock = ContinuousClock()
+            var times: [Duration] = []
+            for _ in 0..<count {
+                let start = clock.now
+                _ = try client.sign(session, mechanism: mechanism, key: key, data: input)
+                times.append(clock.now - start)
+            }
+            return times
+        }
+    }
+
     // MARK: - Helpers
 
     /// Runs `body` in a fresh session, closed afterwards; errors explained for `user`'s code.

@@ -6,22 +6,41 @@ enum UnixSocketProbe {
     /// This process's real user id (for p11-kit's `/run/user/<uid>` default).
     static var userID: UInt32 { getuid() }
 
+    /// The pid of the process serving `path` (SO_PEERCRED on a connection to it), for `bench pkcs11`.
+    static func serverPID(_ path: String) -> Int32? {
+        guard let descriptor = connected(path) else { return nil }
+        defer { close(descriptor) }
+        var credentials = (pid: pid_t(0), uid: uid_t(0), gid: gid_t(0))
+        var length = socklen_t(MemoryLayout.size(ofValue: credentials))
+        guard getsockopt(descriptor, SOL_SOCKET, SO_PEERCRED, &credentials, &length) == 0 else { return nil }
+        return credentials.pid
+    }
+
     static func accepts(_ path: String) -> Bool {
+        guard let descriptor = connected(path) else { return false }
+        close(descriptor)
+        return true
+    }
+
+    private static func connected(_ path: String) -> Int32? {
         var address = sockaddr_un()
         address.sun_family = sa_family_t(AF_UNIX)
         let bytes = Array(path.utf8)
-        guard !bytes.isEmpty, bytes.count < MemoryLayout.size(ofValue: address.sun_path) else { return false }
+        guard !bytes.isEmpty, bytes.count < MemoryLayout.size(ofValue: address.sun_path) else { return nil }
         withUnsafeMutableBytes(of: &address.sun_path) { raw in
             for (index, byte) in bytes.enumerated() { raw[index] = byte }
         }
         let descriptor = socket(AF_UNIX, Int32(SOCK_STREAM.rawValue) | Int32(SOCK_CLOEXEC.rawValue), 0)
-        guard descriptor >= 0 else { return false }
-        defer { close(descriptor) }
+        guard descriptor >= 0 else { return nil }
         let result = withUnsafePointer(to: &address) { pointer in
             pointer.withMemoryRebound(to: sockaddr.self, capacity: 1) {
                 connect(descriptor, $0, socklen_t(MemoryLayout<sockaddr_un>.size))
             }
         }
-        return result == 0
+        guard result == 0 else {
+            close(descriptor)
+            return nil
+        }
+        return descriptor
     }
 }
