@@ -48,7 +48,16 @@ enum DaemonClientScript {
             global session
             op = command["op"]
             if op == "slots":
-                return {"slots": slots()}
+                # C_GetSlotList is two calls (count, then list): if the list grows in between, the second
+                # returns CKR_BUFFER_TOO_SMALL and the application asks again (PKCS#11 5.5).
+                for retry in range(50):
+                    try:
+                        return {"slots": slots(), "retries": retry}
+                    except PyKCS11.PyKCS11Error as error:
+                        if error.value != PyKCS11.CKR_BUFFER_TOO_SMALL:
+                            raise
+                        last = error
+                raise last
             if op == "open":
                 candidates = [s for s in slots() if s["manufacturer"] == "ASIP SANTE"
                               and command.get("slot", s["slot"]) == s["slot"]]

@@ -65,6 +65,14 @@ struct DaemonP11ToolTests {
                 #expect(sign.status == 0, "\(sign.output)\n\(daemon.logTail())")
                 #expect(sign.output.contains("ok"), "\(sign.output)")
                 #expect(!sign.output.lowercased().contains("failed"), "\(sign.output)")
+                // The signature was made by cpsd for p11tool (its audit line), not by OpenSC's module.
+                let audit = daemon.log.split(separator: "\n").filter {
+                    $0.contains("audit=signature") && $0.contains("peer_exe=/usr/bin/p11tool")
+                }
+                #expect(audit.contains { $0.contains("key=CPS_PRIV_AUT") && $0.contains("result=ok") }, "\(daemon.logTail())")
+                if ProcessInfo.processInfo.environment["CPSD_TEST_DUMP"] != nil {
+                    print(tokens.stdout, certs.stdout, sign.output, daemon.log)
+                }
                 #expect(stack.cards[0].state.pin.triesLeft == 3)
             }
         }
