@@ -40,25 +40,20 @@ enum DaemonTest {
         }
     }
 
-    /// Waits until `pkcs11-tool -L` lists `count` tokens. Right after start cpsd lists the readers before
-    /// it has read their cards, so a client may briefly see empty slots (reported, not hidden: the
-    /// first listing is kept in `firstListingWasEmpty`).
+    /// Waits until `pkcs11-tool -L` lists `count` tokens. Right after start cpsd may list the readers
+    /// before it has read their cards, so a client briefly sees empty slots (a known gap, reported; with
+    /// CPSD_TEST_DUMP set the number of empty listings is printed).
     static func waitForTokens(_ daemon: DaemonProcess, count: Int) throws {
         for attempt in 0..<100 {
             let listing = try tool(daemon, ["-L"])
-            if listing.stdout.components(separatedBy: "token label").count - 1 >= count { return }
-            if attempt == 0 { firstListingWasEmpty.set(true) }
+            if listing.stdout.components(separatedBy: "token label").count - 1 >= count {
+                if ProcessInfo.processInfo.environment["CPSD_TEST_DUMP"] != nil {
+                    print("DUMP tokens listed after \(attempt) empty listing(s)")
+                }
+                return
+            }
             usleep(100_000)
         }
-    }
-
-    static let firstListingWasEmpty = Flag()
-
-    final class Flag: @unchecked Sendable {
-        private let lock = NSLock()
-        private var value = false
-        func set(_ newValue: Bool) { lock.withLock { value = newValue } }
-        func get() -> Bool { lock.withLock { value } }
     }
 
     /// `pkcs11-tool --module p11-kit-client.so ARGS` against `daemon`.
