@@ -197,6 +197,30 @@ package final class VirtualStack: Sendable {
         try startPCSCD()
     }
 
+    /// Restarts pcscd configured with only the first `visibleReaders` readers (rounded up to whole vpcd
+    /// entries of two), so a later call with more makes readers appear to running clients. Waits for the
+    /// inserted cards of the visible readers to be powered; the others stay inserted, waiting for vpcd.
+    package func restartPCSCD(readerCount visibleReaders: Int) throws(VirtualStackError) {
+        precondition((0...readerCount).contains(visibleReaders), "0...\(readerCount) visible readers")
+        stopPCSCD()
+        guard let layout = state.withLock({ $0.layout }) else {
+            throw VirtualStackError(.invalidState, "the stack is not started")
+        }
+        try layout.prepare()
+        let entries = (visibleReaders + StackLayout.slotsPerEntry - 1) / StackLayout.slotsPerEntry
+        for entry in entries..<layout.entryCount {
+            unlink(layout.configDirectory.appendingPathComponent("vpcd-\(entry)").path)
+        }
+        try launchPCSCD()
+        let visible = min(readerCount, entries * StackLayout.slotsPerEntry)
+        let links = state.withLock { $0.links }
+        for index in 0..<visible where links[index]?.isInserted == true {
+            guard links[index]?.waitUntilPowered(timeout: Self.readinessTimeout) == true else {
+                throw VirtualStackError(.cardNotPowered, "\(readerNames[index]) did not power its card:\n\(logTail())")
+            }
+        }
+    }
+
     /// Removes every card and stops pcscd. Idempotent; also done on deinit.
     package func stop() {
         lifecycle.lock()

@@ -1,0 +1,204 @@
+package import Foundation
+import Glibc
+
+/// The built `cpsd`, run as a child of the test process on a private socket, for end-to-end tests with
+/// stock PKCS#11 consumers (p11-kit-client.so, p11tool, NSS, PyKCS11).
+///
+/// cpsd is started by a small `sh` wrapper whose standard input is one end of a socket pair that only
+/// this object holds (close-on-exec). A background `cat` of the wrapper reads that channel; at EOF —
+/// `stop()` closed our end, or the test process died, even by SIGKILL — it sends SIGTERM to cpsd. So a
+/// crashed test run never leaves a daemon behind.
+package final class DaemonProcess: @unchecked Sendable {
+    /// p11-kit's client module, the only thing a consumer loads to reach cpsd.
+    package static let clientModule = "/usr/lib/x86_64-linux-gnu/pkcs11/p11-kit-client.so"
+
+    /// The private directory: `pkcs11` (the socket) and `cpsd.log`.
+    package let directory: URL
+    package let socketPath: String
+    package let logPath: String
+    private let baseEnvironment: [String: String]
+
+    private let wrapper = Process()
+    private let exitCondition = NSCondition()
+    private var exited = false  // Guarded by `exitCondition`.
+    private var watchdogEnd: Int32 = -1
+
+    /// The wrapper starts the watchdog in the background, then becomes cpsd (`exec`), so the child this
+    /// object spawns is cpsd itself. (A shell that waits for cpsd would inherit the test process's blocked
+    /// SIGCHLD and never see it exit.)
+    private static let wrapperScript = #"""
+        exec 3<&0 </dev/null
+        { cat <&3 >/dev/null 2>&1; kill -TERM "$$" 2>/dev/null; } >/dev/null 2>&1 &
+        exec "$1" --socket "$2" --log-level "$4" >>"$3" 2>&1 3<&-
+        """#
+
+    /// Starts `cpsd --socket <dir>/pkcs11` with `environment` (the stack's PCSCLITE_CSOCK_NAME) and waits
+    /// (up to `timeout`) until the socket accepts connections.
+    package init(
+        environment: [String: String], executable: String = ToolRunner.executable("cpsd"), logLevel: String = "debug",
+        timeout: Duration = .seconds(20)
+    ) throws {
+        directory = URL(fileURLWithPath: "/tmp/cpsd-dp-\(UUID().uuidString.prefix(8))", isDirectory: true)
+        try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
+        socketPath = directory.appendingPathComponent("pkcs11").path
+        logPath = directory.appendingPathComponent("cpsd.log").path
+        baseEnvironment = environment
+
+        var ends: [Int32] = [-1, -1]
+        let type = Int32(SOCK_STREAM.rawValue) | Int32(SOCK_CLOEXEC.rawValue)
+        guard socketpair(AF_UNIX, type, 0, &ends) == 0 else { throw DaemonProcessError("socketpair: errno \(errno)") }
+        watchdogEnd = ends[1]
+        let readEnd = FileHandle(fileDescriptor: ends[0], closeOnDealloc: true)
+        wrapper.executableURL = URL(fileURLWithPath: "/bin/sh")
+        wrapper.arguments = ["-c", Self.wrapperScript, "cpsd-test", executable, socketPath, logPath, logLevel]
+        wrapper.environment = ProcessInfo.processInfo.environment.merging(environment) { $1 }
+        wrapper.standardInput = readEnd
+        wrapper.standardOutput = FileHandle.nullDevice
+        wrapper.standardError = FileHandle.nullDevice
+        let condition = exitCondition
+        wrapper.terminationHandler = { [weak self] _ in
+            condition.lock()
+            self?.exited = true
+            condition.broadcast()
+            condition.unlock()
+        }
+        do {
+            try wrapper.run()
+        } catch {
+            close(watchdogEnd)
+            throw DaemonProcessError("cannot spawn cpsd: \(error)")
+        }
+        try? readEnd.close()
+        let deadline = ContinuousClock.now + timeout
+        while !Self.accepts(socketPath) {
+            if hasExited || ContinuousClock.now >= deadline {
+                stop()
+                throw DaemonProcessError("cpsd did not listen on \(socketPath):\n\(logTail())")
+            }
+            usleep(20_000)
+        }
+    }
+
+    deinit {
+        stop()
+        try? FileManager.default.removeItem(at: directory)
+    }
+
+    /// What a PKCS#11 consumer needs: P11_KIT_SERVER_ADDRESS for p11-kit-client.so, and the stack's
+    /// PCSCLITE_CSOCK_NAME (for tools that also talk to pcscd).
+    package var environment: [String: String] {
+        baseEnvironment.merging(["P11_KIT_SERVER_ADDRESS": "unix:path=\(socketPath)"]) { $1 }
+    }
+
+    /// cpsd's process id.
+    package var pid: Int32 { wrapper.processIdentifier }
+
+    /// True once cpsd has exited (the wrapper exits with it).
+    package var hasExited: Bool {
+        exitCondition.lock()
+        defer { exitCondition.unlock() }
+        return exited
+    }
+
+    /// cpsd's exit status once it has exited.
+    package var exitStatus: Int32? { hasExited ? wrapper.terminationStatus : nil }
+
+    /// Sends SIGTERM (by closing the watchdog channel) and waits for cpsd to exit; SIGKILL after 10 s.
+    /// Returns true when cpsd exited by itself and removed its socket file.
+    @discardableResult
+    package func stop() -> Bool {
+        if watchdogEnd >= 0 {
+            close(watchdogEnd)
+            watchdogEnd = -1
+        }
+        var clean = waitForExit(timeout: 10)
+        if !clean {
+            kill(wrapper.processIdentifier, SIGKILL)
+            _ = waitForExit(timeout: 5)
+        }
+        clean = clean && wrapper.terminationReason == .exit && wrapper.terminationStatus == 0
+        return clean && !FileManager.default.fileExists(atPath: socketPath)
+    }
+
+    private func waitForExit(timeout: Double) -> Bool {
+        let deadline = Date(timeIntervalSinceNow: timeout)
+        exitCondition.lock()
+        defer { exitCondition.unlock() }
+        while !exited {
+            if !exitCondition.wait(until: deadline) { return exited }
+        }
+        return true
+    }
+
+    /// The last lines of cpsd's log, for failure messages.
+    package func logTail(lines: Int = 30) -> String {
+        guard let text = try? String(contentsOfFile: logPath, encoding: .utf8) else { return "(no cpsd log)" }
+        return text.split(separator: "\n", omittingEmptySubsequences: false).suffix(lines).joined(separator: "\n")
+    }
+
+    /// The whole log (e.g. to look for audit lines).
+    package var log: String { (try? String(contentsOfFile: logPath, encoding: .utf8)) ?? "" }
+
+    // MARK: - Raw socket access
+
+    /// Connects to the socket, writes `bytes`, then reads until the daemon closes the connection or
+    /// `timeout` passes, and closes. Returns what the daemon answered (for malformed-frame tests).
+    package func exchangeRaw(_ bytes: [UInt8], timeout: Double = 5) throws -> [UInt8] {
+        let fd = try Self.connect(socketPath)
+        defer { close(fd) }
+        var written = 0
+        while written < bytes.count {
+            let n = bytes[written...].withUnsafeBytes { send(fd, $0.baseAddress, $0.count, Int32(MSG_NOSIGNAL)) }
+            guard n > 0 else { break }  // The daemon may hang up early: that is an answer too.
+            written += n
+        }
+        var tv = timeval(tv_sec: Int(timeout), tv_usec: 0)
+        setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, socklen_t(MemoryLayout<timeval>.size))
+        var answer: [UInt8] = []
+        var buffer = [UInt8](repeating: 0, count: 4096)
+        while true {
+            let n = recv(fd, &buffer, buffer.count, 0)
+            guard n > 0 else { break }
+            answer += buffer[0..<n]
+        }
+        return answer
+    }
+
+    package static func accepts(_ path: String) -> Bool {
+        guard let fd = try? connect(path) else { return false }
+        close(fd)
+        return true
+    }
+
+    package static func connect(_ path: String) throws -> Int32 {
+        let fd = socket(AF_UNIX, Int32(SOCK_STREAM.rawValue) | Int32(SOCK_CLOEXEC.rawValue), 0)
+        guard fd >= 0 else { throw DaemonProcessError("socket: errno \(errno)") }
+        var address = sockaddr_un()
+        address.sun_family = sa_family_t(AF_UNIX)
+        let bytes = Array(path.utf8)
+        guard bytes.count < MemoryLayout.size(ofValue: address.sun_path) else {
+            close(fd)
+            throw DaemonProcessError("socket path too long: \(path)")
+        }
+        withUnsafeMutableBytes(of: &address.sun_path) { raw in
+            raw.copyBytes(from: bytes)
+            raw[bytes.count] = 0
+        }
+        let result = withUnsafePointer(to: &address) {
+            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) {
+                Glibc.connect(fd, $0, socklen_t(MemoryLayout<sockaddr_un>.size))
+            }
+        }
+        guard result == 0 else {
+            let code = errno
+            close(fd)
+            throw DaemonProcessError("connect \(path): errno \(code)")
+        }
+        return fd
+    }
+}
+
+package struct DaemonProcessError: Error, CustomStringConvertible {
+    package let description: String
+    package init(_ description: String) { self.description = description }
+}
