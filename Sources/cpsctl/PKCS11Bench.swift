@@ -44,7 +44,7 @@ struct PKCS11Bench: AsyncParsableCommand {
         let directTimes = try directSignatures(reader: card.readerName, pin: pin)
         print("reader: \(card.readerName), cpsd at \(route.socketPath)")
         print(LatencyStatistics.line(label: "sign via cpsd (C_Sign, CKM_RSA_PKCS, CPS_PRIV_AUT)", samples: socketTimes))
-        print(LatencyStatistics.line(label: "sign direct (driver over PC/SC, same card)", samples: directTimes))
+        print(LatencyStatistics.line(label: "sign direct (driver over PC/SC, one transaction each)", samples: directTimes))
         let overhead = (Self.median(socketTimes) / Self.median(directTimes) - 1) * 100
         print(String(format: "socket overhead on the median: %+.1f %%", overhead))
         for count in clients {
@@ -53,16 +53,19 @@ struct PKCS11Bench: AsyncParsableCommand {
         if let pid = UnixSocketProbe.serverPID(route.socketPath) { try idleCost(pid: pid) }
     }
 
-    /// The same signature through the driver, in one transaction, PIN verified once beforehand.
+    /// The same signature through the driver, as the daemon does it: PIN verified once beforehand,
+    /// then one PC/SC transaction per signature.
     private func directSignatures(reader: String, pin: borrowing SecretBytes) throws -> [Duration] {
         let connection = try CLIError.wrap { try PCSCBackend().connect(to: reader) }
         defer { connection.disconnect(.leave) }
         let clock = ContinuousClock()
         return try CLIError.wrap {
-            try connection.withTransaction { session in
-                try CPS3Driver.verifyPIN(&session, pin)
-                return try (0..<signatures).map { _ in
-                    try clock.measure { _ = try CPS3Driver.signWithAuthenticationKey(&session, input: Self.digestInfo) }
+            try connection.withTransaction { try CPS3Driver.verifyPIN(&$0, pin) }
+            return try (0..<signatures).map { _ in
+                try clock.measure {
+                    _ = try connection.withTransaction {
+                        try CPS3Driver.signWithAuthenticationKey(&$0, input: Self.digestInfo)
+                    }
                 }
             }
         }
