@@ -20,6 +20,9 @@ package final class PKCS11SocketServer: @unchecked Sendable {
     private var stopping = false
     private var ownsSocketFile = true
     private var live: [ClientID: Int32] = [:]
+    private var connections: [ClientID: PKCS11Connection] = [:]
+    private var idleTimeout: Duration?
+    private let sweeperWake = DispatchSemaphore(value: 0)
     private var nextClient: UInt64 = 1
     private let threads = DispatchGroup()
 
@@ -65,6 +68,7 @@ package final class PKCS11SocketServer: @unchecked Sendable {
         }
         thread.name = "cpsd-p11-accept"
         thread.start()
+        if lock.withLock({ idleTimeout != nil }) { startSweeper() }
         log("PKCS#11 server listening on \(socketPath)")
     }
 
@@ -79,6 +83,7 @@ package final class PKCS11SocketServer: @unchecked Sendable {
             return listener
         }
         guard let fd else { return }
+        sweeperWake.signal()
         UnixSocket.shutdownBoth(fd)
         threads.wait()
         UnixSocket.close(fd)
@@ -112,9 +117,38 @@ package final class PKCS11SocketServer: @unchecked Sendable {
         if !lock.withLock({ stopping }) { log("PKCS#11 server: accept failed (errno \(errno)), no longer accepting") }
     }
 
+    /// A client's kept PIN is zeroed after `timeout` without use (nil: kept until logout or disconnect).
+    /// Takes effect at once; can be changed while serving (configuration reload).
+    package func setPINIdleTimeout(_ timeout: Duration?) {
+        let start: Bool = lock.withLock {
+            defer { idleTimeout = timeout }
+            return idleTimeout == nil && timeout != nil && listener != nil
+        }
+        if start { startSweeper() } else { sweeperWake.signal() }
+    }
+
+    /// Wakes every `timeout / 4` (at most 30 s) to zero the PINs clients left unused.
+    private func startSweeper() {
+        threads.enter()
+        let thread = Thread { [self] in
+            while true {
+                let (timeout, stop, clients) = lock.withLock { (idleTimeout, stopping, Array(connections.values)) }
+                guard let timeout, !stop else { break }
+                for connection in clients { connection.expireIdleSecrets(idleFor: timeout) }
+                let period = min(max(timeout / 4, .seconds(1)), .seconds(30))
+                let milliseconds = Int(period.components.seconds * 1000 + period.components.attoseconds / 1_000_000_000_000_000)
+                _ = sweeperWake.wait(timeout: .now() + .milliseconds(milliseconds))
+            }
+            threads.leave()
+        }
+        thread.name = "cpsd-p11-idle"
+        thread.start()
+    }
+
     private func serve(fd: Int32, client: ClientID, peer: PeerInfo) {
         let connection = PKCS11Connection(client: client, driver: driver, peer: peer)
         connection.audit = audit
+        lock.withLock { connections[client] = connection }
         (driver as? any TokenDriverControl)?.setPeer(peer, for: client)
         threads.enter()
         let thread = Thread { [self] in
@@ -124,6 +158,7 @@ package final class PKCS11SocketServer: @unchecked Sendable {
             connection.close()
             lock.withLock {
                 live[client] = nil
+                connections[client] = nil
                 UnixSocket.close(fd)
             }
             log("\(client) ended (serve returned \(status))")

@@ -192,5 +192,5 @@ final class DaemonCard {
     }
 
     /// A CK_ULONG attribute value in host byte order.
-    private static func ulong(_ value: UInt) -> [UInt8] { withUnsafeBytes(of: value) { Array($0) } }
+    private static func ulong(_ value: UInt) -> [UInt8] { AttributeBytes.ulong(value) }
 }

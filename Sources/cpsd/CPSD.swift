@@ -17,19 +17,32 @@ struct CPSD: AsyncParsableCommand {
         discussion: """
             Listens by default at p11-kit's client address, $XDG_RUNTIME_DIR/p11-kit/pkcs11, so the stock \
             p11-kit-client.so finds it without configuration. Under systemd the socket comes from cpsd.socket. \
-            SIGTERM/SIGINT stop it cleanly; SIGHUP makes it forget every verified PIN state on the cards.
+            SIGTERM/SIGINT stop it cleanly; SIGHUP reloads the configuration file and makes every card \
+            forget its verified PIN.
             """
     )
 
     @Option(name: .long, help: "Unix socket path for PKCS#11 clients.")
     var socket: String?
 
-    @Option(name: .long, help: "Log level: trace, debug, info, notice, warning, error.")
-    var logLevel: String = "info"
+    @Option(name: .long, help: "Log level: trace, debug, info, notice, warning, error (overrides the file).")
+    var logLevel: String?
+
+    @Option(name: .long, help: "Configuration file (default: $XDG_CONFIG_HOME/cpsd/cpsd.conf).")
+    var config: String?
 
     func run() async throws {
         let signals = SignalWatcher()  // first: from here on SIGTERM means a clean stop
-        let logger = Self.makeLogger(level: Logger.Level(rawValue: logLevel) ?? .info)
+        let configPath = config ?? Configuration.defaultPath()
+        var settings: Configuration
+        do {
+            settings = try effective(Configuration.load(path: configPath))
+        } catch {
+            FileHandle.standardError.write(Data("cpsd: \(error)\n".utf8))
+            throw ExitCode(2)
+        }
+        let level = SharedLogLevel(settings.logLevel)
+        let logger = Self.makeLogger(level: level)
         let socketPath = try socket ?? DefaultPaths.pkcs11Socket()
         let backend = PCSCBackend()
         let registry = ReaderRegistry(backend: backend, logger: logger)
@@ -40,6 +53,7 @@ struct CPSD: AsyncParsableCommand {
         let server = PKCS11SocketServer(socketPath: socketPath, driver: driver, logger: { message in
             logger.info("\(message)")
         })
+        server.setPINIdleTimeout(settings.pinIdleTimeout)
         do {
             // Under systemd the socket comes from cpsd.socket; otherwise cpsd makes it.
             if try !server.startWithInheritedListener() { try server.start() }
@@ -50,7 +64,18 @@ struct CPSD: AsyncParsableCommand {
         logger.notice("cpsd started", metadata: ["socket": "\(socketPath)", "pid": "\(getpid())"])
         for await signal in signals.events {
             if signal == SIGHUP {
-                logger.notice("SIGHUP: forgetting every verified PIN state")
+                do {
+                    settings = try effective(Configuration.load(path: configPath))
+                    level.value = settings.logLevel
+                    server.setPINIdleTimeout(settings.pinIdleTimeout)
+                    logger.notice("SIGHUP: configuration reloaded", metadata: [
+                        "config": "\(configPath)", "log_level": "\(settings.logLevel)",
+                        "pin_idle_timeout": "\(settings.pinIdleTimeout.map { "\($0)" } ?? "none")",
+                    ])
+                } catch {
+                    logger.error("SIGHUP: configuration not reloaded, keeping the previous one: \(error)")
+                }
+                logger.notice("SIGHUP: every card forgets its verified PIN")
                 for slot in driver.slots() { driver.forgetVerification(slot: slot.id) }
                 continue
             }
@@ -63,10 +88,18 @@ struct CPSD: AsyncParsableCommand {
         logger.notice("cpsd stopped")
     }
 
-    static func makeLogger(level: Logger.Level) -> Logger {
-        var logger = Logger(label: "cpsd") { label in StreamLogHandler.standardError(label: label) }
-        logger.logLevel = level
-        return logger
+    /// The file's settings, with the command line's `--log-level` on top.
+    private func effective(_ file: Configuration) throws -> Configuration {
+        var settings = file
+        if let logLevel {
+            guard let level = Logger.Level(rawValue: logLevel) else { throw ValidationError("unknown log level \(logLevel)") }
+            settings.logLevel = level
+        }
+        return settings
+    }
+
+    static func makeLogger(level: SharedLogLevel) -> Logger {
+        Logger(label: "cpsd") { label in ReloadableLogHandler(label: label, level: level) }
     }
 }
 

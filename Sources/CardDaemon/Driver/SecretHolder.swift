@@ -35,7 +35,7 @@ enum BlockingBridge {
     static func wait<R: Sendable>(_ operation: @escaping @Sendable () async throws(TokenError) -> R) throws(TokenError)
         -> R
     {
-        assert(withUnsafeCurrentTask { $0 == nil }, "TokenDriver calls must come from a dedicated thread, not a task")
+        assert(!TaskContext.isInsideTask, "TokenDriver calls must come from a dedicated thread, not a task")
         let semaphore = DispatchSemaphore(value: 0)
         let box = Box<R>()
         Task {

@@ -108,16 +108,21 @@ extension PKCS11Connection {
                 default: .rsaPKCS(role: context.role, input: data)
                 }
             do throws(PKCS11Error) {
-                guard let pin = keptSecrets[session.slot], login.user(on: session.slot) == .user else {
+                guard let pin = keptSecret(session.slot), login.user(on: session.slot) == .user else {
                     throw PKCS11Error(.userNotLoggedIn)
                 }
-                let signature: [UInt8]
+                let signed: [UInt8]?
                 do {
-                    signature = try driver.sign(
-                        client: client, slot: session.slot, generation: token.generation, request: request,
-                        pin: pin.secret)
+                    signed = try pin.use { (pin) throws(TokenError) in
+                        try driver.sign(
+                            client: client, slot: session.slot, generation: token.generation, request: request, pin: pin)
+                    }
                 } catch {
                     throw PKCS11Error(error)
+                }
+                guard let signature = signed else {
+                    endLogin(slot: session.slot)
+                    throw PKCS11Error(.userNotLoggedIn, "the PIN was forgotten after the idle timeout")
                 }
                 report(context, session: session, result: .ok)
                 return .value(signature)

@@ -43,7 +43,7 @@ extension PKCS11Connection {
             throw PKCS11Error(error)
         }
         login.loggedIn(user, on: session.slot, generation: token.generation)
-        keptSecrets[session.slot] = KeptSecret(pin)
+        setKeptSecret(KeptSecret(pin), for: session.slot)
     }
 
     /// C_Logout.
@@ -56,15 +56,22 @@ extension PKCS11Connection {
     /// C_InitPIN: after an SO login with the PUK, unblocks the PIN and sets it (cps3-card.md §7).
     package func initPIN(session handle: UInt, pin: consuming SecretBytes) throws(PKCS11Error) {
         let (session, token) = try liveSession(handle)
-        guard login.user(on: session.slot) == .securityOfficer, let puk = keptSecrets[session.slot] else {
+        guard login.user(on: session.slot) == .securityOfficer, let puk = keptSecret(session.slot) else {
             throw PKCS11Error(.userNotLoggedIn, "C_InitPIN needs the SO (PUK) login")
         }
         guard session.readWrite else { throw PKCS11Error(.sessionReadOnly) }
+        let done: Void?
         do {
-            try driver.unblockPIN(
-                client: client, slot: session.slot, generation: token.generation, puk: puk.secret, newPIN: pin)
+            done = try puk.use { (puk) throws(TokenError) in
+                try driver.unblockPIN(
+                    client: client, slot: session.slot, generation: token.generation, puk: puk, newPIN: pin)
+            }
         } catch {
             throw PKCS11Error(error)
+        }
+        guard done != nil else {
+            endLogin(slot: session.slot)
+            throw PKCS11Error(.userNotLoggedIn, "the PUK was forgotten after the idle timeout")
         }
     }
 
@@ -81,7 +88,7 @@ extension PKCS11Connection {
         } catch {
             throw PKCS11Error(error)
         }
-        if user == .user { keptSecrets[session.slot] = KeptSecret(new) }
+        if user == .user { setKeptSecret(KeptSecret(new), for: session.slot) }
     }
 
     // MARK: - Helpers
@@ -108,7 +115,7 @@ extension PKCS11Connection {
     /// Ends the login on `slot` if any: zeroes the kept PIN, stops sign operations, tells the driver.
     func endLogin(slot: SlotID) {
         guard (try? login.logout(on: slot)) != nil else { return }
-        keptSecrets[slot] = nil
+        setKeptSecret(nil, for: slot)
         for session in sessions.sessions(on: slot) {
             _ = try? sessions.update(session.handle) { (session) throws(PKCS11Error) in session.sign.cancel() }
         }

@@ -1,3 +1,4 @@
+import Foundation
 import SmartCardCore
 
 /// One PKCS#11 application: a p11-kit client connection (or an in-process user). It owns its
@@ -16,7 +17,9 @@ package final class PKCS11Connection: @unchecked Sendable {
     var sessions = SessionTable()
     var login = LoginState()
     /// The PIN (user) or PUK (SO) of each token logged in, kept for later signatures; zeroed when dropped.
-    var keptSecrets: [SlotID: KeptSecret] = [:]
+    /// Guarded by `secretsLock`: the idle-timeout sweeper reads it from another thread.
+    private var keptSecrets: [SlotID: KeptSecret] = [:]
+    private let secretsLock = NSLock()
     private var objectCache: [SlotID: (generation: UInt64, objects: [TokenObject])] = [:]
     private var eventCursor: UInt64 = 0
     private var pendingEvents: [SlotID] = []
@@ -27,6 +30,24 @@ package final class PKCS11Connection: @unchecked Sendable {
         self.client = client
         self.driver = driver
         self.peer = peer
+    }
+
+    // MARK: - Kept PIN and idle timeout
+
+    func keptSecret(_ slot: SlotID) -> KeptSecret? { secretsLock.withLock { keptSecrets[slot] } }
+
+    /// Sets (or with nil, drops) the kept secret of `slot`, or of every slot when `slot` is nil.
+    func setKeptSecret(_ secret: KeptSecret?, for slot: SlotID?) {
+        secretsLock.withLock {
+            if let slot { keptSecrets[slot] = secret } else { keptSecrets.removeAll() }
+        }
+    }
+
+    /// Zeroes every kept PIN/PUK unused for `idle` and makes the cards forget this client's verification.
+    /// Called from the server's sweeper thread; the next signature then answers CKR_USER_NOT_LOGGED_IN.
+    package func expireIdleSecrets(idleFor idle: Duration) {
+        let expired = secretsLock.withLock { keptSecrets.filter { $0.value.expire(ifIdleFor: idle) }.map(\.key) }
+        for slot in expired { driver.logout(client: client, slot: slot) }
     }
 
     // MARK: - General purpose (PKCS#11 2.40 §5.4)
@@ -48,7 +69,7 @@ package final class PKCS11Connection: @unchecked Sendable {
     /// The client disconnected (or finalized): zero the PINs, close the sessions, tell the driver.
     package func close() {
         for slot in login.removeAll() { driver.logout(client: client, slot: slot) }
-        keptSecrets.removeAll()
+        setKeptSecret(nil, for: nil)
         sessions.removeAll()
         objectCache.removeAll()
         isInitialized = false
@@ -162,8 +183,33 @@ package final class PKCS11Connection: @unchecked Sendable {
     }
 }
 
-/// A PIN or PUK kept after C_Login for later signatures; zeroed when the last reference goes.
-final class KeptSecret {
-    let secret: SecretBytes
+/// A PIN or PUK kept after C_Login for later signatures; zeroed when the last reference goes, or
+/// earlier when it has not been used for the idle timeout (another thread may expire it, hence the lock).
+final class KeptSecret: @unchecked Sendable {
+    private let lock = NSLock()
+    private let secret: SecretBytes
+    private var expired = false
+    private var lastUse = ContinuousClock.now
+
     init(_ secret: consuming SecretBytes) { self.secret = secret }
+
+    /// Lends the secret to `body`, or returns nil without calling it once the secret expired: an expired
+    /// (zeroed) PIN must never reach the card.
+    func use<R>(_ body: (borrowing SecretBytes) throws(TokenError) -> R) throws(TokenError) -> R? {
+        lock.lock()
+        defer { lock.unlock() }
+        guard !expired else { return nil }
+        lastUse = .now
+        return try body(secret)
+    }
+
+    /// Zeroes the secret if it has not been used for `idle`; true if it expired now.
+    func expire(ifIdleFor idle: Duration) -> Bool {
+        lock.lock()
+        defer { lock.unlock() }
+        guard !expired, ContinuousClock.now - lastUse >= idle else { return false }
+        expired = true
+        secret.zeroize()
+        return true
+    }
 }

@@ -45,6 +45,11 @@ package struct SecretBytes: ~Copyable, @unchecked Sendable {
         try body(UnsafeBufferPointer(rebasing: storage[0..<count]))
     }
 
+    /// Zeroes the bytes now, before the secret's end of life (an idle timeout); the owner must stop using it.
+    package func zeroize() {
+        for index in storage.indices { storage[index] = 0 }
+    }
+
     /// True when every byte is an ASCII digit: PINs and PUKs are checked before any card sees them.
     package var isAllDigits: Bool { withBytes { $0.allSatisfy { (0x30...0x39).contains($0) } } }
 

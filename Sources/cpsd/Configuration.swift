@@ -1,0 +1,100 @@
+import Foundation
+import Logging
+
+/// cpsd's settings: `$XDG_CONFIG_HOME/cpsd/cpsd.conf` (default `~/.config/cpsd/cpsd.conf`), `key = value`
+/// lines, `#` comments. Read at start and again on SIGHUP. A missing file means the defaults.
+///
+/// ```
+/// log-level = info            # trace, debug, info, notice, warning, error, critical
+/// pin-idle-timeout = 1800     # seconds a client's PIN is kept unused before it is zeroed; 0 = until logout
+/// ```
+struct Configuration: Equatable {
+    var logLevel: Logger.Level = .info
+    /// Nil: kept until logout, card removal or disconnect.
+    var pinIdleTimeout: Duration? = .seconds(1800)
+
+    static func defaultPath(environment: [String: String] = ProcessInfo.processInfo.environment) -> String {
+        let base = environment["XDG_CONFIG_HOME"] ?? ((environment["HOME"] ?? NSHomeDirectory()) + "/.config")
+        return base + "/cpsd/cpsd.conf"
+    }
+
+    /// Reads `path`; a missing file gives the defaults, anything malformed is an error naming the line.
+    static func load(path: String) throws -> Configuration {
+        guard FileManager.default.fileExists(atPath: path) else { return Configuration() }
+        let text = try String(contentsOfFile: path, encoding: .utf8)
+        var configuration = Configuration()
+        for (number, rawLine) in text.split(separator: "\n", omittingEmptySubsequences: false).enumerated() {
+            let line = rawLine.split(separator: "#", maxSplits: 1).first.map(String.init)?
+                .trimmingCharacters(in: .whitespaces) ?? ""
+            guard !line.isEmpty else { continue }
+            let parts = line.split(separator: "=", maxSplits: 1).map { $0.trimmingCharacters(in: .whitespaces) }
+            guard parts.count == 2 else { throw ConfigurationError(path: path, line: number + 1, "expected key = value") }
+            switch parts[0] {
+            case "log-level":
+                guard let level = Logger.Level(rawValue: parts[1]) else {
+                    throw ConfigurationError(path: path, line: number + 1, "unknown log level \(parts[1])")
+                }
+                configuration.logLevel = level
+            case "pin-idle-timeout":
+                guard let seconds = Int(parts[1]), seconds >= 0 else {
+                    throw ConfigurationError(path: path, line: number + 1, "pin-idle-timeout takes seconds (0 = never)")
+                }
+                configuration.pinIdleTimeout = seconds == 0 ? nil : .seconds(seconds)
+            default:
+                throw ConfigurationError(path: path, line: number + 1, "unknown setting \(parts[0])")
+            }
+        }
+        return configuration
+    }
+}
+
+struct ConfigurationError: Error, CustomStringConvertible {
+    let path: String
+    let line: Int
+    let reason: String
+    init(path: String, line: Int, _ reason: String) {
+        self.path = path
+        self.line = line
+        self.reason = reason
+    }
+    var description: String { "\(path):\(line): \(reason)" }
+}
+
+/// A log level every logger of the process shares, so a configuration reload changes it everywhere.
+final class SharedLogLevel: @unchecked Sendable {
+    private let lock = NSLock()
+    private var level: Logger.Level
+    init(_ level: Logger.Level) { self.level = level }
+    var value: Logger.Level {
+        get { lock.withLock { level } }
+        set { lock.withLock { level = newValue } }
+    }
+}
+
+/// swift-log's stderr handler, reading its level from a `SharedLogLevel`.
+struct ReloadableLogHandler: LogHandler {
+    private var base: StreamLogHandler
+    private let shared: SharedLogLevel
+
+    init(label: String, level: SharedLogLevel) {
+        base = StreamLogHandler.standardError(label: label)
+        shared = level
+    }
+
+    var logLevel: Logger.Level {
+        get { shared.value }
+        set { shared.value = newValue }
+    }
+
+    var metadata: Logger.Metadata {
+        get { base.metadata }
+        set { base.metadata = newValue }
+    }
+
+    subscript(metadataKey key: String) -> Logger.Metadata.Value? {
+        get { base[metadataKey: key] }
+        set { base[metadataKey: key] = newValue }
+    }
+
+    func log(event: LogEvent) { base.log(event: event) }
+}
