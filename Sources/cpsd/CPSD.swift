@@ -76,7 +76,8 @@ struct CPSD: AsyncParsableCommand {
                     logger.error("SIGHUP: configuration not reloaded, keeping the previous one: \(error)")
                 }
                 logger.notice("SIGHUP: every card forgets its verified PIN")
-                for slot in driver.slots() { driver.forgetVerification(slot: slot.id) }
+                // The driver blocks on the reader actors: never from a task, so from a thread of its own.
+                Thread { for slot in driver.slots() { driver.forgetVerification(slot: slot.id) } }.start()
                 continue
             }
             logger.notice("stopping", metadata: ["signal": "\(signal)"])

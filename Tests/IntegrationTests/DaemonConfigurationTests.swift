@@ -1,0 +1,50 @@
+import CardTestSupport
+import Foundation
+import Testing
+
+/// cpsd's configuration file, and its reload on SIGHUP.
+@Suite("cpsd configuration")
+struct DaemonConfigurationTests {
+    @Test("SIGHUP reloads the file; a broken file is refused and the previous settings stay; cpsd keeps serving")
+    func reload() async throws {
+        try await RealStack.withStack { stack in
+            let directory = TestCards.temporaryDirectory("cpsd-conf").path
+            defer { try? FileManager.default.removeItem(atPath: directory) }
+            let script = """
+                cd \(directory)
+                printf 'log-level = info\\npin-idle-timeout = 0   # until logout\\n' > cpsd.conf
+                \(ToolRunner.executable("cpsd")) --config cpsd.conf --socket \(directory)/pkcs11 2>cpsd.log &
+                cpsd=$!
+                for i in $(seq 200); do [ -S pkcs11 ] && break; sleep 0.02; done
+                printf 'log-level = debug\\npin-idle-timeout = 600\\n' > cpsd.conf
+                kill -HUP $cpsd; sleep 0.5
+                printf 'pin-idle-timeout = soon\\n' > cpsd.conf
+                kill -HUP $cpsd; sleep 0.5
+                P11_KIT_SERVER_ADDRESS=unix:path=\(directory)/pkcs11 timeout 20 pkcs11-tool \
+                    --module /usr/lib/x86_64-linux-gnu/pkcs11/p11-kit-client.so -L
+                kill -TERM $cpsd; wait $cpsd
+                echo "cpsd exit status: $?"
+                cat cpsd.log >&2
+                """
+            let result = try ToolRunner.shell(script, environment: stack.environment, timeout: 60)
+            #expect(result.stderr.contains("configuration reloaded"), "\(result.stderr)")
+            #expect(result.stderr.contains("pin_idle_timeout=600.0 seconds"))
+            #expect(result.stderr.contains("cpsd.conf:1: pin-idle-timeout takes seconds"))
+            #expect(result.stderr.contains("configuration not reloaded"))
+            #expect(result.stdout.contains("CPS3v3-"), "still serving after a refused reload")
+            #expect(result.stdout.contains("cpsd exit status: 0"))
+        }
+    }
+
+    @Test("a malformed configuration stops cpsd at start with the line at fault")
+    func badFile() throws {
+        let directory = TestCards.temporaryDirectory("cpsd-conf").path
+        defer { try? FileManager.default.removeItem(atPath: directory) }
+        try "log-level = loud\n".write(toFile: "\(directory)/cpsd.conf", atomically: true, encoding: .utf8)
+        let result = try ToolRunner.run(
+            ToolRunner.executable("cpsd"), ["--config", "\(directory)/cpsd.conf", "--socket", "\(directory)/pkcs11"])
+        #expect(result.status == 2)
+        #expect(result.stderr.contains("cpsd.conf:1: unknown log level loud"))
+        #expect(!FileManager.default.fileExists(atPath: "\(directory)/pkcs11"))
+    }
+}
