@@ -5,7 +5,7 @@ export PATH := /opt/swift/usr/bin:$(PATH)
 SWIFT ?= swift
 DEMO_DIR ?= $(CURDIR)/.build/demo
 
-.PHONY: all deps build release test demo clean
+.PHONY: all deps build release test demo bench clean
 
 all: build
 
@@ -25,6 +25,12 @@ test: deps
 
 demo: build
 	@./scripts/demo.sh "$(DEMO_DIR)"
+
+# Benchmarks print figures (release build: make bench CONFIG=release).
+CONFIG ?= debug
+bench: deps
+	$(SWIFT) build -c $(CONFIG)
+	@./scripts/bench.sh $(CONFIG)
 
 clean:
 	rm -rf .build

@@ -143,6 +143,11 @@ final class DaemonCard {
         }
     }
 
+    /// Whether cpsd reports a token in this card's slot now.
+    func tokenPresent() -> Bool {
+        (try? client.slots(tokenPresent: true).contains(slot)) ?? false
+    }
+
     /// Logs in once, then times `count` C_Sign calls (for `cpsctl bench pkcs11`).
     func timedSignatures(
         pin: borrowing SecretBytes, keyID: [UInt8], mechanism: UInt, input: [UInt8], count: Int

@@ -28,6 +28,11 @@ struct PKCS11Bench: AsyncParsableCommand {
     @Option(name: .long, help: "Seconds of idleness over which the daemon's CPU use is measured.")
     var idleSeconds = 5
 
+    @Option(
+        name: .long,
+        help: "PID of a `cps-vcard run` process holding the card: pulled (SIGUSR1) and reinserted (SIGUSR2) to time insertion to token ready.")
+    var reinsertPid: Int32?
+
     static let digestInfo = SignatureHash.sha256.digestInfoPrefix + [UInt8](repeating: 0x5A, count: 32)
     static let rsaPKCS: UInt = 0x1
 
@@ -51,6 +56,31 @@ struct PKCS11Bench: AsyncParsableCommand {
             try concurrency(count, route: route, reader: card.readerName, pin: pin)
         }
         if let pid = UnixSocketProbe.serverPID(route.socketPath) { try idleCost(pid: pid) }
+        if let reinsertPid { try insertionToReady(card: card, cardProcess: reinsertPid) }
+    }
+
+    /// Pulls the virtual card and puts it back, timing from the insertion to cpsd listing the token again
+    /// (vpcd polls its card every 400 ms: with a virtual reader that poll dominates the figure).
+    private func insertionToReady(card: DaemonCard, cardProcess: Int32) throws {
+        let clock = ContinuousClock()
+        var samples: [Duration] = []
+        for _ in 0..<5 {
+            kill(cardProcess, SIGUSR1)
+            try Self.waitUntil(timeout: .seconds(5)) { !card.tokenPresent() }
+            let inserted = clock.now
+            kill(cardProcess, SIGUSR2)
+            try Self.waitUntil(timeout: .seconds(5)) { card.tokenPresent() }
+            samples.append(clock.now - inserted)
+        }
+        print(LatencyStatistics.line(label: "insertion to token ready (5 reinsertions)", samples: samples))
+    }
+
+    private static func waitUntil(timeout: Duration, _ condition: () -> Bool) throws {
+        let deadline = ContinuousClock.now + timeout
+        while !condition() {
+            guard ContinuousClock.now < deadline else { throw CLIError("the card did not come and go as commanded") }
+            Thread.sleep(forTimeInterval: 0.002)
+        }
     }
 
     /// The same signature through the driver, as the daemon does it: PIN verified once beforehand,
