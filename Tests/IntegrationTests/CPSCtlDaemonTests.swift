@@ -215,31 +215,21 @@ struct CPSCtlDaemonTests {
 
 /// A cpsd started for one test on a private socket, with the stack's pcscd; SIGTERMed at the end.
 /// (Private to this file on purpose: the shared DaemonProcess helper is being written elsewhere.)
+/// A cpsd for one test (CardTestSupport's DaemonProcess: it dies with the test process), ready once it
+/// serves the stack's cards.
 private final class TestDaemon: @unchecked Sendable {
-    let socketPath: String
-    private let process = Process()
-    private let logURL: URL
+    private let daemon: DaemonProcess
+    var socketPath: String { daemon.socketPath }
+    var log: String { daemon.log }
 
     private init(environment: [String: String]) throws {
-        let directory = TestCards.temporaryDirectory("cpsd-ctl-daemon")
-        socketPath = directory.appendingPathComponent("pkcs11").path
-        logURL = directory.appendingPathComponent("cpsd.log")
-        _ = FileManager.default.createFile(atPath: logURL.path, contents: nil)
-        process.executableURL = URL(fileURLWithPath: ToolRunner.executable("cpsd"))
-        process.arguments = ["--socket", socketPath, "--log-level", "debug"]
-        process.environment = ProcessInfo.processInfo.environment.merging(environment) { $1 }
-        let log = try FileHandle(forWritingTo: logURL)
-        process.standardOutput = log
-        process.standardError = log
-        try process.run()
+        daemon = try DaemonProcess(environment: environment)
     }
-
-    var log: String { (try? String(contentsOf: logURL, encoding: .utf8)) ?? "" }
 
     /// Starts cpsd, waits until it serves the stack's cards, runs `body`, then stops it.
     static func with<R>(_ stack: RealStack, _ body: (TestDaemon) async throws -> R) async throws -> R {
         let daemon = try TestDaemon(environment: stack.environment)
-        defer { daemon.stop() }
+        defer { _ = daemon.daemon.stop() }
         try await daemon.waitUntilServing(stack)
         return try await body(daemon)
     }
@@ -254,21 +244,12 @@ private final class TestDaemon: @unchecked Sendable {
                     ["card", "info", "--json", "--reader", stack.readerName(index), "--daemon-socket", socketPath],
                     environment: stack.environment)
                 if probe.status == 0, probe.stdout.contains("via cpsd") { break }
-                guard Date() < deadline, process.isRunning else {
+                guard Date() < deadline, !daemon.hasExited else {
                     throw DaemonStartError(description: "cpsd did not serve reader \(index): \(probe.output)\n\(log)")
                 }
                 try await Task.sleep(for: .milliseconds(200))
             }
         }
-    }
-
-    func stop() {
-        guard process.isRunning else { return }
-        kill(process.processIdentifier, SIGTERM)
-        let deadline = Date().addingTimeInterval(10)
-        while process.isRunning, Date() < deadline { usleep(50_000) }
-        if process.isRunning { kill(process.processIdentifier, SIGKILL) }
-        process.waitUntilExit()
     }
 }
 
