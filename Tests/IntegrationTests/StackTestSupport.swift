@@ -1,3 +1,4 @@
+import CardTestSupport
 import Foundation
 import Glibc
 import SmartCardCore
@@ -18,35 +19,8 @@ enum StackTestSupport {
     static func run(
         _ tool: String, _ arguments: [String], environment: [String: String] = [:], timeout: Double = 20
     ) throws -> (status: Int32, output: String) {
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: tool)
-        process.arguments = arguments
-        process.environment = ProcessInfo.processInfo.environment.merging(environment) { $1 }
-        let output = Pipe()
-        process.standardOutput = output
-        process.standardError = FileHandle.nullDevice
-        process.standardInput = FileHandle.nullDevice
-        try process.run()
-        // A hung tool is killed after `timeout`, which also ends the read below.
-        let finished = Finished()
-        let pid = process.processIdentifier
-        let watchdog = Thread {
-            let deadline = Date(timeIntervalSinceNow: timeout)
-            while Date() < deadline && !finished.value { usleep(20_000) }
-            if !finished.value { kill(pid, SIGKILL) }
-        }
-        watchdog.start()
-        let data = output.fileHandleForReading.readDataToEndOfFile()
-        process.waitUntilExit()
-        finished.set()
-        return (process.terminationStatus, String(decoding: data, as: UTF8.self))
-    }
-
-    private final class Finished: @unchecked Sendable {
-        private let lock = NSLock()
-        private var done = false
-        var value: Bool { lock.withLock { done } }
-        func set() { lock.withLock { done = true } }
+        let result = try ToolRunner.run(tool, arguments, environment: environment, timeout: timeout)
+        return (result.status, result.stdout)
     }
 
     /// Reader name → card present, from `opensc-tool -l`.
