@@ -136,10 +136,17 @@ struct DiagSetupTests {
         try await RealStack.withStack { stack in
             try stack.insertFreshCard(reader: 0)
             let holder = TestCards.defaultState.holder
-            let secrets = [holder.idNat, holder.givenName, holder.surname, TestCards.defaultState.serial]
+            // The serial as the card reports it (from its PAN), which is what diag prints.
+            let info = try ToolRunner.run(
+                DiagRun.cpsctl, ["card", "info", "--json", "--direct", "--reader", stack.readerName(0)], environment: stack.environment)
+            let card = try #require(try JSONSerialization.jsonObject(with: Data(info.stdout.utf8)) as? [String: Any])
+            let serial = try #require(card["serialNumber"] as? String)
+            let certificateSerials = (card["certificates"] as? [[String: Any]] ?? []).compactMap { $0["serialNumber"] as? String }
+            #expect(!certificateSerials.isEmpty)
+            let secrets = [holder.idNat, holder.givenName, holder.surname, serial]
             let directory = TestCards.temporaryDirectory("cpsd-diag-bundle")
             let log = directory.appendingPathComponent("cpsd.log")
-            try "card \(TestCards.defaultState.serial) holder \(holder.givenName) \(holder.surname) idNat \(holder.idNat) FINESS 750712184 SIRET 12345678901234\n"
+            try "card \(serial) certificate \(certificateSerials.joined(separator: " ")) holder \(holder.givenName) \(holder.surname) idNat \(holder.idNat) FINESS 750712184 SIRET 12345678901234\n"
                 .write(to: log, atomically: true, encoding: .utf8)
             for redact in [true, false] {
                 let archive = directory.appendingPathComponent(redact ? "redacted.tar.gz" : "plain.tar.gz").path
@@ -158,7 +165,7 @@ struct DiagSetupTests {
                     text += try String(contentsOf: out.appendingPathComponent("cpsd-diag/\(name)"), encoding: .utf8)
                 }
                 #expect(text.contains("card.identity"))
-                for secret in secrets + ["750712184", "12345678901234"] {
+                for secret in secrets + certificateSerials + ["750712184", "12345678901234"] {
                     #expect(text.contains(secret) != redact, "\(secret) redact=\(redact)")
                 }
                 if redact { #expect(text.contains("<redacted>")) }

@@ -28,9 +28,10 @@ extension DiagRunner {
     }
 
     /// Module names and library paths from `p11-kit list-modules` (lines at column 0: `name: library`).
+    /// p11-kit-client.so is listed even when no cpsd answers, so registration is told apart from running.
     func p11KitChecks() {
         guard let tool = DiagEnvironment.tool("p11-kit"),
-            let result = DiagEnvironment.run(tool, ["list-modules"], environment: p11KitEnvironment)
+            let result = DiagEnvironment.run(tool, ["list-modules"], environment: options.environment)
         else {
             add(.skip("p11kit.module", "p11-kit is not installed (package p11-kit)"))
             add(.skip("p11kit.duplicates", "p11-kit is not installed (package p11-kit)"))
@@ -59,9 +60,6 @@ extension DiagRunner {
             add(.warn("p11kit.duplicates", "another smart-card module exposes the same readers: \(names)", remedy: "Disable it for p11-kit (add `enable-in: none` to its .module file, or remove the package), so the card is not seen twice."))
         }
     }
-
-    /// p11-kit-client.so needs no server to be listed; the variable keeps it from dialling a real cpsd.
-    private var p11KitEnvironment: [String: String] { options.environment }
 
     func browserChecks() {
         let registration = BrowserRegistration(environment: options.environment)
