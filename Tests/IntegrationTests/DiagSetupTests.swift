@@ -146,7 +146,7 @@ struct DiagSetupTests {
             let secrets = [holder.idNat, holder.givenName, holder.surname, serial]
             let directory = TestCards.temporaryDirectory("cpsd-diag-bundle")
             let log = directory.appendingPathComponent("cpsd.log")
-            try "card \(serial) certificate \(certificateSerials.joined(separator: " ")) holder \(holder.givenName) \(holder.surname) idNat \(holder.idNat) FINESS 750712184 SIRET 12345678901234\n"
+            try "card \(serial) certificate \(certificateSerials.joined(separator: " ")) holder \(holder.givenName) \(holder.surname) idNat \(holder.idNat) FINESS 750712184 SIRET 12345678901234 other RPPS 810001234567 ADELI 0751234567\n"
                 .write(to: log, atomically: true, encoding: .utf8)
             for redact in [true, false] {
                 let archive = directory.appendingPathComponent(redact ? "redacted.tar.gz" : "plain.tar.gz").path
@@ -165,7 +165,7 @@ struct DiagSetupTests {
                     text += try String(contentsOf: out.appendingPathComponent("cpsd-diag/\(name)"), encoding: .utf8)
                 }
                 #expect(text.contains("card.identity"))
-                for secret in secrets + certificateSerials + ["750712184", "12345678901234"] {
+                for secret in secrets + certificateSerials + ["750712184", "12345678901234", "810001234567", "0751234567"] {
                     #expect(text.contains(secret) != redact, "\(secret) redact=\(redact)")
                 }
                 if redact { #expect(text.contains("<redacted>")) }
