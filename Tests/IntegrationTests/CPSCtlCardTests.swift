@@ -59,34 +59,13 @@ struct CPSCtlCardTests {
             for name in ["auth.pem", "auth.der", "sig.pem", "sig.der"] {
                 #expect(FileManager.default.fileExists(atPath: "\(dir)/\(name)"))
             }
-            let setup = """
-                cd \(dir) && printf 'consultation du 27/11' > data \
-                && openssl x509 -in auth.pem -pubkey -noout > auth.pub && openssl x509 -in sig.pem -pubkey -noout > sig.pub \
-                && openssl dgst -sha256 -binary data > data.sha256
-                """
-            #expect(try ToolRunner.shell(setup).status == 0)
-            // DigestInfo(SHA-256, digest): what TLS 1.2 client authentication hands to CKM_RSA_PKCS.
-            let digest = try Data(contentsOf: URL(fileURLWithPath: "\(dir)/data.sha256"))
-            let prefix: [UInt8] = [
-                0x30, 0x31, 0x30, 0x0D, 0x06, 0x09, 0x60, 0x86, 0x48, 0x01, 0x65, 0x03, 0x04, 0x02, 0x01, 0x05, 0x00, 0x04, 0x20,
-            ]
-            try (Data(prefix) + digest).write(to: URL(fileURLWithPath: "\(dir)/data.di"))
-            let pinFile = try Self.secretFile(["1234"])
-            for key in ["auth", "sig"] {
-                for (mechanism, input, verify) in [
-                    ("SHA256-RSA-PKCS", "data", "openssl dgst -sha256 -verify \(key).pub -signature OUT data"),
-                    ("SHA1-RSA-PKCS", "data", "openssl dgst -sha1 -verify \(key).pub -signature OUT data"),
-                    ("RSA-PKCS", "data.di", "openssl pkeyutl -verify -pubin -inkey \(key).pub -in data.di -sigfile OUT"),
-                ] {
-                    let out = "\(key)-\(mechanism).sig"
-                    let sign = try ToolRunner.shell(
-                        "cd \(dir) && \(Self.cpsctl) sign \(reader) --key \(key) --mechanism \(mechanism) --in \(input) --out \(out) --pin-fd 3 3<\(pinFile)",
-                        environment: env)
-                    #expect(sign.status == 0, "\(key) \(mechanism): \(sign.stderr)")
-                    let check = try ToolRunner.shell("cd \(dir) && " + verify.replacingOccurrences(of: "OUT", with: out))
-                    #expect(check.status == 0, "\(key) \(mechanism): \(check.output)")
-                    #expect(check.stdout.contains("Verified"), "\(key) \(mechanism): \(check.output)")
-                }
+            let outcomes = try SignatureMatrix.run(
+                cpsctl: Self.cpsctl, options: reader, directory: dir, environment: env,
+                pinFile: try Self.secretFile(["1234"]))
+            #expect(outcomes.count == 6)
+            for outcome in outcomes {
+                #expect(outcome.sign.status == 0, "\(outcome.label): \(outcome.sign.stderr)")
+                #expect(outcome.verified, "\(outcome.label): \(outcome.check.output)")
             }
             #expect(stack.cards[0].state.pin.triesLeft == 3)
         }

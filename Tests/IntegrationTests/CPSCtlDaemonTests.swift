@@ -65,29 +65,14 @@ struct CPSCtlDaemonTests {
                 let export = try ToolRunner.shell("\(Self.cpsctl) card certs --export \(dir) \(options)", environment: env)
                 #expect(export.status == 0, "\(export.stderr)")
                 #expect(export.stderr.contains("Access: via cpsd"))
-                let setup = """
-                    cd \(dir) && printf 'ordonnance du 27/11' > data \
-                    && openssl x509 -in auth.pem -pubkey -noout > auth.pub && openssl x509 -in sig.pem -pubkey -noout > sig.pub \
-                    && openssl dgst -sha256 -binary data > data.sha256 \
-                    && { printf '\\060\\061\\060\\015\\006\\011\\140\\206\\110\\001\\145\\003\\004\\002\\001\\005\\000\\004\\040'; cat data.sha256; } > data.di
-                    """
-                #expect(try ToolRunner.shell(setup).status == 0)
-                let pinFile = try Self.secretFile(["1234"])
-                for key in ["auth", "sig"] {
-                    for (mechanism, input, verify) in [
-                        ("SHA256-RSA-PKCS", "data", "openssl dgst -sha256 -verify \(key).pub -signature OUT data"),
-                        ("SHA1-RSA-PKCS", "data", "openssl dgst -sha1 -verify \(key).pub -signature OUT data"),
-                        ("RSA-PKCS", "data.di", "openssl pkeyutl -verify -pubin -inkey \(key).pub -in data.di -sigfile OUT"),
-                    ] {
-                        let out = "\(key)-\(mechanism).sig"
-                        let sign = try ToolRunner.shell(
-                            "cd \(dir) && \(Self.cpsctl) sign \(options) --key \(key) --mechanism \(mechanism) --in \(input) --out \(out) --pin-fd 3 3<\(pinFile)",
-                            environment: env)
-                        #expect(sign.status == 0, "\(key) \(mechanism): \(sign.stderr)")
-                        #expect(sign.stderr.contains("via cpsd."), "\(key) \(mechanism): \(sign.stderr)")
-                        let check = try ToolRunner.shell("cd \(dir) && " + verify.replacingOccurrences(of: "OUT", with: out))
-                        #expect(check.stdout.contains("Verified"), "\(key) \(mechanism): \(check.output)")
-                    }
+                let outcomes = try SignatureMatrix.run(
+                    cpsctl: Self.cpsctl, options: options, directory: dir, environment: env,
+                    pinFile: try Self.secretFile(["1234"]))
+                #expect(outcomes.count == 6)
+                for outcome in outcomes {
+                    #expect(outcome.sign.status == 0, "\(outcome.label): \(outcome.sign.stderr)")
+                    #expect(outcome.sign.stderr.contains("via cpsd."), "\(outcome.label): \(outcome.sign.stderr)")
+                    #expect(outcome.verified, "\(outcome.label): \(outcome.check.output)")
                 }
                 #expect(stack.cards[0].state.pin.triesLeft == 3)
                 #expect(daemon.log.components(separatedBy: " signature").count - 1 >= 6, "cpsd made the signatures: \(daemon.log)")
