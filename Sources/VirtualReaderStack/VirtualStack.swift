@@ -150,7 +150,13 @@ package final class VirtualStack: Sendable {
         try launchPCSCD()
         let links = state.withLock { $0.links }
         for (index, link) in links.enumerated() where link?.isInserted == true {
-            guard link?.waitUntilPowered(timeout: Self.readinessTimeout) == true else {
+            guard let link else { continue }
+            if link.waitUntilPowered(timeout: Self.readinessTimeout / 2) { continue }
+            // Seen under heavy load: a link's reconnection is not picked up by the new vpcd. Plugging the
+            // card in again (a fresh connection) brings it back; a card that still stays dark is an error.
+            link.remove()
+            link.insert()
+            guard link.waitUntilPowered(timeout: Self.readinessTimeout) else {
                 throw VirtualStackError(
                     .cardNotPowered, "\(readerNames[index]) did not power its card again:\n\(logTail())")
             }
