@@ -129,17 +129,8 @@ final class DaemonCard {
 
     /// C_Login(user), the private key by CKA_ID, C_SignInit/C_Sign, C_Logout.
     func sign(pin: borrowing SecretBytes, keyID: [UInt8], mechanism: UInt, input: [UInt8]) throws(CLIError) -> [UInt8] {
-        try withSession(readWrite: false, user: .user) { [client] (session) throws(PKCS11ClientError) in
-            try client.login(session, as: .user, pin: pin)
-            defer { client.logout(session) }
-            let template = [
-                (type: PKCS11Constant.attributeClass, value: Self.ulong(PKCS11Constant.classPrivateKey)),
-                (type: PKCS11Constant.attributeID, value: keyID),
-            ]
-            guard let key = try client.findObjects(session, matching: template).first else {
-                throw PKCS11ClientError(.call(function: "C_FindObjects (private key)", rv: CKRName.functionFailed))
-            }
-            return try client.sign(session, mechanism: mechanism, key: key, data: input)
+        try withSigningKey(pin: pin, keyID: keyID) { [client] (session, key) throws(PKCS11ClientError) in
+            try client.sign(session, mechanism: mechanism, key: key, data: input)
         }
     }
 
@@ -152,6 +143,22 @@ final class DaemonCard {
     func timedSignatures(
         pin: borrowing SecretBytes, keyID: [UInt8], mechanism: UInt, input: [UInt8], count: Int
     ) throws(CLIError) -> [Duration] {
+        try withSigningKey(pin: pin, keyID: keyID) { [client] (session, key) throws(PKCS11ClientError) in
+            let clock = ContinuousClock()
+            var times: [Duration] = []
+            for _ in 0..<count {
+                let start = clock.now
+                _ = try client.sign(session, mechanism: mechanism, key: key, data: input)
+                times.append(clock.now - start)
+            }
+            return times
+        }
+    }
+
+    /// A session logged in as the user, and the private key with `keyID`, for `body`; logs out afterwards.
+    private func withSigningKey<R>(
+        pin: borrowing SecretBytes, keyID: [UInt8], _ body: (UInt, UInt) throws(PKCS11ClientError) -> R
+    ) throws(CLIError) -> R {
         try withSession(readWrite: false, user: .user) { [client] (session) throws(PKCS11ClientError) in
             try client.login(session, as: .user, pin: pin)
             defer { client.logout(session) }
@@ -162,14 +169,7 @@ final class DaemonCard {
             guard let key = try client.findObjects(session, matching: template).first else {
                 throw PKCS11ClientError(.call(function: "C_FindObjects (private key)", rv: CKRName.functionFailed))
             }
-            let clock = ContinuousClock()
-            var times: [Duration] = []
-            for _ in 0..<count {
-                let start = clock.now
-                _ = try client.sign(session, mechanism: mechanism, key: key, data: input)
-                times.append(clock.now - start)
-            }
-            return times
+            return try body(session, key)
         }
     }
 

@@ -11,11 +11,7 @@ import VirtualCard
 struct CPSCtlDaemonTests {
     static let cpsctl = ToolRunner.executable("cpsctl")
 
-    static func secretFile(_ lines: [String]) throws -> String {
-        let url = TestCards.temporaryDirectory("cpsd-ctl-secret").appendingPathComponent("codes")
-        try (lines.joined(separator: "\n") + "\n").write(to: url, atomically: true, encoding: .utf8)
-        return url.path
-    }
+    static func secretFile(_ lines: [String]) throws -> String { try CPSCtlCardTests.secretFile(lines) }
 
     static func json(_ result: ToolRunner.Result) throws -> [String: Any] {
         try #require(try JSONSerialization.jsonObject(with: Data(result.stdout.utf8)) as? [String: Any], "\(result.output)")
