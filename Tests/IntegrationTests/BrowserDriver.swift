@@ -1,0 +1,135 @@
+import Foundation
+import Glibc
+
+/// The Selenium driver (Tests/Fixtures/browser-driver.py) and the headless Chromium it starts, driven
+/// with JSON lines. Chromium runs with `home`'s HOME, so it trusts what that NSS database trusts.
+final class BrowserDriver {
+    /// What a page script ended with: its return value, or the `code` (and tries left) it threw.
+    enum Outcome: CustomStringConvertible {
+        case value(Any)
+        case failure(code: String, retriesLeft: Int?, message: String)
+
+        var code: String? {
+            if case .failure(let code, _, _) = self { return code }
+            return nil
+        }
+        var value: Any? {
+            if case .value(let value) = self { return value }
+            return nil
+        }
+        var object: [String: Any]? { value as? [String: Any] }
+        var bool: Bool? { value as? Bool }
+        var description: String {
+            switch self {
+            case .value(let value): "value \(value)"
+            case .failure(let code, let retriesLeft, let message): "\(code) (retriesLeft \(retriesLeft as Any)): \(message)"
+            }
+        }
+    }
+
+    private let process = Process()
+    private let input = Pipe()
+    private let output = Pipe()
+    private var buffer: [UInt8] = []
+    private var stopped = false
+    let logPath: String
+    private(set) var browserVersion = ""
+
+    init(home: BrowserHome, loadExtension: Bool = true, environment: [String: String] = [:]) throws {
+        logPath = home.home.appendingPathComponent("driver.log").path
+        _ = FileManager.default.createFile(atPath: logPath, contents: nil)
+        process.executableURL = URL(fileURLWithPath: DaemonTest.python)
+        process.arguments = [
+            BrowserTest.driverScript.path, "--extension", BrowserTest.extensionDirectory.path, "--profile",
+            home.home.appendingPathComponent("chromium-profile").path,
+        ] + (loadExtension ? [] : ["--no-extension"])
+        process.environment = ProcessInfo.processInfo.environment.merging(environment) { $1 }
+            .merging(home.environment) { $1 }
+        process.standardInput = input
+        process.standardOutput = output
+        process.standardError = FileHandle(forWritingAtPath: logPath)
+        try process.run()
+        let ready = try readAnswer(timeout: 120)
+        guard ready["ready"] as? Bool == true else {
+            quit()
+            throw BrowserTestError("the browser driver did not start: \(ready)\n\(log)")
+        }
+        browserVersion = ready["browserVersion"] as? String ?? ""
+    }
+
+    deinit { quit() }
+
+    var log: String { (try? String(contentsOfFile: logPath, encoding: .utf8)) ?? "" }
+
+    /// Sends one command and returns its answer; throws when the driver dies or says nothing in `timeout`.
+    @discardableResult
+    func send(_ command: [String: Any], timeout: Double = 60) throws -> [String: Any] {
+        let line = try JSONSerialization.data(withJSONObject: command) + Data([0x0A])
+        try input.fileHandleForWriting.write(contentsOf: line)
+        return try readAnswer(timeout: timeout)
+    }
+
+    /// Sends a command that must succeed.
+    @discardableResult
+    func require(_ command: [String: Any], timeout: Double = 60) throws -> [String: Any] {
+        let answer = try send(command, timeout: timeout)
+        guard answer["ok"] as? Bool == true else { throw BrowserTestError("\(command["cmd"] ?? "?"): \(answer)") }
+        return answer
+    }
+
+    func open(_ url: String) throws { try require(["cmd": "open", "url": url]) }
+    func click(_ css: String) throws { try require(["cmd": "click", "css": css]) }
+    func type(_ css: String, _ text: String) throws { try require(["cmd": "type", "css": css, "text": text]) }
+
+    /// Waits until the element's text (or `attribute`) matches `pattern`; returns it, or nil on timeout.
+    func wait(_ css: String, matching pattern: String, attribute: String? = nil, timeout: Double = 30) throws -> String? {
+        var command: [String: Any] = ["cmd": "wait", "css": css, "pattern": pattern, "timeout": timeout]
+        if let attribute { command["attribute"] = attribute }
+        let answer = try send(command, timeout: timeout + 30)
+        return answer["ok"] as? Bool == true ? answer["text"] as? String : nil
+    }
+
+    /// Runs `script` (the body of an async function) in the current page.
+    func run(_ script: String, timeout: Double = 30) throws -> Outcome {
+        let answer = try send(["cmd": "eval", "script": script, "timeout": timeout], timeout: timeout + 30)
+        if answer["ok"] as? Bool == true { return .value(answer["value"] ?? NSNull()) }
+        guard let detail = answer["detail"] as? [String: Any] else { throw BrowserTestError("eval: \(answer)") }
+        return .failure(
+            code: detail["code"] as? String ?? "(no code: \(detail["name"] ?? "?"))",
+            retriesLeft: detail["retriesLeft"] as? Int, message: detail["message"] as? String ?? "")
+    }
+
+    /// Asks the driver to close Chromium; if it does not within 20 s, kills its process group (the driver
+    /// leads its own group, with chromedriver and Chromium in it).
+    func quit() {
+        guard !stopped else { return }
+        stopped = true
+        if process.isRunning { _ = try? send(["cmd": "quit"], timeout: 20) }
+        try? input.fileHandleForWriting.close()
+        let deadline = Date(timeIntervalSinceNow: 20)
+        while process.isRunning && Date() < deadline { usleep(50_000) }
+        if process.isRunning { kill(-process.processIdentifier, SIGKILL) }
+        process.waitUntilExit()
+    }
+
+    private func readAnswer(timeout: Double) throws -> [String: Any] {
+        let fd = output.fileHandleForReading.fileDescriptor
+        let deadline = Date(timeIntervalSinceNow: timeout)
+        while !buffer.contains(0x0A) {
+            var poller = pollfd(fd: fd, events: Int16(POLLIN), revents: 0)
+            let remaining = Int32(max(0, deadline.timeIntervalSinceNow) * 1000)
+            guard poll(&poller, 1, remaining) > 0 else { throw BrowserTestError("browser driver silent:\n\(log)") }
+            var chunk = [UInt8](repeating: 0, count: 65536)
+            let count = read(fd, &chunk, chunk.count)
+            guard count > 0 else { throw BrowserTestError("browser driver exited:\n\(log)") }
+            buffer += chunk[0..<count]
+        }
+        let end = buffer.firstIndex(of: 0x0A)!
+        let line = Data(buffer[..<end])
+        buffer.removeSubrange(...end)
+        guard let answer = try JSONSerialization.jsonObject(with: line) as? [String: Any] else {
+            throw BrowserTestError("not a JSON object: \(String(decoding: line, as: UTF8.self))")
+        }
+        return answer
+    }
+}

@@ -1,0 +1,148 @@
+import CardTestSupport
+import Foundation
+import Testing
+
+/// The cpsd WebExtension in a headless Chromium, without cpsd: the id fixed by the manifest key, the
+/// page API's acknowledgement and refusals, and the errors a page sees when cpsd or the extension is
+/// missing. Test pages come from `openssl s_server` with a throwaway CA trusted in the browser's NSS db.
+@Suite("cpsd WebExtension in Chromium", .serialized)
+struct BrowserExtensionTests {
+    /// A page and a same-origin frame, both with the page library inline.
+    static func writePages(to root: URL) throws {
+        let library = try String(contentsOf: BrowserTest.pageLibrary, encoding: .utf8)
+        let head = "<!doctype html><meta charset=\"utf-8\"><script>\n\(library)\n</script>"
+        try (head + "<title>cpsd test page</title><p>page</p><iframe src=\"/frame.html\"></iframe>")
+            .write(to: root.appendingPathComponent("index.html"), atomically: true, encoding: .utf8)
+        try (head + "<title>frame</title><p>frame</p>")
+            .write(to: root.appendingPathComponent("frame.html"), atomically: true, encoding: .utf8)
+    }
+
+    /// Runs `body` with a browser (with or without the extension) and the test pages' server.
+    static func withBrowser(
+        loadExtension: Bool = true, _ body: (BrowserDriver, StaticHTTPSServer) throws -> Void
+    ) async throws {
+        try await BrowserTest.exclusive {
+            let home = try BrowserHome()
+            defer { home.remove() }
+            let root = home.home.appendingPathComponent("www")
+            try FileManager.default.createDirectory(at: root, withIntermediateDirectories: true)
+            try writePages(to: root)
+            let pki = try TestServerPKI(in: home.home)
+            try home.trust(caPEM: pki.caPath, nickname: "cpsd test pages CA")
+            let server = try StaticHTTPSServer(root: root, pki: pki)
+            defer { server.stop() }
+            let driver = try BrowserDriver(home: home, loadExtension: loadExtension)
+            defer { driver.quit() }
+            try body(driver, server)
+        }
+    }
+
+    /// Points the extension at `port` through its popup, as a user would.
+    static func setBridgePort(_ port: Int, _ driver: BrowserDriver) throws {
+        try driver.open(BrowserTest.popupURL)
+        _ = try driver.run("document.querySelector('#settings').open = true;")
+        try driver.type("#port", String(port))
+        try driver.click("#port-save")
+        #expect(try driver.wait("#message", matching: "^port-saved$", attribute: "data-code") != nil)
+    }
+
+    static let nonce = String(repeating: "n", count: 44)
+
+    @Test("Chromium loads the unpacked extension under the id its manifest key fixes")
+    func extensionID() async throws {
+        let manifestURL = BrowserTest.extensionDirectory.appendingPathComponent("manifest.json")
+        let manifest = try JSONSerialization.jsonObject(with: Data(contentsOf: manifestURL)) as? [String: Any]
+        let keyFile = BrowserTest.extensionDirectory.appendingPathComponent("manifest-key.txt").path
+        let key = try String(contentsOfFile: keyFile, encoding: .utf8).trimmingCharacters(in: .whitespacesAndNewlines)
+        #expect(manifest?["key"] as? String == key)
+        // Chromium's id: the first 128 bits of SHA-256(public key DER), hex digits written a…p.
+        let derived = try ToolRunner.shell("base64 -d \(keyFile) | sha256sum | cut -c1-32 | tr 0-9a-f a-p")
+        #expect(derived.stdout.trimmingCharacters(in: .whitespacesAndNewlines) == BrowserTest.extensionID)
+
+        try await Self.withBrowser { driver, _ in
+            let listed = try driver.require(["cmd": "extensions"])["ids"] as? [String] ?? []
+            #expect(listed.contains(BrowserTest.extensionID), "\(listed)")
+            try driver.open(BrowserTest.popupURL)
+            let identity = try driver.run("return chrome.runtime.id;")
+            #expect(identity.value as? String == BrowserTest.extensionID, "\(identity)")
+            // The popup asks the background for the status: nothing listens on the default port here.
+            #expect(try driver.wait("#bridge", matching: "^(ok|error)$", attribute: "data-state") != nil)
+        }
+    }
+
+    @Test("A page detects the extension; status is ERR_BRIDGE_UNAVAILABLE and authenticate ERR_NOT_PAIRED without cpsd")
+    func noBridge() async throws {
+        try await Self.withBrowser { driver, server in
+            try Self.setBridgePort(try BrowserTest.freePort(), driver)
+            #expect(try driver.wait("#bridge", matching: "^error$", attribute: "data-state") != nil)
+            #expect(try driver.wait("#paired", matching: "^false$", attribute: "data-paired") != nil)
+
+            try driver.open(server.origin + "/index.html")
+            let available = try driver.run("return await CpsBridge.isAvailable();")
+            #expect(available.bool == true, "\(available)")
+            let status = try driver.run("return await CpsBridge.status();")
+            #expect(status.code == "ERR_BRIDGE_UNAVAILABLE", "\(status)")
+            let login = try driver.run("return await CpsBridge.authenticate('\(Self.nonce)');")
+            #expect(login.code == "ERR_NOT_PAIRED", "\(login)")
+        }
+    }
+
+    @Test("Without the extension the page library says ERR_EXTENSION_UNAVAILABLE")
+    func noExtension() async throws {
+        try await Self.withBrowser(loadExtension: false) { driver, server in
+            try driver.open(server.origin + "/index.html")
+            let available = try driver.run("return await CpsBridge.isAvailable();")
+            #expect(available.bool == false, "\(available)")
+            let login = try driver.run("return await CpsBridge.authenticate('\(Self.nonce)');")
+            #expect(login.code == "ERR_EXTENSION_UNAVAILABLE", "\(login)")
+        }
+    }
+
+    /// Posts `message` (a JS object literal) on the page and lists, for 1.5 s, what comes back with its id.
+    static func exchange(_ message: String, _ driver: BrowserDriver) throws -> [String] {
+        let outcome = try driver.run(
+            """
+            const message = \(message);
+            const seen = [];
+            const listen = (event) => {
+              const data = event.data;
+              if (!data || data.id !== message.id || data.cpsBridge === 'request') return;
+              seen.push(data.cpsBridge + (data.error ? ':' + data.error.code : ''));
+            };
+            window.addEventListener('message', listen);
+            window.postMessage(message, location.origin);
+            await new Promise((resolve) => setTimeout(resolve, 1500));
+            window.removeEventListener('message', listen);
+            return seen;
+            """)
+        guard case .value(let value) = outcome, let seen = value as? [String] else {
+            throw BrowserTestError("exchange: \(outcome)")
+        }
+        return seen
+    }
+
+    @Test("Frames get ERR_CONTEXT_INSECURE; malformed requests get no ack or ERR_INVALID_ARGUMENT")
+    func refusals() async throws {
+        try await Self.withBrowser { driver, server in
+            try Self.setBridgePort(try BrowserTest.freePort(), driver)
+            try driver.open(server.origin + "/index.html")
+            let framed = try driver.run(
+                """
+                const frame = document.querySelector('iframe');
+                if (!frame.contentWindow.CpsBridge) await new Promise((resolve) => frame.addEventListener('load', resolve));
+                return await frame.contentWindow.CpsBridge.status();
+                """)
+            #expect(framed.code == "ERR_CONTEXT_INSECURE", "\(framed)")
+
+            let unknown = try Self.exchange("{cpsBridge: 'request', id: 'r-unknown', action: 'sign'}", driver)
+            #expect(unknown == ["ack", "response:ERR_INVALID_ARGUMENT"])
+            let badNonce = try Self.exchange(
+                "{cpsBridge: 'request', id: 'r-nonce', action: 'authenticate', challengeNonce: 7}", driver)
+            #expect(badNonce == ["ack", "response:ERR_INVALID_ARGUMENT"])
+            let numericID = try Self.exchange("{cpsBridge: 'request', id: 42, action: 'status'}", driver)
+            #expect(numericID.isEmpty, "an id must be a string: \(numericID)")
+            let status = try Self.exchange("{cpsBridge: 'request', id: 'r-status', action: 'status', extra: 1}", driver)
+            #expect(status == ["ack", "response:ERR_BRIDGE_UNAVAILABLE"])
+        }
+    }
+}

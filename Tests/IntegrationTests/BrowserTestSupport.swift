@@ -1,0 +1,161 @@
+import CardTestSupport
+import Foundation
+import Glibc
+import Testing
+
+/// Where the WebExtension and the browser fixtures are, and the browser suites' shared lock: one
+/// headless Chromium at a time (two cores; other suites run meanwhile).
+enum BrowserTest {
+    static let repository = URL(fileURLWithPath: #filePath).deletingLastPathComponent()
+        .appendingPathComponent("../..").standardized
+    static let extensionDirectory = repository.appendingPathComponent("Packaging/webextension")
+    static let pageLibrary = extensionDirectory.appendingPathComponent("page/cps-bridge.js")
+    static let driverScript = repository.appendingPathComponent("Tests/Fixtures/browser-driver.py")
+    /// The id Chromium derives from the manifest's `key` (docs/bridge-protocol.md).
+    static let extensionID = "bbdifahjkphgjdfopbedhkhkaijgdhbk"
+    static let popupURL = "chrome-extension://\(extensionID)/popup.html"
+
+    private static let lock = BrowserLock()
+
+    static func exclusive<R>(_ body: () async throws -> R) async throws -> R {
+        await lock.acquire()
+        do {
+            let result = try await body()
+            await lock.release()
+            return result
+        } catch {
+            await lock.release()
+            throw error
+        }
+    }
+
+    /// A TCP port nothing listens on right now.
+    static func freePort() throws -> Int { Int(try DaemonTest.freePort()) }
+}
+
+actor BrowserLock {
+    private var held = false
+    private var waiters: [CheckedContinuation<Void, Never>] = []
+
+    func acquire() async {
+        if held {
+            await withCheckedContinuation { waiters.append($0) }
+        } else {
+            held = true
+        }
+    }
+
+    func release() {
+        if waiters.isEmpty { held = false } else { waiters.removeFirst().resume() }
+    }
+}
+
+struct BrowserTestError: Error, CustomStringConvertible {
+    let description: String
+    init(_ description: String) { self.description = description }
+}
+
+/// A temporary HOME for Chromium: its `~/.pki/nssdb` is the only trust store the browser adds to
+/// the system's, so certificates are trusted there (never `--ignore-certificate-errors`).
+struct BrowserHome {
+    let home: URL
+    var database: String { home.appendingPathComponent(".pki/nssdb").path }
+    var environment: [String: String] {
+        ["HOME": home.path, "XDG_DATA_HOME": home.appendingPathComponent(".local/share").path,
+         "XDG_CONFIG_HOME": home.appendingPathComponent(".config").path]
+    }
+
+    /// With `cpsctlSetup`, `cpsctl setup` makes the database (cpsd's module, and the bridge's CA once
+    /// cpsd has made it); otherwise an empty database is made with certutil.
+    init(cpsctlSetup: Bool = false, environment extra: [String: String] = [:]) throws {
+        home = TestCards.temporaryDirectory("cpsd-browser")
+        try FileManager.default.createDirectory(atPath: database, withIntermediateDirectories: true)
+        let result: ToolRunner.Result
+        if cpsctlSetup {
+            result = try ToolRunner.run(
+                ToolRunner.executable("cpsctl"), ["setup"], environment: extra.merging(environment) { $1 })
+        } else {
+            result = try ToolRunner.run("/usr/bin/certutil", ["-N", "--empty-password", "-d", "sql:\(database)"])
+        }
+        guard result.status == 0 else { throw BrowserTestError("NSS database: \(result.output)") }
+    }
+
+    /// Trusts `caPEM` for TLS servers in the database.
+    func trust(caPEM path: String, nickname: String) throws {
+        let result = try ToolRunner.run(
+            "/usr/bin/certutil", ["-A", "-d", "sql:\(database)", "-n", nickname, "-t", "C,,", "-i", path])
+        guard result.status == 0 else { throw BrowserTestError("certutil -A \(nickname): \(result.output)") }
+    }
+
+    func remove() { try? FileManager.default.removeItem(at: home) }
+}
+
+/// A throwaway CA and its leaf for `localhost`/127.0.0.1, for the test pages' HTTPS server.
+struct TestServerPKI {
+    let caPath: String
+    let certificatePath: String
+    let keyPath: String
+
+    init(in directory: URL) throws {
+        let dir = directory.path
+        caPath = "\(dir)/ca.pem"
+        certificatePath = "\(dir)/server.pem"
+        keyPath = "\(dir)/server.key"
+        let config = """
+            [req]
+            distinguished_name = dn
+            [dn]
+            [ca]
+            basicConstraints = critical,CA:true
+            keyUsage = critical,keyCertSign,cRLSign
+            [leaf]
+            basicConstraints = CA:false
+            keyUsage = digitalSignature,keyEncipherment
+            extendedKeyUsage = serverAuth
+            subjectAltName = DNS:localhost,IP:127.0.0.1
+            """
+        try config.write(toFile: "\(dir)/pki.cnf", atomically: true, encoding: .utf8)
+        let make = try ToolRunner.shell(
+            "cd \(dir) && openssl req -x509 -newkey rsa:2048 -nodes -days 2 -subj '/CN=cpsd test pages CA' "
+                + "-keyout ca.key -out ca.pem -config pki.cnf -extensions ca "
+                + "&& openssl req -newkey rsa:2048 -nodes -subj /CN=localhost -keyout server.key -out server.csr "
+                + "-config pki.cnf && openssl x509 -req -in server.csr -CA ca.pem -CAkey ca.key -CAcreateserial "
+                + "-days 2 -out server.pem -extfile pki.cnf -extensions leaf && rm ca.key")
+        guard make.status == 0 else { throw BrowserTestError("test PKI: \(make.output)") }
+    }
+}
+
+/// `openssl s_server -WWW`: the files of `root` over HTTPS on https://localhost:PORT/.
+final class StaticHTTPSServer {
+    let port: Int
+    private let process = Process()
+    private let input = Pipe()
+
+    init(root: URL, pki: TestServerPKI) throws {
+        port = try BrowserTest.freePort()
+        let log = root.appendingPathComponent("../s_server.log").standardized.path
+        _ = FileManager.default.createFile(atPath: log, contents: nil)
+        process.executableURL = URL(fileURLWithPath: "/usr/bin/openssl")
+        process.arguments = [
+            "s_server", "-accept", "127.0.0.1:\(port)", "-cert", pki.certificatePath, "-key", pki.keyPath, "-WWW",
+        ]
+        process.currentDirectoryURL = root
+        process.standardInput = input  // s_server stops at the end of its input: kept open until stop()
+        process.standardOutput = FileHandle(forWritingAtPath: log)
+        process.standardError = process.standardOutput
+        try process.run()
+        for _ in 0..<100 {
+            if let text = try? String(contentsOfFile: log, encoding: .utf8), text.contains("ACCEPT") { return }
+            usleep(50_000)
+        }
+        stop()
+        throw BrowserTestError("openssl s_server did not start: \((try? String(contentsOfFile: log, encoding: .utf8)) ?? "")")
+    }
+
+    var origin: String { "https://localhost:\(port)" }
+
+    func stop() {
+        if process.isRunning { kill(process.processIdentifier, SIGKILL) }
+        process.waitUntilExit()
+    }
+}
