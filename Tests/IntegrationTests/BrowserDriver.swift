@@ -1,8 +1,9 @@
 import Foundation
 import Glibc
 
-/// The Selenium driver (Tests/Fixtures/browser-driver.py) and the headless Chromium it starts, driven
-/// with JSON lines. Chromium runs with `home`'s HOME, so it trusts what that NSS database trusts.
+/// The Selenium driver (Tests/Fixtures/WebExtension/browser-driver.py) and the headless Chromium it
+/// starts, driven with JSON lines. Chromium runs with `home`'s HOME, so it trusts what that NSS database
+/// trusts.
 final class BrowserDriver {
     /// What a page script ended with: its return value, or the `code` (and tries left) it threw.
     enum Outcome: CustomStringConvertible {
@@ -22,7 +23,8 @@ final class BrowserDriver {
         var description: String {
             switch self {
             case .value(let value): "value \(value)"
-            case .failure(let code, let retriesLeft, let message): "\(code) (retriesLeft \(retriesLeft as Any)): \(message)"
+            case .failure(let code, let retriesLeft, let message):
+                "\(code) (retriesLeft \(retriesLeft.map(String.init) ?? "none")): \(message)"
             }
         }
     }
@@ -35,12 +37,12 @@ final class BrowserDriver {
     let logPath: String
     private(set) var browserVersion = ""
 
-    init(home: BrowserHome, loadExtension: Bool = true, environment: [String: String] = [:]) throws {
+    init(home: ChromiumHome, loadExtension: Bool = true, environment: [String: String] = [:]) throws {
         logPath = home.home.appendingPathComponent("driver.log").path
         _ = FileManager.default.createFile(atPath: logPath, contents: nil)
         process.executableURL = URL(fileURLWithPath: DaemonTest.python)
         process.arguments = [
-            BrowserTest.driverScript.path, "--extension", BrowserTest.extensionDirectory.path, "--profile",
+            WebExtensionTest.driverScript.path, "--extension", WebExtensionTest.extensionDirectory.path, "--profile",
             home.home.appendingPathComponent("chromium-profile").path,
         ] + (loadExtension ? [] : ["--no-extension"])
         process.environment = ProcessInfo.processInfo.environment.merging(environment) { $1 }
@@ -82,7 +84,9 @@ final class BrowserDriver {
     func type(_ css: String, _ text: String) throws { try require(["cmd": "type", "css": css, "text": text]) }
 
     /// Waits until the element's text (or `attribute`) matches `pattern`; returns it, or nil on timeout.
-    func wait(_ css: String, matching pattern: String, attribute: String? = nil, timeout: Double = 30) throws -> String? {
+    func wait(
+        _ css: String, matching pattern: String, attribute: String? = nil, timeout: Double = 30
+    ) throws -> String? {
         var command: [String: Any] = ["cmd": "wait", "css": css, "pattern": pattern, "timeout": timeout]
         if let attribute { command["attribute"] = attribute }
         let answer = try send(command, timeout: timeout + 30)

@@ -9,7 +9,7 @@ import Testing
 struct BrowserExtensionTests {
     /// A page and a same-origin frame, both with the page library inline.
     static func writePages(to root: URL) throws {
-        let library = try String(contentsOf: BrowserTest.pageLibrary, encoding: .utf8)
+        let library = try String(contentsOf: WebExtensionTest.pageLibrary, encoding: .utf8)
         let head = "<!doctype html><meta charset=\"utf-8\"><script>\n\(library)\n</script>"
         try (head + "<title>cpsd test page</title><p>page</p><iframe src=\"/frame.html\"></iframe>")
             .write(to: root.appendingPathComponent("index.html"), atomically: true, encoding: .utf8)
@@ -21,8 +21,8 @@ struct BrowserExtensionTests {
     static func withBrowser(
         loadExtension: Bool = true, _ body: (BrowserDriver, StaticHTTPSServer) throws -> Void
     ) async throws {
-        try await BrowserTest.exclusive {
-            let home = try BrowserHome()
+        try await WebExtensionTest.exclusive {
+            let home = try ChromiumHome()
             defer { home.remove() }
             let root = home.home.appendingPathComponent("www")
             try FileManager.default.createDirectory(at: root, withIntermediateDirectories: true)
@@ -39,7 +39,7 @@ struct BrowserExtensionTests {
 
     /// Points the extension at `port` through its popup, as a user would.
     static func setBridgePort(_ port: Int, _ driver: BrowserDriver) throws {
-        try driver.open(BrowserTest.popupURL)
+        try driver.open(WebExtensionTest.popupURL)
         _ = try driver.run("document.querySelector('#settings').open = true;")
         try driver.type("#port", String(port))
         try driver.click("#port-save")
@@ -50,21 +50,21 @@ struct BrowserExtensionTests {
 
     @Test("Chromium loads the unpacked extension under the id its manifest key fixes")
     func extensionID() async throws {
-        let manifestURL = BrowserTest.extensionDirectory.appendingPathComponent("manifest.json")
+        let manifestURL = WebExtensionTest.extensionDirectory.appendingPathComponent("manifest.json")
         let manifest = try JSONSerialization.jsonObject(with: Data(contentsOf: manifestURL)) as? [String: Any]
-        let keyFile = BrowserTest.extensionDirectory.appendingPathComponent("manifest-key.txt").path
+        let keyFile = WebExtensionTest.extensionDirectory.appendingPathComponent("manifest-key.txt").path
         let key = try String(contentsOfFile: keyFile, encoding: .utf8).trimmingCharacters(in: .whitespacesAndNewlines)
         #expect(manifest?["key"] as? String == key)
         // Chromium's id: the first 128 bits of SHA-256(public key DER), hex digits written a…p.
         let derived = try ToolRunner.shell("base64 -d \(keyFile) | sha256sum | cut -c1-32 | tr 0-9a-f a-p")
-        #expect(derived.stdout.trimmingCharacters(in: .whitespacesAndNewlines) == BrowserTest.extensionID)
+        #expect(derived.stdout.trimmingCharacters(in: .whitespacesAndNewlines) == WebExtensionTest.extensionID)
 
         try await Self.withBrowser { driver, _ in
             let listed = try driver.require(["cmd": "extensions"])["ids"] as? [String] ?? []
-            #expect(listed.contains(BrowserTest.extensionID), "\(listed)")
-            try driver.open(BrowserTest.popupURL)
+            #expect(listed.contains(WebExtensionTest.extensionID), "\(listed)")
+            try driver.open(WebExtensionTest.popupURL)
             let identity = try driver.run("return chrome.runtime.id;")
-            #expect(identity.value as? String == BrowserTest.extensionID, "\(identity)")
+            #expect(identity.value as? String == WebExtensionTest.extensionID, "\(identity)")
             // The popup asks the background for the status: nothing listens on the default port here.
             #expect(try driver.wait("#bridge", matching: "^(ok|error)$", attribute: "data-state") != nil)
         }
@@ -73,7 +73,7 @@ struct BrowserExtensionTests {
     @Test("A page detects the extension; status is ERR_BRIDGE_UNAVAILABLE and authenticate ERR_NOT_PAIRED without cpsd")
     func noBridge() async throws {
         try await Self.withBrowser { driver, server in
-            try Self.setBridgePort(try BrowserTest.freePort(), driver)
+            try Self.setBridgePort(try WebExtensionTest.freePort(), driver)
             #expect(try driver.wait("#bridge", matching: "^error$", attribute: "data-state") != nil)
             #expect(try driver.wait("#paired", matching: "^false$", attribute: "data-paired") != nil)
 
@@ -124,12 +124,14 @@ struct BrowserExtensionTests {
     @Test("Frames get ERR_CONTEXT_INSECURE; malformed requests get no ack or ERR_INVALID_ARGUMENT")
     func refusals() async throws {
         try await Self.withBrowser { driver, server in
-            try Self.setBridgePort(try BrowserTest.freePort(), driver)
+            try Self.setBridgePort(try WebExtensionTest.freePort(), driver)
             try driver.open(server.origin + "/index.html")
             let framed = try driver.run(
                 """
                 const frame = document.querySelector('iframe');
-                if (!frame.contentWindow.CpsBridge) await new Promise((resolve) => frame.addEventListener('load', resolve));
+                if (!frame.contentWindow.CpsBridge) {
+                  await new Promise((resolve) => frame.addEventListener('load', resolve));
+                }
                 return await frame.contentWindow.CpsBridge.status();
                 """)
             #expect(framed.code == "ERR_CONTEXT_INSECURE", "\(framed)")

@@ -5,12 +5,12 @@ import Testing
 
 /// Where the WebExtension and the browser fixtures are, and the browser suites' shared lock: one
 /// headless Chromium at a time (two cores; other suites run meanwhile).
-enum BrowserTest {
+enum WebExtensionTest {
     static let repository = URL(fileURLWithPath: #filePath).deletingLastPathComponent()
         .appendingPathComponent("../..").standardized
     static let extensionDirectory = repository.appendingPathComponent("Packaging/webextension")
     static let pageLibrary = extensionDirectory.appendingPathComponent("page/cps-bridge.js")
-    static let driverScript = repository.appendingPathComponent("Tests/Fixtures/browser-driver.py")
+    static let driverScript = repository.appendingPathComponent("Tests/Fixtures/WebExtension/browser-driver.py")
     /// The id Chromium derives from the manifest's `key` (docs/bridge-protocol.md).
     static let extensionID = "bbdifahjkphgjdfopbedhkhkaijgdhbk"
     static let popupURL = "chrome-extension://\(extensionID)/popup.html"
@@ -57,7 +57,7 @@ struct BrowserTestError: Error, CustomStringConvertible {
 
 /// A temporary HOME for Chromium: its `~/.pki/nssdb` is the only trust store the browser adds to
 /// the system's, so certificates are trusted there (never `--ignore-certificate-errors`).
-struct BrowserHome {
+struct ChromiumHome {
     let home: URL
     var database: String { home.appendingPathComponent(".pki/nssdb").path }
     var environment: [String: String] {
@@ -132,7 +132,7 @@ final class StaticHTTPSServer {
     private let input = Pipe()
 
     init(root: URL, pki: TestServerPKI) throws {
-        port = try BrowserTest.freePort()
+        port = try WebExtensionTest.freePort()
         let log = root.appendingPathComponent("../s_server.log").standardized.path
         _ = FileManager.default.createFile(atPath: log, contents: nil)
         process.executableURL = URL(fileURLWithPath: "/usr/bin/openssl")
@@ -149,7 +149,8 @@ final class StaticHTTPSServer {
             usleep(50_000)
         }
         stop()
-        throw BrowserTestError("openssl s_server did not start: \((try? String(contentsOfFile: log, encoding: .utf8)) ?? "")")
+        let output = (try? String(contentsOfFile: log, encoding: .utf8)) ?? ""
+        throw BrowserTestError("openssl s_server did not start: \(output)")
     }
 
     var origin: String { "https://localhost:\(port)" }
