@@ -37,15 +37,6 @@ struct BrowserExtensionTests {
         }
     }
 
-    /// Points the extension at `port` through its popup, as a user would.
-    static func setBridgePort(_ port: Int, _ driver: BrowserDriver) throws {
-        try driver.open(WebExtensionTest.popupURL)
-        _ = try driver.run("document.querySelector('#settings').open = true;")
-        try driver.type("#port", String(port))
-        try driver.click("#port-save")
-        #expect(try driver.wait("#message", matching: "^port-saved$", attribute: "data-code") != nil)
-    }
-
     static let nonce = String(repeating: "n", count: 44)
 
     @Test("Chromium loads the unpacked extension under the id its manifest key fixes")
@@ -73,7 +64,7 @@ struct BrowserExtensionTests {
     @Test("A page detects the extension; status is ERR_BRIDGE_UNAVAILABLE and authenticate ERR_NOT_PAIRED without cpsd")
     func noBridge() async throws {
         try await Self.withBrowser { driver, server in
-            try Self.setBridgePort(try WebExtensionTest.freePort(), driver)
+            try WebExtensionTest.setBridgePort(try WebExtensionTest.freePort(), driver)
             #expect(try driver.wait("#bridge", matching: "^error$", attribute: "data-state") != nil)
             #expect(try driver.wait("#paired", matching: "^false$", attribute: "data-paired") != nil)
 
@@ -124,7 +115,7 @@ struct BrowserExtensionTests {
     @Test("Frames get ERR_CONTEXT_INSECURE; malformed requests get no ack or ERR_INVALID_ARGUMENT")
     func refusals() async throws {
         try await Self.withBrowser { driver, server in
-            try Self.setBridgePort(try WebExtensionTest.freePort(), driver)
+            try WebExtensionTest.setBridgePort(try WebExtensionTest.freePort(), driver)
             try driver.open(server.origin + "/index.html")
             let framed = try driver.run(
                 """

@@ -31,6 +31,17 @@ enum WebExtensionTest {
 
     /// A TCP port nothing listens on right now.
     static func freePort() throws -> Int { Int(try DaemonTest.freePort()) }
+
+    /// Points the extension at the bridge's `port` through its popup, as a user would.
+    static func setBridgePort(_ port: Int, _ driver: BrowserDriver) throws {
+        try driver.open(popupURL)
+        _ = try driver.run("document.querySelector('#settings').open = true;")
+        try driver.type("#port", String(port))
+        try driver.click("#port-save")
+        guard try driver.wait("#message", matching: "^port-saved$", attribute: "data-code") != nil else {
+            throw BrowserTestError("the popup did not save the port")
+        }
+    }
 }
 
 actor BrowserLock {
@@ -55,29 +66,31 @@ struct BrowserTestError: Error, CustomStringConvertible {
     init(_ description: String) { self.description = description }
 }
 
-/// A temporary HOME for Chromium: its `~/.pki/nssdb` is the only trust store the browser adds to
-/// the system's, so certificates are trusted there (never `--ignore-certificate-errors`).
+/// A temporary HOME for Chromium (and cpsd, in the login tests): its `~/.pki/nssdb` is the only trust
+/// store the browser adds to the system's, so certificates are trusted there (never
+/// `--ignore-certificate-errors`).
 struct ChromiumHome {
     let home: URL
     var database: String { home.appendingPathComponent(".pki/nssdb").path }
     var environment: [String: String] {
-        ["HOME": home.path, "XDG_DATA_HOME": home.appendingPathComponent(".local/share").path,
-         "XDG_CONFIG_HOME": home.appendingPathComponent(".config").path]
+        [
+            "HOME": home.path, "XDG_DATA_HOME": home.appendingPathComponent(".local/share").path,
+            "XDG_CONFIG_HOME": home.appendingPathComponent(".config").path,
+            "XDG_STATE_HOME": home.appendingPathComponent(".local/state").path,
+        ]
     }
 
-    /// With `cpsctlSetup`, `cpsctl setup` makes the database (cpsd's module, and the bridge's CA once
-    /// cpsd has made it); otherwise an empty database is made with certutil.
-    init(cpsctlSetup: Bool = false, environment extra: [String: String] = [:]) throws {
+    /// An empty NSS database, as Chromium's first start leaves it.
+    init() throws {
         home = TestCards.temporaryDirectory("cpsd-browser")
         try FileManager.default.createDirectory(atPath: database, withIntermediateDirectories: true)
-        let result: ToolRunner.Result
-        if cpsctlSetup {
-            result = try ToolRunner.run(
-                ToolRunner.executable("cpsctl"), ["setup"], environment: extra.merging(environment) { $1 })
-        } else {
-            result = try ToolRunner.run("/usr/bin/certutil", ["-N", "--empty-password", "-d", "sql:\(database)"])
-        }
-        guard result.status == 0 else { throw BrowserTestError("NSS database: \(result.output)") }
+        let result = try ToolRunner.run("/usr/bin/certutil", ["-N", "--empty-password", "-d", "sql:\(database)"])
+        guard result.status == 0 else { throw BrowserTestError("certutil -N: \(result.output)") }
+    }
+
+    /// `cpsctl setup` as the user runs it: cpsd's module, and the bridge's CA once cpsd has made it.
+    func cpsctlSetup() throws -> ToolRunner.Result {
+        try ToolRunner.run(ToolRunner.executable("cpsctl"), ["setup"], environment: environment)
     }
 
     /// Trusts `caPEM` for TLS servers in the database.
