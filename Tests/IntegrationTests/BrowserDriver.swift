@@ -1,9 +1,9 @@
 import Foundation
 import Glibc
 
-/// The Selenium driver (Tests/Fixtures/WebExtension/browser-driver.py) and the headless Chromium it
-/// starts, driven with JSON lines. Chromium runs with `home`'s HOME, so it trusts what that NSS database
-/// trusts.
+/// The browser driver (Tests/Fixtures/WebExtension/browser-driver.py) and the headless Chromium or
+/// Firefox it starts, driven with JSON lines. The browser runs with `home`'s HOME and profile, so it
+/// trusts what their NSS databases trust.
 final class BrowserDriver {
     /// What a page script ended with: its return value, or the `code` (and tries left) it threw.
     enum Outcome: CustomStringConvertible {
@@ -35,15 +35,20 @@ final class BrowserDriver {
     private var buffer: [UInt8] = []
     private var stopped = false
     let logPath: String
-    private(set) var browserVersion = ""
+    let browser: Browser
+    /// The extension's popup page (its moz-extension uuid is fixed by the driver in Firefox).
+    private(set) var popupURL = ""
 
-    init(home: ChromiumHome, loadExtension: Bool = true, environment: [String: String] = [:]) throws {
-        logPath = home.home.appendingPathComponent("driver.log").path
+    init(
+        _ browser: Browser, home: WebExtensionHome, loadExtension: Bool = true, environment: [String: String] = [:]
+    ) throws {
+        self.browser = browser
+        logPath = home.home.appendingPathComponent("driver-\(browser).log").path
         _ = FileManager.default.createFile(atPath: logPath, contents: nil)
         process.executableURL = URL(fileURLWithPath: DaemonTest.python)
         process.arguments = [
-            WebExtensionTest.driverScript.path, "--extension", WebExtensionTest.extensionDirectory.path, "--profile",
-            home.home.appendingPathComponent("chromium-profile").path,
+            WebExtensionTest.driverScript.path, "--browser", browser.rawValue, "--extension",
+            WebExtensionTest.extensionDirectory.path, "--profile", home.profile(for: browser),
         ] + (loadExtension ? [] : ["--no-extension"])
         process.environment = ProcessInfo.processInfo.environment.merging(environment) { $1 }
             .merging(home.environment) { $1 }
@@ -56,7 +61,7 @@ final class BrowserDriver {
             quit()
             throw BrowserTestError("the browser driver did not start: \(ready)\n\(log)")
         }
-        browserVersion = ready["browserVersion"] as? String ?? ""
+        popupURL = ready["popupURL"] as? String ?? ""
     }
 
     deinit { quit() }
@@ -103,8 +108,8 @@ final class BrowserDriver {
             retriesLeft: detail["retriesLeft"] as? Int, message: detail["message"] as? String ?? "")
     }
 
-    /// Asks the driver to close Chromium; if it does not within 20 s, kills its process group (the driver
-    /// leads its own group, with chromedriver and Chromium in it).
+    /// Asks the driver to close the browser; if it does not within 20 s, kills its process group (the
+    /// driver leads its own group, with chromedriver and the browser in it).
     func quit() {
         guard !stopped else { return }
         stopped = true

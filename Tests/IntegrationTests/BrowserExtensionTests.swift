@@ -2,10 +2,10 @@ import CardTestSupport
 import Foundation
 import Testing
 
-/// The cpsd WebExtension in a headless Chromium, without cpsd: the id fixed by the manifest key, the
+/// The cpsd WebExtension, one source, in headless Chromium and Firefox ESR, without cpsd: the ids, the
 /// page API's acknowledgement and refusals, and the errors a page sees when cpsd or the extension is
-/// missing. Test pages come from `openssl s_server` with a throwaway CA trusted in the browser's NSS db.
-@Suite("cpsd WebExtension in Chromium", .serialized)
+/// missing. Test pages come from `openssl s_server` with a throwaway CA trusted in the browsers' NSS dbs.
+@Suite("cpsd WebExtension in Chromium and Firefox", .serialized)
 struct BrowserExtensionTests {
     /// A page and a same-origin frame, both with the page library inline.
     static func writePages(to root: URL) throws {
@@ -19,10 +19,10 @@ struct BrowserExtensionTests {
 
     /// Runs `body` with a browser (with or without the extension) and the test pages' server.
     static func withBrowser(
-        loadExtension: Bool = true, _ body: (BrowserDriver, StaticHTTPSServer) throws -> Void
+        _ browser: Browser, loadExtension: Bool = true, _ body: (BrowserDriver, StaticHTTPSServer) throws -> Void
     ) async throws {
         try await WebExtensionTest.exclusive {
-            let home = try ChromiumHome()
+            let home = try WebExtensionHome()
             defer { home.remove() }
             let root = home.home.appendingPathComponent("www")
             try FileManager.default.createDirectory(at: root, withIntermediateDirectories: true)
@@ -31,7 +31,7 @@ struct BrowserExtensionTests {
             try home.trust(caPEM: pki.caPath, nickname: "cpsd test pages CA")
             let server = try StaticHTTPSServer(root: root, pki: pki)
             defer { server.stop() }
-            let driver = try BrowserDriver(home: home, loadExtension: loadExtension)
+            let driver = try BrowserDriver(browser, home: home, loadExtension: loadExtension)
             defer { driver.quit() }
             try body(driver, server)
         }
@@ -39,7 +39,7 @@ struct BrowserExtensionTests {
 
     static let nonce = String(repeating: "n", count: 44)
 
-    @Test("Chromium loads the unpacked extension under the id its manifest key fixes")
+    @Test("The manifest's key gives Chromium the id cpsd accepts; Chromium and Firefox load the extension")
     func extensionID() async throws {
         let manifestURL = WebExtensionTest.extensionDirectory.appendingPathComponent("manifest.json")
         let manifest = try JSONSerialization.jsonObject(with: Data(contentsOf: manifestURL)) as? [String: Any]
@@ -50,20 +50,30 @@ struct BrowserExtensionTests {
         let derived = try ToolRunner.shell("base64 -d \(keyFile) | sha256sum | cut -c1-32 | tr 0-9a-f a-p")
         #expect(derived.stdout.trimmingCharacters(in: .whitespacesAndNewlines) == WebExtensionTest.extensionID)
 
-        try await Self.withBrowser { driver, _ in
+        try await Self.withBrowser(.chromium) { driver, _ in
             let listed = try driver.require(["cmd": "extensions"])["ids"] as? [String] ?? []
             #expect(listed.contains(WebExtensionTest.extensionID), "\(listed)")
-            try driver.open(WebExtensionTest.popupURL)
+            try driver.open(driver.popupURL)
             let identity = try driver.run("return chrome.runtime.id;")
             #expect(identity.value as? String == WebExtensionTest.extensionID, "\(identity)")
-            // The popup asks the background for the status: nothing listens on the default port here.
+            // The popup asked the background for the status (whatever listens on the default port).
+            #expect(try driver.wait("#bridge", matching: "^(ok|error)$", attribute: "data-state") != nil)
+        }
+        try await Self.withBrowser(.firefox) { driver, _ in
+            let listed = try driver.require(["cmd": "extensions"])["ids"] as? [String] ?? []
+            #expect(listed.contains(WebExtensionTest.firefoxAddonID), "\(listed)")
+            try driver.open(driver.popupURL)
+            let identity = try driver.run("return browser.runtime.id;")
+            #expect(identity.value as? String == WebExtensionTest.firefoxAddonID, "\(identity)")
             #expect(try driver.wait("#bridge", matching: "^(ok|error)$", attribute: "data-state") != nil)
         }
     }
 
-    @Test("A page detects the extension; status is ERR_BRIDGE_UNAVAILABLE and authenticate ERR_NOT_PAIRED without cpsd")
-    func noBridge() async throws {
-        try await Self.withBrowser { driver, server in
+    @Test(
+        "A page detects the extension; status is ERR_BRIDGE_UNAVAILABLE and authenticate ERR_NOT_PAIRED without cpsd",
+        arguments: Browser.allCases)
+    func noBridge(browser: Browser) async throws {
+        try await Self.withBrowser(browser) { driver, server in
             try WebExtensionTest.setBridgePort(try WebExtensionTest.freePort(), driver)
             #expect(try driver.wait("#bridge", matching: "^error$", attribute: "data-state") != nil)
             #expect(try driver.wait("#paired", matching: "^false$", attribute: "data-paired") != nil)
@@ -80,7 +90,7 @@ struct BrowserExtensionTests {
 
     @Test("Without the extension the page library says ERR_EXTENSION_UNAVAILABLE")
     func noExtension() async throws {
-        try await Self.withBrowser(loadExtension: false) { driver, server in
+        try await Self.withBrowser(.chromium, loadExtension: false) { driver, server in
             try driver.open(server.origin + "/index.html")
             let available = try driver.run("return await CpsBridge.isAvailable();")
             #expect(available.bool == false, "\(available)")
@@ -112,9 +122,11 @@ struct BrowserExtensionTests {
         return seen
     }
 
-    @Test("Frames get ERR_CONTEXT_INSECURE; malformed requests get no ack or ERR_INVALID_ARGUMENT")
-    func refusals() async throws {
-        try await Self.withBrowser { driver, server in
+    @Test(
+        "Frames get ERR_CONTEXT_INSECURE; malformed requests get no ack or ERR_INVALID_ARGUMENT",
+        arguments: Browser.allCases)
+    func refusals(browser: Browser) async throws {
+        try await Self.withBrowser(browser) { driver, server in
             try WebExtensionTest.setBridgePort(try WebExtensionTest.freePort(), driver)
             try driver.open(server.origin + "/index.html")
             let framed = try driver.run(

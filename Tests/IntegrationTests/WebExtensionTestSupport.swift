@@ -13,7 +13,8 @@ enum WebExtensionTest {
     static let driverScript = repository.appendingPathComponent("Tests/Fixtures/WebExtension/browser-driver.py")
     /// The id Chromium derives from the manifest's `key` (docs/bridge-protocol.md).
     static let extensionID = "bbdifahjkphgjdfopbedhkhkaijgdhbk"
-    static let popupURL = "chrome-extension://\(extensionID)/popup.html"
+    /// Firefox's add-on id (browser_specific_settings.gecko.id).
+    static let firefoxAddonID = "cpsd-bridge@cpsd.invalid"
 
     private static let lock = BrowserLock()
 
@@ -34,7 +35,7 @@ enum WebExtensionTest {
 
     /// Points the extension at the bridge's `port` through its popup, as a user would.
     static func setBridgePort(_ port: Int, _ driver: BrowserDriver) throws {
-        try driver.open(popupURL)
+        try driver.open(driver.popupURL)
         _ = try driver.run("document.querySelector('#settings').open = true;")
         try driver.type("#port", String(port))
         try driver.click("#port-save")
@@ -66,12 +67,20 @@ struct BrowserTestError: Error, CustomStringConvertible {
     init(_ description: String) { self.description = description }
 }
 
-/// A temporary HOME for Chromium (and cpsd, in the login tests): its `~/.pki/nssdb` is the only trust
-/// store the browser adds to the system's, so certificates are trusted there (never
-/// `--ignore-certificate-errors`).
-struct ChromiumHome {
+/// The browsers the extension is tested in.
+enum Browser: String, CaseIterable, CustomStringConvertible, Sendable {
+    case chromium, firefox
+    var description: String { rawValue }
+}
+
+/// A temporary HOME for the browsers (and cpsd, in the login tests). The NSS databases are the only trust
+/// stores the browsers add to the system's, so certificates are trusted there (never an ignored
+/// certificate error): Chromium's `~/.pki/nssdb` and a Firefox profile listed in profiles.ini, where
+/// `cpsctl setup` finds it.
+struct WebExtensionHome {
     let home: URL
-    var database: String { home.appendingPathComponent(".pki/nssdb").path }
+    var chromiumDatabase: String { home.appendingPathComponent(".pki/nssdb").path }
+    var firefoxProfile: String { home.appendingPathComponent(".mozilla/firefox/cpsdtest.default-esr").path }
     var environment: [String: String] {
         [
             "HOME": home.path, "XDG_DATA_HOME": home.appendingPathComponent(".local/share").path,
@@ -80,12 +89,20 @@ struct ChromiumHome {
         ]
     }
 
-    /// An empty NSS database, as Chromium's first start leaves it.
+    /// Empty NSS databases, as the browsers' first start leaves them.
     init() throws {
         home = TestCards.temporaryDirectory("cpsd-browser")
-        try FileManager.default.createDirectory(atPath: database, withIntermediateDirectories: true)
-        let result = try ToolRunner.run("/usr/bin/certutil", ["-N", "--empty-password", "-d", "sql:\(database)"])
-        guard result.status == 0 else { throw BrowserTestError("certutil -N: \(result.output)") }
+        for database in [chromiumDatabase, firefoxProfile] {
+            try FileManager.default.createDirectory(atPath: database, withIntermediateDirectories: true)
+            let result = try ToolRunner.run("/usr/bin/certutil", ["-N", "--empty-password", "-d", "sql:\(database)"])
+            guard result.status == 0 else { throw BrowserTestError("certutil -N: \(result.output)") }
+        }
+        try "[Profile0]\nName=default-esr\nIsRelative=1\nPath=cpsdtest.default-esr\nDefault=1\n".write(
+            to: home.appendingPathComponent(".mozilla/firefox/profiles.ini"), atomically: true, encoding: .utf8)
+    }
+
+    func profile(for browser: Browser) -> String {
+        browser == .firefox ? firefoxProfile : home.appendingPathComponent("chromium-profile").path
     }
 
     /// `cpsctl setup` as the user runs it: cpsd's module, and the bridge's CA once cpsd has made it.
@@ -93,11 +110,13 @@ struct ChromiumHome {
         try ToolRunner.run(ToolRunner.executable("cpsctl"), ["setup"], environment: environment)
     }
 
-    /// Trusts `caPEM` for TLS servers in the database.
+    /// Trusts `caPEM` for TLS servers in both browsers' databases.
     func trust(caPEM path: String, nickname: String) throws {
-        let result = try ToolRunner.run(
-            "/usr/bin/certutil", ["-A", "-d", "sql:\(database)", "-n", nickname, "-t", "C,,", "-i", path])
-        guard result.status == 0 else { throw BrowserTestError("certutil -A \(nickname): \(result.output)") }
+        for database in [chromiumDatabase, firefoxProfile] {
+            let result = try ToolRunner.run(
+                "/usr/bin/certutil", ["-A", "-d", "sql:\(database)", "-n", nickname, "-t", "C,,", "-i", path])
+            guard result.status == 0 else { throw BrowserTestError("certutil -A \(nickname): \(result.output)") }
+        }
     }
 
     func remove() { try? FileManager.default.removeItem(at: home) }

@@ -1,12 +1,15 @@
 #!/usr/bin/python3
-"""Drives a headless Chromium with the cpsd WebExtension for the integration tests.
+"""Drives a headless browser with the cpsd WebExtension for the integration tests.
 
-Usage: browser-driver.py --extension DIR --profile DIR [--no-extension]
+Usage: browser-driver.py --browser chromium|firefox --extension DIR --profile DIR [--no-extension]
 
-Starts Chromium through Debian's chromedriver (Selenium's own driver download, Selenium Manager, is
-never used), then answers JSON commands read one per line on stdin, one JSON line each on stdout:
+Chromium runs through Debian's chromedriver and Selenium (Selenium's own driver download, Selenium
+Manager, is never used). Firefox ESR runs through Marionette, its built-in remote protocol, spoken
+directly (Debian has no geckodriver); the extension is installed as a temporary add-on, its
+moz-extension uuid fixed by a preference. The driver answers JSON commands read one per line on stdin,
+one JSON line each on stdout:
 
-  {"cmd": "open", "url": U}                          -> {"ok": true, "url": current URL, "title": T}
+  {"cmd": "open", "url": U}                          -> {"ok": true, "url": current URL}
   {"cmd": "eval", "script": S, "timeout": s}         -> {"ok": true, "value": V}
       S is the body of an async function; its return value (JSON) is V. A throw gives
       {"ok": false, "error": "script", "detail": {name, message, code, retriesLeft}}.
@@ -14,63 +17,31 @@ never used), then answers JSON commands read one per line on stdin, one JSON lin
   {"cmd": "type", "css": C, "text": T}               -> {"ok": true} (the field is cleared first)
   {"cmd": "wait", "css": C, "pattern": RE, "attribute": A?, "timeout": s}
                                                      -> {"ok": true, "text": what matched}
-  {"cmd": "extensions"}                              -> {"ok": true, "ids": [...]} (chrome://extensions)
+  {"cmd": "extensions"}                              -> {"ok": true, "ids": [...]}
   {"cmd": "quit"}                                    -> {"ok": true}, then exits
-Failures: {"ok": false, "error": kind, "message": M}. The first line says {"ready": true, ...} or
-{"ok": false, "error": "start", ...}. End of stdin (the test process died) quits Chromium too.
+Failures: {"ok": false, "error": kind, "message": M}. The first line says {"ready": true, "popupURL": …}
+or {"ok": false, "error": "start", …}. End of stdin (the test process died) closes the browser too.
 
-The TLS trust comes from the NSS database in $HOME/.pki/nssdb: no certificate error is ignored.
+TLS trust comes from NSS databases only ($HOME/.pki/nssdb for Chromium, the profile's for Firefox):
+no certificate error is ever ignored.
 """
 import argparse
 import json
 import os
 import re
+import socket
+import subprocess
 import sys
 import time
 
-from selenium import webdriver
-from selenium.common.exceptions import JavascriptException, TimeoutException, WebDriverException
-from selenium.webdriver.chrome.service import Service
-from selenium.webdriver.common.by import By
-
 CHROMIUM = "/usr/bin/chromium"
 CHROMEDRIVER = "/usr/bin/chromedriver"
+FIREFOX = "/usr/bin/firefox-esr"
+CHROMIUM_EXTENSION_ID = "bbdifahjkphgjdfopbedhkhkaijgdhbk"  # fixed by the manifest's key
+FIREFOX_ADDON_ID = "cpsd-bridge@cpsd.invalid"
+FIREFOX_EXTENSION_UUID = "6f0c1d2e-3a4b-4c5d-8e9f-a0b1c2d3e4f5"  # what moz-extension:// shows, fixed here
 
-
-def reply(message):
-    sys.stdout.write(json.dumps(message) + "\n")
-    sys.stdout.flush()
-
-
-def start(arguments):
-    options = webdriver.ChromeOptions()
-    options.binary_location = CHROMIUM
-    flags = [
-        "--headless=new",
-        f"--user-data-dir={arguments.profile}",
-        "--no-first-run",
-        "--no-default-browser-check",
-        "--password-store=basic",
-        "--disable-dev-shm-usage",
-        "--lang=fr",
-    ]
-    if os.getuid() == 0:
-        flags.append("--no-sandbox")  # Chromium refuses to run as root with its sandbox
-    if not arguments.no_extension:
-        # Debian's Chromium 156 honours --load-extension as is; the feature switch keeps it working if a
-        # later build turns the command-line switch off by default, as Google's Chrome did.
-        flags += [
-            f"--load-extension={arguments.extension}",
-            f"--disable-extensions-except={arguments.extension}",
-            "--disable-features=DisableLoadExtensionCommandLineSwitch",
-        ]
-    for flag in flags:
-        options.add_argument(flag)
-    service = Service(CHROMEDRIVER, log_output=os.path.join(arguments.profile, "chromedriver.log"))
-    return webdriver.Chrome(service=service, options=options)
-
-
-# The async-script wrapper: runs the command's body, reports its value or the error it threw.
+# Runs the command's body as an async function and reports its value or what it threw.
 EVAL_WRAPPER = """
 const done = arguments[arguments.length - 1];
 (async () => { %s })().then(
@@ -81,71 +52,290 @@ const done = arguments[arguments.length - 1];
 """
 
 
-def wait_for(driver, css, pattern, attribute, timeout):
+class CommandError(Exception):
+    def __init__(self, kind, message):
+        super().__init__(message)
+        self.kind = kind
+
+
+class ChromiumSession:
+    def __init__(self, arguments):
+        from selenium import webdriver
+        from selenium.webdriver.chrome.service import Service
+
+        options = webdriver.ChromeOptions()
+        options.binary_location = CHROMIUM
+        flags = [
+            "--headless=new", f"--user-data-dir={arguments.profile}", "--no-first-run",
+            "--no-default-browser-check", "--password-store=basic", "--disable-dev-shm-usage", "--lang=fr",
+        ]
+        if os.getuid() == 0:
+            flags.append("--no-sandbox")  # Chromium refuses to run as root with its sandbox
+        if not arguments.no_extension:
+            # Debian's Chromium 156 honours --load-extension as is; the feature switch keeps it working if a
+            # later build turns the command-line switch off by default, as Google's Chrome did.
+            flags += [
+                f"--load-extension={arguments.extension}", f"--disable-extensions-except={arguments.extension}",
+                "--disable-features=DisableLoadExtensionCommandLineSwitch",
+            ]
+        for flag in flags:
+            options.add_argument(flag)
+        service = Service(CHROMEDRIVER, log_output=os.path.join(arguments.profile, "chromedriver.log"))
+        self.driver = webdriver.Chrome(service=service, options=options)
+        self.popup_url = f"chrome-extension://{CHROMIUM_EXTENSION_ID}/popup.html"
+
+    def open(self, url):
+        self.driver.get(url)
+        return self.driver.current_url
+
+    def eval(self, script, timeout):
+        self.driver.set_script_timeout(timeout)
+        return self.driver.execute_async_script(EVAL_WRAPPER % script)
+
+    def element(self, css):
+        from selenium.webdriver.common.by import By
+        elements = self.driver.find_elements(By.CSS_SELECTOR, css)
+        return elements[0] if elements else None
+
+    def click(self, css):
+        self.required(css).click()
+
+    def type(self, css, text):
+        field = self.required(css)
+        field.clear()
+        field.send_keys(text)
+
+    def read(self, css, attribute):
+        element = self.element(css)
+        if element is None:
+            return None
+        return element.get_attribute(attribute) if attribute else element.text
+
+    def required(self, css):
+        element = self.element(css)
+        if element is None:
+            raise CommandError("element", f"no element {css}")
+        return element
+
+    def extension_ids(self):
+        self.driver.get("chrome://extensions")
+        time.sleep(0.5)
+        return self.driver.execute_script(
+            """const manager = document.querySelector('extensions-manager');
+               const list = manager && manager.shadowRoot.querySelector('extensions-item-list');
+               return list ? [...list.shadowRoot.querySelectorAll('extensions-item')].map((item) => item.id) : null;""")
+
+    def quit(self):
+        self.driver.quit()
+
+
+class FirefoxSession:
+    """Marionette: commands [0, id, name, parameters] and answers [1, id, error, result], each framed as
+    `<length>:<json>` over TCP."""
+
+    ELEMENT = "element-6066-11e4-a52e-4f735466cecf"
+
+    def __init__(self, arguments):
+        port = free_port()
+        preferences = {
+            "marionette.port": port,
+            "extensions.webextensions.uuids": json.dumps({FIREFOX_ADDON_ID: FIREFOX_EXTENSION_UUID}),
+            "browser.shell.checkDefaultBrowser": False,
+            "browser.aboutwelcome.enabled": False,
+            "datareporting.policy.dataSubmissionEnabled": False,
+            "toolkit.telemetry.reportingpolicy.firstRun": False,
+            "app.update.disabledForTesting": True,
+            "intl.locale.requested": "fr",
+        }
+        with open(os.path.join(arguments.profile, "user.js"), "w", encoding="utf-8") as user:
+            for key, value in preferences.items():
+                user.write(f"user_pref({json.dumps(key)}, {json.dumps(value)});\n")
+        log = open(os.path.join(arguments.profile, "firefox.log"), "w")
+        self.process = subprocess.Popen(
+            [FIREFOX, "-headless", "-marionette", "-remote-allow-system-access", "-no-remote", "-profile",
+             arguments.profile], stdout=log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL)
+        self.socket = self.connect(port, time.monotonic() + 60)
+        self.next_id = 0
+        self.receive()  # the greeting
+        self.command("WebDriver:NewSession", {"capabilities": {"alwaysMatch": {"acceptInsecureCerts": False}}})
+        if not arguments.no_extension:
+            self.command("Addon:Install", {"path": arguments.extension, "temporary": True})
+        self.popup_url = f"moz-extension://{FIREFOX_EXTENSION_UUID}/popup.html"
+
+    def connect(self, port, deadline):
+        while True:
+            try:
+                return socket.create_connection(("127.0.0.1", port), timeout=5)
+            except OSError:
+                if time.monotonic() > deadline or self.process.poll() is not None:
+                    raise CommandError("start", f"Marionette never listened on port {port}")
+                time.sleep(0.2)
+
+    def receive(self):
+        length = b""
+        while not length.endswith(b":"):
+            byte = self.socket.recv(1)
+            if not byte:
+                raise CommandError("marionette", "Firefox closed the connection")
+            length += byte
+        size = int(length[:-1])
+        data = b""
+        while len(data) < size:
+            chunk = self.socket.recv(size - len(data))
+            if not chunk:
+                raise CommandError("marionette", "Firefox closed the connection")
+            data += chunk
+        return json.loads(data)
+
+    def command(self, name, parameters=None, timeout=60):
+        self.next_id += 1
+        message = json.dumps([0, self.next_id, name, parameters or {}]).encode()
+        self.socket.settimeout(timeout)
+        self.socket.sendall(str(len(message)).encode() + b":" + message)
+        while True:
+            answer = self.receive()
+            if answer[0] == 1 and answer[1] == self.next_id:
+                break
+        if answer[2]:
+            raise CommandError(answer[2].get("error", "marionette"), answer[2].get("message", ""))
+        result = answer[3]
+        return result.get("value") if isinstance(result, dict) and "value" in result else result
+
+    def open(self, url):
+        if url.startswith("moz-extension:"):
+            # WebDriver may not navigate to extension pages; the browser's own code may.
+            self.command("Marionette:SetContext", {"value": "chrome"})
+            try:
+                self.command("WebDriver:ExecuteScript", {"script": "openTrustedLinkIn(arguments[0], 'current');",
+                                                         "args": [url]})
+            finally:
+                self.command("Marionette:SetContext", {"value": "content"})
+            deadline = time.monotonic() + 10
+            while self.command("WebDriver:GetCurrentURL") != url and time.monotonic() < deadline:
+                time.sleep(0.1)
+        else:
+            self.command("WebDriver:Navigate", {"url": url})
+        return self.command("WebDriver:GetCurrentURL")
+
+    def eval(self, script, timeout):
+        self.command("WebDriver:SetTimeouts", {"script": int(timeout * 1000)})
+        return self.command("WebDriver:ExecuteAsyncScript", {"script": EVAL_WRAPPER % script, "args": []},
+                            timeout=timeout + 10)
+
+    def element(self, css):
+        try:
+            return self.command("WebDriver:FindElement", {"using": "css selector", "value": css})[self.ELEMENT]
+        except CommandError as error:
+            if error.kind == "no such element":
+                return None
+            raise
+
+    def required(self, css):
+        element = self.element(css)
+        if element is None:
+            raise CommandError("element", f"no element {css}")
+        return element
+
+    def click(self, css):
+        self.command("WebDriver:ElementClick", {"id": self.required(css)})
+
+    def type(self, css, text):
+        element = self.required(css)
+        self.command("WebDriver:ElementClear", {"id": element})
+        self.command("WebDriver:ElementSendKeys", {"id": element, "text": text})
+
+    def read(self, css, attribute):
+        element = self.element(css)
+        if element is None:
+            return None
+        if attribute:
+            return self.command("WebDriver:GetElementAttribute", {"id": element, "name": attribute})
+        return self.command("WebDriver:GetElementText", {"id": element})
+
+    def extension_ids(self):
+        self.command("Marionette:SetContext", {"value": "chrome"})
+        try:
+            return self.command("WebDriver:ExecuteAsyncScript", {"script": """
+                const done = arguments[arguments.length - 1];
+                const {AddonManager} = ChromeUtils.importESModule("resource://gre/modules/AddonManager.sys.mjs");
+                AddonManager.getAddonsByTypes(["extension"]).then((addons) => done(addons.map((addon) => addon.id)));
+                """, "args": []})
+        finally:
+            self.command("Marionette:SetContext", {"value": "content"})
+
+    def quit(self):
+        try:
+            self.command("Marionette:Quit", {"flags": ["eForceQuit"]}, timeout=20)
+        except (CommandError, OSError):
+            pass
+        try:
+            self.process.wait(timeout=20)
+        except subprocess.TimeoutExpired:
+            self.process.kill()
+            self.process.wait()
+
+
+def free_port():
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
+
+
+def wait_for(session, css, pattern, attribute, timeout):
     deadline = time.monotonic() + timeout
     expression = re.compile(pattern)
     text = None
     while time.monotonic() < deadline:
-        elements = driver.find_elements(By.CSS_SELECTOR, css)
-        if elements:
-            element = elements[0]
-            text = element.get_attribute(attribute) if attribute else element.text
-            if text is not None and expression.search(text):
-                return {"ok": True, "text": text}
+        text = session.read(css, attribute)
+        if text is not None and expression.search(text):
+            return {"ok": True, "text": text}
         time.sleep(0.1)
     return {"ok": False, "error": "timeout", "message": f"{css} never matched {pattern!r}; last: {text!r}"}
 
 
-def extension_ids(driver):
-    driver.get("chrome://extensions")
-    time.sleep(0.5)
-    return driver.execute_script(
-        """const manager = document.querySelector('extensions-manager');
-           const list = manager && manager.shadowRoot.querySelector('extensions-item-list');
-           return list ? [...list.shadowRoot.querySelectorAll('extensions-item')].map((item) => item.id) : null;""")
-
-
-def handle(driver, command):
+def handle(session, command):
     name = command.get("cmd")
     if name == "open":
-        driver.get(command["url"])
-        return {"ok": True, "url": driver.current_url, "title": driver.title}
+        return {"ok": True, "url": session.open(command["url"])}
     if name == "eval":
-        driver.set_script_timeout(command.get("timeout", 30))
-        return driver.execute_async_script(EVAL_WRAPPER % command["script"])
+        return session.eval(command["script"], command.get("timeout", 30))
     if name == "click":
-        driver.find_element(By.CSS_SELECTOR, command["css"]).click()
+        session.click(command["css"])
         return {"ok": True}
     if name == "type":
-        field = driver.find_element(By.CSS_SELECTOR, command["css"])
-        field.clear()
-        field.send_keys(command["text"])
+        session.type(command["css"], command["text"])
         return {"ok": True}
     if name == "wait":
-        return wait_for(driver, command["css"], command["pattern"], command.get("attribute"), command.get("timeout", 30))
+        return wait_for(session, command["css"], command["pattern"], command.get("attribute"),
+                        command.get("timeout", 30))
     if name == "extensions":
-        return {"ok": True, "ids": extension_ids(driver)}
+        return {"ok": True, "ids": session.extension_ids()}
     return {"ok": False, "error": "command", "message": f"unknown command {name!r}"}
+
+
+def reply(message):
+    sys.stdout.write(json.dumps(message) + "\n")
+    sys.stdout.flush()
 
 
 def main():
     parser = argparse.ArgumentParser()
+    parser.add_argument("--browser", choices=["chromium", "firefox"], default="chromium")
     parser.add_argument("--extension", required=True)
     parser.add_argument("--profile", required=True)
     parser.add_argument("--no-extension", action="store_true")
     arguments = parser.parse_args()
-    # Own process group, so the test can stop chromedriver and Chromium with us if we hang.
-    try:
+    # Lead a process group of our own, so the test can stop the browser with us if we hang.
+    if os.getpgid(0) != os.getpid():
         os.setsid()
-    except OSError:
-        pass  # already a group leader
+    os.makedirs(arguments.profile, exist_ok=True)
     try:
-        driver = start(arguments)
-    except WebDriverException as error:
-        reply({"ok": False, "error": "start", "message": str(error)})
+        session = ChromiumSession(arguments) if arguments.browser == "chromium" else FirefoxSession(arguments)
+    except Exception as error:  # noqa: BLE001 — whatever stopped the browser, the test gets it in words
+        reply({"ok": False, "error": "start", "message": f"{type(error).__name__}: {error}"})
         return 1
     try:
-        reply({"ready": True, "browserVersion": driver.capabilities.get("browserVersion")})
+        reply({"ready": True, "popupURL": session.popup_url})
         for line in sys.stdin:
             if not line.strip():
                 continue
@@ -154,19 +344,16 @@ def main():
                 reply({"ok": True})
                 break
             try:
-                reply(handle(driver, command))
-            except TimeoutException as error:
-                reply({"ok": False, "error": "timeout", "message": str(error)})
-            except JavascriptException as error:
-                reply({"ok": False, "error": "javascript", "message": str(error)})
-            except WebDriverException as error:
-                reply({"ok": False, "error": "webdriver", "message": str(error)})
-            except (KeyError, TypeError, ValueError) as error:
-                reply({"ok": False, "error": "command", "message": repr(error)})
+                reply(handle(session, command))
+            except CommandError as error:
+                reply({"ok": False, "error": error.kind, "message": str(error)})
+            except Exception as error:  # noqa: BLE001 — Selenium's and the socket's errors alike
+                reply({"ok": False, "error": type(error).__name__, "message": str(error)})
     finally:
-        driver.quit()
+        session.quit()
     return 0
 
 
 if __name__ == "__main__":
+    sys.dont_write_bytecode = True
     sys.exit(main())
