@@ -32,12 +32,16 @@
     return request;
   }
 
+  function failure(id, code, message) {
+    return { cpsBridge: "response", id, error: { code, message } };
+  }
+
   function forward(id, request, reply) {
     let port;
     try {
       port = ext.runtime.connect({ name: PAGE_PORT_NAME });
     } catch {
-      reply({ cpsBridge: "response", id, error: { code: "ERR_EXTENSION_UNAVAILABLE", message: "extension reloaded: reload the page" } });
+      reply(failure(id, "ERR_EXTENSION_UNAVAILABLE", "the extension was reloaded: reload the page"));
       return;
     }
     let answered = false;
@@ -56,9 +60,7 @@
     });
     port.onDisconnect.addListener(() => {
       pending.delete(id);
-      if (!answered) {
-        reply({ cpsBridge: "response", id, error: { code: "ERR_EXTENSION_UNAVAILABLE", message: "the extension stopped" } });
-      }
+      if (!answered) reply(failure(id, "ERR_EXTENSION_UNAVAILABLE", "the extension stopped"));
     });
     port.postMessage(request);
   }
@@ -82,12 +84,12 @@
 
     reply({ cpsBridge: "ack", id: data.id });
     if (!secureTopLevel()) {
-      reply({ cpsBridge: "response", id: data.id, error: { code: "ERR_CONTEXT_INSECURE", message: "the CPS card can only be used from a top-level https page" } });
+      reply(failure(data.id, "ERR_CONTEXT_INSECURE", "the CPS card can only be used from a top-level https page"));
       return;
     }
     const request = forwardedRequest(data);
     if (!request) {
-      reply({ cpsBridge: "response", id: data.id, error: { code: "ERR_INVALID_ARGUMENT", message: "unknown action or malformed field" } });
+      reply(failure(data.id, "ERR_INVALID_ARGUMENT", "unknown action or malformed field"));
       return;
     }
     forward(data.id, request, reply);

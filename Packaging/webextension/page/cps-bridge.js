@@ -27,7 +27,8 @@
   let counter = 0;
   function newId() {
     counter += 1;
-    const random = global.crypto && global.crypto.randomUUID ? global.crypto.randomUUID() : String(Math.random()).slice(2);
+    const crypto = global.crypto;
+    const random = crypto && crypto.randomUUID ? crypto.randomUUID() : String(Math.random()).slice(2);
     return `cps-${random}-${counter}`;
   }
 
