@@ -13,7 +13,8 @@ const PAGE_PORT_NAME = "cps-bridge/page";
 // The bridge ends a user interaction after at most 300 s; past this the call is abandoned.
 const BRIDGE_CALL_LIMIT_MS = 330_000;
 // Chromium stops an extension service worker idle for 30 s, and a pending fetch does not count as
-// activity; calling an extension API resets that timer (Firefox's event pages behave alike).
+// activity; calling an extension API resets that timer. Firefox's event pages behave alike. (Seen in
+// Chromium 156 and Firefox ESR 153: without this, a PIN typed after 30 s reached a dead worker.)
 const KEEP_ALIVE_INTERVAL_MS = 20_000;
 
 // ---- Settings and secrets (storage.local, never storage.sync)
