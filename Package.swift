@@ -66,6 +66,12 @@ let package = Package(
         .target(name: "VirtualReaderStack", dependencies: ["SmartCardCore"], swiftSettings: swiftSettings),
         .target(name: "LocalCA", dependencies: [crypto, x509, swiftASN1], swiftSettings: swiftSettings),
         .target(name: "P11KitServer", dependencies: ["PKCS11", "SmartCardCore", "CP11Kit"], swiftSettings: swiftSettings),
+        .target(name: "WebEid", dependencies: [crypto], swiftSettings: swiftSettings),
+        .target(
+            name: "WebEidRelyingParty",
+            dependencies: ["WebEid", "CardIdentity", crypto, cryptoExtras, x509, swiftASN1],
+            swiftSettings: swiftSettings
+        ),
 
         // MARK: - Layer 4: daemon
 
@@ -95,7 +101,7 @@ let package = Package(
 
         .target(
             name: "CardTestSupport",
-            dependencies: ["SmartCardCore", "PCSC", "VirtualCard", "VirtualReaderStack"],
+            dependencies: ["SmartCardCore", "PCSC", "VirtualCard", "VirtualReaderStack", "IASECC", "WebEid"],
             swiftSettings: swiftSettings
         ),
         .testTarget(name: "SmartCardCoreTests", dependencies: ["SmartCardCore"], swiftSettings: swiftSettings),
@@ -144,6 +150,15 @@ let package = Package(
             dependencies: [
                 "PKCS11", "P11KitServer", "SmartCardCore", "CardTestSupport", "IASECC", "VirtualCard", crypto,
                 cryptoExtras, x509, swiftASN1,
+            ],
+            swiftSettings: swiftSettings
+        ),
+        .testTarget(name: "WebEidTests", dependencies: ["WebEid", crypto], swiftSettings: swiftSettings),
+        .testTarget(
+            name: "WebEidRelyingPartyTests",
+            dependencies: [
+                "WebEidRelyingParty", "WebEid", "CardIdentity", "CardTestSupport", "IASECC",
+                "VirtualCard", "SmartCardCore", crypto, cryptoExtras, x509, swiftASN1,
             ],
             swiftSettings: swiftSettings
         ),
