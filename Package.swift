@@ -9,6 +9,10 @@ let cryptoExtras: Target.Dependency = .product(name: "_CryptoExtras", package: "
 let x509: Target.Dependency = .product(name: "X509", package: "swift-certificates")
 let swiftASN1: Target.Dependency = .product(name: "SwiftASN1", package: "swift-asn1")
 let logging: Target.Dependency = .product(name: "Logging", package: "swift-log")
+let nioCore: Target.Dependency = .product(name: "NIOCore", package: "swift-nio")
+let nioPosix: Target.Dependency = .product(name: "NIOPosix", package: "swift-nio")
+let nioHTTP1: Target.Dependency = .product(name: "NIOHTTP1", package: "swift-nio")
+let nioSSL: Target.Dependency = .product(name: "NIOSSL", package: "swift-nio-ssl")
 
 let swiftSettings: [SwiftSetting] = [
     .enableUpcomingFeature("ExistentialAny"),
@@ -23,6 +27,7 @@ let package = Package(
         .executable(name: "cpsd", targets: ["cpsd"]),
         .executable(name: "cps-vcard", targets: ["cps-vcard"]),
         .executable(name: "cpsctl", targets: ["cpsctl"]),
+        .executable(name: "cps-demo-rp", targets: ["cps-demo-rp"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser.git", from: "1.5.0"),
@@ -30,6 +35,8 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-certificates.git", from: "1.21.0"),
         .package(url: "https://github.com/apple/swift-asn1.git", from: "1.3.0"),
         .package(url: "https://github.com/apple/swift-log.git", from: "1.6.0"),
+        .package(url: "https://github.com/apple/swift-nio.git", from: "2.81.0"),
+        .package(url: "https://github.com/apple/swift-nio-ssl.git", from: "2.29.0"),
     ],
     targets: [
         // MARK: - Layer 0: C modules
@@ -72,6 +79,13 @@ let package = Package(
             dependencies: ["WebEid", "CardIdentity", crypto, cryptoExtras, x509, swiftASN1],
             swiftSettings: swiftSettings
         ),
+        .target(
+            name: "DemoRelyingParty",
+            dependencies: [
+                "WebEid", "WebEidRelyingParty", "CardIdentity", "LocalCA", x509, swiftASN1, nioCore, nioPosix, nioHTTP1, nioSSL,
+            ],
+            swiftSettings: swiftSettings
+        ),
 
         // MARK: - Layer 4: daemon
 
@@ -94,6 +108,12 @@ let package = Package(
             dependencies: [
                 "SmartCardCore", "PCSC", "IASECC", "CardIdentity", "PartialHash", "CP11Kit", argumentParser, x509, swiftASN1,
             ],
+            swiftSettings: swiftSettings
+        ),
+
+        .executableTarget(
+            name: "cps-demo-rp",
+            dependencies: ["DemoRelyingParty", "WebEid", "WebEidRelyingParty", "CardIdentity", argumentParser],
             swiftSettings: swiftSettings
         ),
 
@@ -142,7 +162,7 @@ let package = Package(
         ),
         .testTarget(
             name: "IntegrationTests",
-            dependencies: ["SmartCardCore", "PCSC", "CardTestSupport", "VirtualCard", "VirtualReaderStack"],
+            dependencies: ["SmartCardCore", "PCSC", "CardTestSupport", "VirtualCard", "VirtualReaderStack", "WebEid"],
             swiftSettings: swiftSettings
         ),
         .testTarget(
@@ -157,7 +177,7 @@ let package = Package(
         .testTarget(
             name: "WebEidRelyingPartyTests",
             dependencies: [
-                "WebEidRelyingParty", "WebEid", "CardIdentity", "CardTestSupport", "IASECC",
+                "WebEidRelyingParty", "DemoRelyingParty", "WebEid", "CardIdentity", "CardTestSupport", "IASECC",
                 "VirtualCard", "SmartCardCore", crypto, cryptoExtras, x509, swiftASN1,
             ],
             swiftSettings: swiftSettings
