@@ -1,0 +1,98 @@
+import CardTestSupport
+import Foundation
+import Testing
+import VirtualCard
+
+/// Pro Santé Connect's card login as it works today: the browser's NSS loads cpsd's module (registered
+/// by `cpsctl setup`), the server asks for a client certificate, the browser picks the card's
+/// authentication certificate, asks the PIN in its own dialog, and the card's CPS_PRIV_AUT key signs
+/// the TLS 1.2 handshake (CPS3 keys sign PKCS#1 v1.5 only, which TLS 1.3 forbids).
+///
+/// Real Debian browsers run on a private Xvfb display (the PIN dialog is part of the browser UI, which
+/// headless browsers cannot show to any input), driven by Tests/Fixtures/BrowserTLS; the PIN is typed
+/// into the browser's dialog with xdotool.
+@Suite("Browsers log in by TLS client authentication with the card through cpsd")
+struct BrowserTLSClientAuthTests {
+    static let issuerCN = "TEST AC IGC-SANTE FORT PERSONNES"
+    static let x11Tools = ["/usr/bin/Xvfb", "/usr/bin/xdotool", "/usr/bin/xwininfo", "/usr/bin/certutil"]
+
+    @Test("Chromium: the card certificate is chosen by policy, the PIN typed in Chromium's dialog, the card signs")
+    func chromium() async throws {
+        let chromium = "/usr/lib/chromium/chromium"
+        let tools = [chromium, "/usr/bin/chromedriver", "/usr/lib/python3/dist-packages/selenium/__init__.py"]
+        if let missing = BrowserTLS.missing(tools + Self.x11Tools) {
+            Issue.record("\(missing)")  // a failure, never a silent skip
+            return
+        }
+        try await DaemonTest.withDaemon(singleCard: true) { stack, daemon in
+            let server = try ClientCertServer(directory: TestCards.temporaryDirectory("cpsd-tls-server").path)
+            defer { server.stop() }
+            let home = try BrowserHome(trusting: server.serverCA)
+            defer { home.remove() }
+            let policy = try ChromiumPolicy(autoSelectFor: server.origin, issuerCN: Self.issuerCN)
+            defer { policy.remove() }
+
+            let run = try BrowserRun.run(
+                "chromium_client_auth.py", ["--url", "\(server.origin)/", "--work-dir", home.work, "--timeout", "150"],
+                environment: daemon.environment.merging(home.environment) { $1 }, pin: TestCards.pin,
+                workDirectory: home.work, timeout: 240)
+            let browserLog = BrowserTLS.read("\(home.work)/chromium-browser.log", last: 30)
+            Self.checkLogin(run, browserLog: browserLog, executable: chromium, server: server, daemon: daemon, stack: stack)
+        }
+    }
+
+    @Test("Firefox ESR: the card certificate is chosen automatically, the PIN typed in Firefox's dialog, the card signs")
+    func firefox() async throws {
+        let firefox = "/usr/lib/firefox-esr/firefox-esr"
+        if let missing = BrowserTLS.missing([firefox] + Self.x11Tools) {
+            Issue.record("\(missing)")  // a failure, never a silent skip
+            return
+        }
+        try await DaemonTest.withDaemon(singleCard: true) { stack, daemon in
+            let server = try ClientCertServer(directory: TestCards.temporaryDirectory("cpsd-tls-server").path)
+            defer { server.stop() }
+            let home = try BrowserHome(trusting: server.serverCA)
+            defer { home.remove() }
+
+            let run = try BrowserRun.run(
+                "firefox_client_auth.py",
+                [
+                    "--url", "\(server.origin)/", "--profile", home.firefoxProfile, "--work-dir", home.work,
+                    "--timeout", "150",
+                ],
+                environment: daemon.environment.merging(home.environment) { $1 }, pin: TestCards.pin,
+                workDirectory: home.work, timeout: 240)
+            let browserLog = BrowserTLS.read("\(home.work)/firefox.log", last: 30)
+            Self.checkLogin(run, browserLog: browserLog, executable: firefox, server: server, daemon: daemon, stack: stack)
+        }
+    }
+
+    /// The page shows the holder's certificate (CN = idNat) over TLS 1.2; the PIN dialog came once; the
+    /// server verified the same subject; cpsd's audit says the browser's process had the card's
+    /// authentication key sign; no PIN try was spent.
+    static func checkLogin(
+        _ run: BrowserRun, browserLog: String, executable: String, server: ClientCertServer, daemon: DaemonProcess,
+        stack: RealStack
+    ) {
+        let holder = TestCards.defaultState.holder
+        let context = { "\(run)\nserver:\n\(server.log)\ncpsd:\n\(daemon.logTail(lines: 40))\nbrowser:\n\(browserLog)" }
+        #expect(run.ok, "\(context())")
+        #expect(run.subject.contains("commonName=\(holder.idNat)"), "\(context())")
+        #expect(run.subject.contains("surname=\(holder.surname)"), "\(context())")
+        #expect(run.tlsVersion == "TLSv1.2", "\(context())")
+        #expect(run.pinDialogs == 1 && run.typedPin, "one PIN dialog, typed into once: \(context())")
+        #expect(run.unexpectedWindows == 0, "the browser showed its certificate chooser: \(context())")
+        #expect(server.log.contains("client certificate subject:"), "\(context())")
+        #expect(server.log.contains("commonName=\(holder.idNat)"), "\(context())")
+
+        let audit = daemon.log.split(separator: "\n").filter {
+            $0.contains("audit=signature") && $0.contains("peer_exe=\(executable)")
+        }
+        let signedByCard = audit.contains {
+            $0.contains("key=CPS_PRIV_AUT") && $0.contains("mechanism=CKM_RSA_PKCS") && $0.contains("result=ok")
+        }
+        #expect(signedByCard, "no audit=signature line for \(executable) with CPS_PRIV_AUT: \(context())")
+        #expect(!audit.contains { $0.contains("key=CPS_PRIV_SIG") }, "the signature key must not sign a TLS handshake")
+        #expect(stack.cards[0].state.pin.triesLeft == 3, "a PIN try was spent: \(context())")
+    }
+}
