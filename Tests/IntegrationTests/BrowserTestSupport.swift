@@ -147,7 +147,6 @@ struct BrowserRun: CustomStringConvertible {
     var tlsVersion: String { result["protocol"] as? String ?? "" }
     var pinDialogs: Int { result["pinDialogs"] as? Int ?? -1 }
     var typedPin: Bool { result["typedPin"] as? Bool == true }
-    var unexpectedWindows: Int { result["unexpectedWindows"] as? Int ?? -1 }
     var description: String { "status \(status)\nresult: \(stdout)\nlog:\n\(stderr)" }
 
     /// Runs `script` (in Tests/Fixtures/BrowserTLS) with the card's PIN on its standard input. The script

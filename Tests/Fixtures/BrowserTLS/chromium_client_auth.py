@@ -14,7 +14,7 @@ The certificate is chosen by the AutoSelectCertificateForUrls policy, which the 
 Usage: chromium_client_auth.py --url URL --work-dir DIR [--timeout SECONDS]
 The PIN is the first line of standard input. HOME (HOME/.pki/nssdb is Chromium's NSS database) and
 P11_KIT_SERVER_ADDRESS come from the environment. Prints one JSON object on stdout: ok, subject,
-protocol, pinDialogs, typedPin, unexpectedWindows, windows, error. Logs: DIR/chromedriver.log and
+protocol, pinDialogs, typedPin, windows, error. Logs: DIR/chromedriver.log and
 DIR/chromium-browser.log.
 """
 
@@ -24,11 +24,11 @@ import os
 import sys
 import time
 
+sys.dont_write_bytecode = True  # no __pycache__ in the source tree
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import browser_session  # noqa: E402
 
 PIN_DIALOG = "^Unlock Security Device$"
-CERTIFICATE_CHOOSER = "^Select a certificate"
 
 
 def chromium_options(work_dir):
@@ -64,14 +64,14 @@ def main():
     pin = browser_session.read_pin()
     deadline = time.time() + arguments.timeout
     result = {"ok": False, "subject": None, "protocol": None, "pinDialogs": 0, "typedPin": False,
-              "unexpectedWindows": 0, "windows": [], "error": None}
+              "windows": [], "error": None}
 
     xvfb, display = browser_session.start_xvfb()
     os.environ["DISPLAY"] = display
     os.environ["LANGUAGE"] = "en_US"
     browser_session.log(f"Xvfb on {display}")
     driver = None
-    typer = browser_session.PinTyper(pin, deadline, PIN_DIALOG, CERTIFICATE_CHOOSER)
+    typer = browser_session.PinTyper(pin, deadline, PIN_DIALOG)
     try:
         from selenium import webdriver
         from selenium.webdriver.chrome.service import Service
@@ -99,7 +99,6 @@ def main():
         typer.stop.set()
         result["pinDialogs"] = typer.dialogs
         result["typedPin"] = typer.typed
-        result["unexpectedWindows"] = len(typer.unexpected)
         if typer.error:
             result["error"] = (result["error"] or "") + f" (PIN typer: {typer.error})"
         if driver is not None:

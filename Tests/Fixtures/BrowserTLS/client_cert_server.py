@@ -64,6 +64,12 @@ class Server(http.server.ThreadingHTTPServer):
         sock, address = self.socket.accept()
         return self.context.wrap_socket(sock, server_side=True, do_handshake_on_connect=False), address
 
+    def handle_error(self, request, client_address):
+        # Browsers drop connections they no longer need (a speculative one, the favicon's): one line, no
+        # traceback.
+        sys.stderr.write(f"{client_address[0]} connection error: {sys.exc_info()[1]!r}\n")
+        sys.stderr.flush()
+
     def finish_request(self, request, client_address):
         try:
             request.do_handshake()

@@ -24,11 +24,11 @@ import subprocess
 import sys
 import time
 
+sys.dont_write_bytecode = True  # no __pycache__ in the source tree
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import browser_session  # noqa: E402
 
 PIN_DIALOG = "^Password Required"
-CERTIFICATE_CHOOSER = "^User Identification Request"
 
 PREFERENCES = {
     # What a Pro Santé Connect user sets (or the ANS extension's documentation asks for): no
@@ -113,7 +113,7 @@ def main():
     pin = browser_session.read_pin()
     deadline = time.time() + arguments.timeout
     result = {"ok": False, "subject": None, "protocol": None, "pinDialogs": 0, "typedPin": False,
-              "unexpectedWindows": 0, "windows": [], "error": None}
+              "windows": [], "error": None}
 
     port = free_port()
     write_user_js(arguments.profile, port)
@@ -125,7 +125,7 @@ def main():
         ["/usr/lib/firefox-esr/firefox-esr", "-no-remote", "-marionette", "-profile", arguments.profile],
         env=environment, stdin=subprocess.DEVNULL, stdout=firefox_log, stderr=subprocess.STDOUT)
     os.environ["DISPLAY"] = display  # for xdotool
-    typer = browser_session.PinTyper(pin, deadline, PIN_DIALOG, CERTIFICATE_CHOOSER)
+    typer = browser_session.PinTyper(pin, deadline, PIN_DIALOG)
     marionette = None
     try:
         marionette = Marionette(port, deadline)
@@ -160,7 +160,6 @@ def main():
         typer.stop.set()
         result["pinDialogs"] = typer.dialogs
         result["typedPin"] = typer.typed
-        result["unexpectedWindows"] = len(typer.unexpected)
         if typer.error:
             result["error"] = (result["error"] or "") + f" (PIN typer: {typer.error})"
         if marionette is not None:
