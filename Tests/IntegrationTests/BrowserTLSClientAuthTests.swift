@@ -16,35 +16,43 @@ struct BrowserTLSClientAuthTests {
     static let issuerCN = "TEST AC IGC-SANTE FORT PERSONNES"
     static let x11Tools = ["/usr/bin/Xvfb", "/usr/bin/xdotool", "/usr/bin/xwininfo", "/usr/bin/certutil"]
 
-    @Test("Chromium: the card certificate is chosen by policy, the PIN typed in Chromium's dialog, the card signs")
-    func chromium() async throws {
-        let chromium = "/usr/lib/chromium/chromium"
-        let tools = [chromium, "/usr/bin/chromedriver", "/usr/lib/python3/dist-packages/selenium/__init__.py"]
-        if let missing = BrowserTLS.missing(tools + Self.x11Tools) {
-            Issue.record("\(missing)")  // a failure, never a silent skip
-            return
-        }
-        try await DaemonTest.withDaemon(singleCard: true) { stack, daemon in
-            let server = try ClientCertServer(directory: TestCards.temporaryDirectory("cpsd-tls-server").path)
-            defer { server.stop() }
-            let home = try BrowserHome(trusting: server.serverCA)
-            defer { home.remove() }
-            let policy = try ChromiumPolicy(autoSelectFor: server.origin, issuerCN: Self.issuerCN)
-            defer { policy.remove() }
+    /// A browser as the test runs it: the executable cpsd's audit names, what it needs installed, its
+    /// driver script and the log that driver leaves in the work directory.
+    struct Browser {
+        let executable: String
+        let requirements: [String]
+        let script: String
+        let log: String
+        /// Whether the driver takes the Firefox profile `cpsctl setup` registered cpsd in.
+        let usesFirefoxProfile: Bool
+    }
 
-            let run = try BrowserRun.run(
-                "chromium_client_auth.py", ["--url", "\(server.origin)/", "--work-dir", home.work, "--timeout", "150"],
-                environment: daemon.environment.merging(home.environment) { $1 }, pin: TestCards.pin,
-                workDirectory: home.work, timeout: 240)
-            let browserLog = BrowserTLS.read("\(home.work)/chromium-browser.log", last: 30)
-            Self.checkLogin(run, browserLog: browserLog, executable: chromium, server: server, daemon: daemon, stack: stack)
+    static let chromium = Browser(
+        executable: "/usr/lib/chromium/chromium",
+        requirements: ["/usr/bin/chromedriver", "/usr/lib/python3/dist-packages/selenium/__init__.py"],
+        script: "chromium_client_auth.py", log: "chromium-browser.log", usesFirefoxProfile: false)
+    static let firefox = Browser(
+        executable: "/usr/lib/firefox-esr/firefox-esr", requirements: [], script: "firefox_client_auth.py",
+        log: "firefox.log", usesFirefoxProfile: true)
+
+    @Test("Chromium: the card certificate is chosen by policy, the PIN typed in Chromium's dialog, the card signs")
+    func chromiumLogsIn() async throws {
+        // AutoSelectCertificateForUrls: Chromium sends the card's certificate without its chooser.
+        try await Self.logIn(Self.chromium) { server in
+            try ChromiumPolicy(autoSelectFor: server.origin, issuerCN: Self.issuerCN)
         }
     }
 
-    @Test("Firefox ESR: the card certificate is chosen automatically, the PIN typed in Firefox's dialog, the card signs")
-    func firefox() async throws {
-        let firefox = "/usr/lib/firefox-esr/firefox-esr"
-        if let missing = BrowserTLS.missing([firefox] + Self.x11Tools) {
+    @Test("Firefox ESR: the certificate is chosen automatically, the PIN typed in Firefox's dialog, the card signs")
+    func firefoxLogsIn() async throws {
+        // The driver sets security.default_personal_cert = "Select Automatically" in the profile.
+        try await Self.logIn(Self.firefox) { _ in nil }
+    }
+
+    /// Starts cpsd on the real stack, the HTTPS server and a HOME set up by `cpsctl setup`, has the browser
+    /// load the server's page, and checks the login.
+    static func logIn(_ browser: Browser, policy: (ClientCertServer) throws -> ChromiumPolicy?) async throws {
+        if let missing = BrowserTLS.missing([browser.executable] + browser.requirements + x11Tools) {
             Issue.record("\(missing)")  // a failure, never a silent skip
             return
         }
@@ -53,17 +61,18 @@ struct BrowserTLSClientAuthTests {
             defer { server.stop() }
             let home = try BrowserHome(trusting: server.serverCA)
             defer { home.remove() }
+            let installed = try policy(server)
+            defer { installed?.remove() }
 
+            var arguments = ["--url", "\(server.origin)/", "--work-dir", home.work, "--timeout", "150"]
+            if browser.usesFirefoxProfile { arguments += ["--profile", home.firefoxProfile] }
             let run = try BrowserRun.run(
-                "firefox_client_auth.py",
-                [
-                    "--url", "\(server.origin)/", "--profile", home.firefoxProfile, "--work-dir", home.work,
-                    "--timeout", "150",
-                ],
+                browser.script, arguments,
                 environment: daemon.environment.merging(home.environment) { $1 }, pin: TestCards.pin,
                 workDirectory: home.work, timeout: 240)
-            let browserLog = BrowserTLS.read("\(home.work)/firefox.log", last: 30)
-            Self.checkLogin(run, browserLog: browserLog, executable: firefox, server: server, daemon: daemon, stack: stack)
+            let log = BrowserTLS.read("\(home.work)/\(browser.log)", last: 30)
+            checkLogin(
+                run, browserLog: log, executable: browser.executable, server: server, daemon: daemon, stack: stack)
         }
     }
 
@@ -76,14 +85,16 @@ struct BrowserTLSClientAuthTests {
     ) {
         let holder = TestCards.defaultState.holder
         let context = { "\(run)\nserver:\n\(server.log)\ncpsd:\n\(daemon.logTail(lines: 40))\nbrowser:\n\(browserLog)" }
+        // The whole context (driver result and log, server, cpsd, browser log) once; the other checks
+        // say what they saw.
         #expect(run.ok, "\(context())")
-        #expect(run.subject.contains("commonName=\(holder.idNat)"), "\(context())")
-        #expect(run.subject.contains("surname=\(holder.surname)"), "\(context())")
-        #expect(run.tlsVersion == "TLSv1.2", "\(context())")
+        #expect(run.subject.contains("commonName=\(holder.idNat)"), "page: \(run.subject)")
+        #expect(run.subject.contains("surname=\(holder.surname)"), "page: \(run.subject)")
+        #expect(run.tlsVersion == "TLSv1.2")
         // No dialog: NSS never reached the token (module not loaded, cpsd not reachable, no certificate).
-        #expect(run.pinDialogs == 1 && run.typedPin, "one PIN dialog, typed into once: \(context())")
-        #expect(server.log.contains("client certificate subject:"), "\(context())")
-        #expect(server.log.contains("commonName=\(holder.idNat)"), "\(context())")
+        #expect(run.pinDialogs == 1 && run.typedPin, "one PIN dialog, typed into once: \(run.stdout)")
+        #expect(server.log.contains("client certificate subject:"), "server:\n\(server.log)")
+        #expect(server.log.contains("commonName=\(holder.idNat)"), "server:\n\(server.log)")
 
         let audit = daemon.log.split(separator: "\n").filter {
             $0.contains("audit=signature") && $0.contains("peer_exe=\(executable)")
@@ -93,8 +104,8 @@ struct BrowserTLSClientAuthTests {
         }
         // PIN typed but no signature: the certificate chooser (drawn inside the browser window) is waiting,
         // i.e. Chromium's policy or Firefox's security.default_personal_cert did not apply.
-        #expect(signedByCard, "no audit=signature line for \(executable) with CPS_PRIV_AUT: \(context())")
-        #expect(!audit.contains { $0.contains("key=CPS_PRIV_SIG") }, "the signature key must not sign a TLS handshake")
-        #expect(stack.cards[0].state.pin.triesLeft == 3, "a PIN try was spent: \(context())")
+        #expect(signedByCard, "no audit=signature line for \(executable) with CPS_PRIV_AUT:\n\(daemon.logTail())")
+        #expect(!audit.contains { $0.contains("key=CPS_PRIV_SIG") }, "the signature key signed a TLS handshake")
+        #expect(stack.cards[0].state.pin.triesLeft == 3, "a PIN try was spent")
     }
 }

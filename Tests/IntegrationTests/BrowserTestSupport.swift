@@ -53,8 +53,10 @@ struct BrowserHome {
         for database in [chromiumDatabase, firefoxProfile] {
             let modules = try ToolRunner.run("/usr/bin/modutil", ["-dbdir", "sql:\(database)", "-list"])
             try #require(modules.stdout.contains("CPS (cpsd)"), "cpsctl setup did not register cpsd in \(database)")
+            // "C,,": a CA trusted to issue TLS server certificates.
             let trust = try ToolRunner.run(
-                "/usr/bin/certutil", ["-A", "-d", "sql:\(database)", "-n", "cpsd test server CA", "-t", "C,,", "-i", serverCA])
+                "/usr/bin/certutil",
+                ["-A", "-d", "sql:\(database)", "-n", "cpsd test server CA", "-t", "C,,", "-i", serverCA])
             try #require(trust.status == 0, "certutil -A in \(database): \(trust.output)")
         }
     }
@@ -121,11 +123,15 @@ struct ChromiumPolicy {
     let path: String
 
     init(autoSelectFor origin: String, issuerCN: String) throws {
-        try FileManager.default.createDirectory(atPath: Self.directory, withIntermediateDirectories: true)
         path = "\(Self.directory)/cpsd-test-\(getpid())-\(UUID().uuidString.prefix(8)).json"
+        try? FileManager.default.createDirectory(atPath: Self.directory, withIntermediateDirectories: true)
+        try #require(
+            FileManager.default.isWritableFile(atPath: Self.directory),
+            "Chromium reads managed policies only from \(Self.directory): the test must be able to write there (root)")
         // The policy's value is a list of JSON texts, one rule each.
         let rule = try JSONSerialization.data(
-            withJSONObject: ["pattern": origin, "filter": ["ISSUER": ["CN": issuerCN]]], options: .withoutEscapingSlashes)
+            withJSONObject: ["pattern": origin, "filter": ["ISSUER": ["CN": issuerCN]]],
+            options: .withoutEscapingSlashes)
         let policy = try JSONSerialization.data(
             withJSONObject: ["AutoSelectCertificateForUrls": [String(decoding: rule, as: UTF8.self)]],
             options: .withoutEscapingSlashes)
