@@ -8,7 +8,7 @@ packages=(
     p11-kit p11-kit-modules libp11-kit-dev
     util-linux iproute2 openssl procps psmisc curl
     libnss3-tools gnutls-bin python3-pykcs11
-    # The browser logins by TLS client authentication: real browsers on a private Xvfb display.
+    # Real browsers: logins by TLS client authentication (on a private Xvfb display), the WebExtension (headless).
     chromium chromium-driver python3-selenium firefox-esr xvfb xdotool x11-utils
 )
 
