@@ -68,7 +68,12 @@ enum DemoPages {
           }
           function describe(error) {
             const code = error && error.code;
-            const text = (code && messages[code]) || (error && error.message) || String(error);
+            let text = (code && messages[code]) || (error && error.message) || String(error);
+            if (error && Number.isInteger(error.retriesLeft)) {
+              text += error.retriesLeft === 1
+                ? " Dernier essai avant blocage."
+                : " Essais restants : " + error.retriesLeft + ".";
+            }
             return code ? text + " (" + code + ")" : text;
           }
           async function post(path, body) {
