@@ -65,6 +65,7 @@ let package = Package(
         .target(name: "CardIdentity", dependencies: ["SmartCardCore", x509, swiftASN1], swiftSettings: swiftSettings),
         .target(name: "VirtualReaderStack", dependencies: ["SmartCardCore"], swiftSettings: swiftSettings),
         .target(name: "P11KitServer", dependencies: ["PKCS11", "SmartCardCore", "CP11Kit"], swiftSettings: swiftSettings),
+        .target(name: "PinEntry", dependencies: ["SmartCardCore"], swiftSettings: swiftSettings),
 
         // MARK: - Layer 4: daemon
 
@@ -111,6 +112,7 @@ let package = Package(
             dependencies: ["CardIdentity", "CardTestSupport", "VirtualCard", "SmartCardCore", x509, swiftASN1],
             swiftSettings: swiftSettings
         ),
+        .testTarget(name: "PinEntryTests", dependencies: ["PinEntry", "SmartCardCore"], swiftSettings: swiftSettings),
         .testTarget(name: "PartialHashTests", dependencies: ["PartialHash", crypto], swiftSettings: swiftSettings),
         .testTarget(
             name: "VirtualCardTests",

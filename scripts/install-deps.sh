@@ -8,6 +8,7 @@ packages=(
     p11-kit p11-kit-modules libp11-kit-dev
     util-linux iproute2 openssl procps psmisc
     libnss3-tools gnutls-bin python3-pykcs11
+    tmux pinentry-curses python3
 )
 
 missing=()
