@@ -86,6 +86,7 @@ let package = Package(
             ],
             swiftSettings: swiftSettings
         ),
+        .target(name: "PinEntry", dependencies: ["SmartCardCore"], swiftSettings: swiftSettings),
 
         // MARK: - Layer 4: daemon
 
@@ -139,6 +140,7 @@ let package = Package(
             swiftSettings: swiftSettings
         ),
         .testTarget(name: "LocalCATests", dependencies: ["LocalCA", x509, swiftASN1], swiftSettings: swiftSettings),
+        .testTarget(name: "PinEntryTests", dependencies: ["PinEntry", "SmartCardCore"], swiftSettings: swiftSettings),
         .testTarget(name: "PartialHashTests", dependencies: ["PartialHash", crypto], swiftSettings: swiftSettings),
         .testTarget(
             name: "VirtualCardTests",

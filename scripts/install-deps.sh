@@ -10,6 +10,8 @@ packages=(
     libnss3-tools gnutls-bin python3-pykcs11
     # The browser logins by TLS client authentication: real browsers on a private Xvfb display.
     chromium chromium-driver python3-selenium firefox-esr xvfb xdotool x11-utils
+    # The PIN dialog: the real pinentry-curses, driven in tmux by its test.
+    tmux pinentry-curses python3
 )
 
 missing=()
