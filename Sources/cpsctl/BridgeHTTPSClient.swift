@@ -5,8 +5,12 @@ import NIOPosix
 import NIOSSL
 
 /// A small HTTPS/1.1 client for talking to cpsd's bridge as the extension does: one kept-alive
-/// connection, TLS verified against the bridge's own CA only, synchronous requests. For `cpsctl
-/// bench bridge` and `cpsctl diag`; not a general HTTP client.
+/// connection, synchronous requests. For `cpsctl bench bridge` and `cpsctl diag`; not a general client.
+///
+/// The server is authenticated by pinning: it must present exactly the certificate in the bridge's
+/// store (`bridge.pem`), which only this user can have made. (BoringSSL's chain builder, which NIOSSL
+/// uses, refuses the local CA's IP-address name constraints that OpenSSL, NSS and Chromium accept;
+/// pinning the leaf is at least as strict as trusting the CA.)
 final class BridgeHTTPSClient {
     struct Response {
         var status: Int
@@ -20,12 +24,12 @@ final class BridgeHTTPSClient {
     let host: String
     let port: Int
 
-    init(host: String = "127.0.0.1", port: Int, caPEM: String, timeout: TimeAmount = .seconds(5)) throws {
+    init(host: String = "127.0.0.1", port: Int, pinnedCertificatePEM: String, timeout: TimeAmount = .seconds(5)) throws {
         self.host = host
         self.port = port
         var tls = TLSConfiguration.makeClientConfiguration()
-        tls.trustRoots = .certificates(try NIOSSLCertificate.fromPEMBytes(Array(caPEM.utf8)))
         tls.minimumTLSVersion = .tlsv12
+        let pinned = try NIOSSLCertificate(bytes: Array(pinnedCertificatePEM.utf8), format: .pem)
         let context = try NIOSSLContext(configuration: tls)
         let collector = ResponseCollector()
         self.collector = collector
@@ -36,7 +40,11 @@ final class BridgeHTTPSClient {
                 .channelInitializer { channel in
                     channel.eventLoop.makeCompletedFuture {
                         let sync = channel.pipeline.syncOperations
-                        try sync.addHandler(NIOSSLClientHandler(context: context, serverHostname: serverHostname))
+                        try sync.addHandler(NIOSSLClientHandler(
+                            context: context, serverHostname: serverHostname,
+                            customVerificationCallback: { presented, promise in
+                                promise.succeed(presented.first == pinned ? .certificateVerified : .failed)
+                            }))
                         try sync.addHTTPClientHandlers()
                         try sync.addHandler(collector)
                     }
