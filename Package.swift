@@ -71,6 +71,7 @@ let package = Package(
         .target(name: "PKCS11", dependencies: ["SmartCardCore", x509, swiftASN1, crypto, cryptoExtras], swiftSettings: swiftSettings),
         .target(name: "CardIdentity", dependencies: ["SmartCardCore", x509, swiftASN1], swiftSettings: swiftSettings),
         .target(name: "VirtualReaderStack", dependencies: ["SmartCardCore"], swiftSettings: swiftSettings),
+        .target(name: "PinEntry", dependencies: ["SmartCardCore"], swiftSettings: swiftSettings),
         .target(name: "LocalCA", dependencies: [crypto, x509, swiftASN1], swiftSettings: swiftSettings),
         .target(name: "P11KitServer", dependencies: ["PKCS11", "SmartCardCore", "CP11Kit"], swiftSettings: swiftSettings),
         .target(name: "WebEid", dependencies: [crypto], swiftSettings: swiftSettings),
@@ -91,11 +92,23 @@ let package = Package(
 
         .target(name: "CardDaemon", dependencies: ["SmartCardCore", "IASECC", "PKCS11", logging], swiftSettings: swiftSettings),
 
+        .target(
+            name: "BrowserBridge",
+            dependencies: [
+                "PKCS11", "SmartCardCore", "CardIdentity", "LocalCA", "WebEid", "PinEntry", crypto, logging, nioCore,
+                nioPosix, nioHTTP1, nioSSL,
+            ],
+            swiftSettings: swiftSettings
+        ),
+
         // MARK: - Executables
 
         .executableTarget(
             name: "cpsd",
-            dependencies: ["CardDaemon", "P11KitServer", "PKCS11", "PCSC", "SmartCardCore", argumentParser, logging],
+            dependencies: [
+                "CardDaemon", "P11KitServer", "PKCS11", "PCSC", "SmartCardCore", "BrowserBridge", "LocalCA", "PinEntry",
+                argumentParser, logging,
+            ],
             swiftSettings: swiftSettings
         ),
         .executableTarget(
@@ -106,7 +119,8 @@ let package = Package(
         .executableTarget(
             name: "cpsctl",
             dependencies: [
-                "SmartCardCore", "PCSC", "IASECC", "CardIdentity", "PartialHash", "CP11Kit", argumentParser, x509, swiftASN1,
+                "SmartCardCore", "PCSC", "IASECC", "CardIdentity", "PartialHash", "CP11Kit", "LocalCA", "WebEid", argumentParser, x509,
+                swiftASN1, nioCore, nioPosix, nioHTTP1, nioSSL,
             ],
             swiftSettings: swiftSettings
         ),
@@ -138,7 +152,9 @@ let package = Package(
             dependencies: ["CardIdentity", "CardTestSupport", "VirtualCard", "SmartCardCore", x509, swiftASN1],
             swiftSettings: swiftSettings
         ),
+        .testTarget(name: "BrowserBridgeTests", dependencies: ["BrowserBridge"], swiftSettings: swiftSettings),
         .testTarget(name: "LocalCATests", dependencies: ["LocalCA", x509, swiftASN1], swiftSettings: swiftSettings),
+        .testTarget(name: "PinEntryTests", dependencies: ["PinEntry", "SmartCardCore"], swiftSettings: swiftSettings),
         .testTarget(name: "PartialHashTests", dependencies: ["PartialHash", crypto], swiftSettings: swiftSettings),
         .testTarget(
             name: "VirtualCardTests",

@@ -10,6 +10,8 @@ packages=(
     libnss3-tools gnutls-bin python3-pykcs11
     # Real browsers: logins by TLS client authentication (on a private Xvfb display), the WebExtension (headless).
     chromium chromium-driver python3-selenium firefox-esr xvfb xdotool x11-utils
+    # The PIN dialog: the real pinentry-curses, driven in tmux by its test.
+    tmux pinentry-curses python3
 )
 
 missing=()

@@ -75,8 +75,8 @@ struct DemoCommand: AsyncParsableCommand {
         if let caPath = identity.caPath { Self.say("TLS CA (trust it in the browser profile): \(caPath)") }
         Self.say("ready")
         try await withThrowingTaskGroup(of: Void.self) { group in
-            group.addTask { try await login.run(loginApp.handle) }
-            group.addTask { try await clientAuthentication.run(clientApp.handle) }
+            group.addTask { try await login.run(log: Self.log, loginApp.handle) }
+            group.addTask { try await clientAuthentication.run(log: Self.log, clientApp.handle) }
             try await group.next()
             group.cancelAll()
         }
@@ -114,6 +114,11 @@ struct DemoCommand: AsyncParsableCommand {
         let base = environment["XDG_STATE_HOME"].flatMap { $0.isEmpty ? nil : $0 }
             ?? (environment["HOME"] ?? NSHomeDirectory()) + "/.local/state"
         return URL(fileURLWithPath: base).appendingPathComponent("cps-demo-rp", isDirectory: true)
+    }
+
+    /// Requests and connection failures, on standard error.
+    static func log(_ line: String) {
+        FileHandle.standardError.write(Data("cps-demo-rp: \(line)\n".utf8))
     }
 
     /// One line on standard output, written at once (a test or a script waits for "ready").

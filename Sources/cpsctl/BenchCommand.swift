@@ -8,7 +8,7 @@ struct BenchCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "bench",
         abstract: "Measure round-trip times through the real stack.",
-        subcommands: [APDUBench.self, CardBench.self, PKCS11Bench.self, PKCS11BenchWorker.self]
+        subcommands: [APDUBench.self, CardBench.self, PKCS11Bench.self, PKCS11BenchWorker.self, BridgeBench.self]
     )
 }
 

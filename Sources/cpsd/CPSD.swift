@@ -1,4 +1,5 @@
 import ArgumentParser
+import BrowserBridge
 import CardDaemon
 import Dispatch
 import Foundation
@@ -31,6 +32,15 @@ struct CPSD: AsyncParsableCommand {
     @Option(name: .long, help: "Configuration file (default: $XDG_CONFIG_HOME/cpsd/cpsd.conf).")
     var config: String?
 
+    @Option(name: .long, help: "Port of the browser bridge on 127.0.0.1 and [::1] (default 36443).")
+    var bridgePort: Int?
+
+    @Flag(name: .long, help: "Do not start the browser bridge.")
+    var noBridge = false
+
+    @Option(name: .long, help: "The pinentry program for PIN dialogs (default: pinentry from PATH).")
+    var pinentry: String?
+
     func run() async throws {
         let signals = SignalWatcher()  // first: from here on SIGTERM means a clean stop
         let configPath = config ?? Configuration.defaultPath()
@@ -61,6 +71,7 @@ struct CPSD: AsyncParsableCommand {
             logger.error("cannot serve PKCS#11 on \(socketPath): \(error)")
             throw ExitCode(1)
         }
+        let bridge = BridgeStartup.start(settings: settings, portOverride: bridgePort, driver: driver, logger: logger)
         logger.notice("cpsd started", metadata: ["socket": "\(socketPath)", "pid": "\(getpid())"])
         for await signal in signals.events {
             if signal == SIGHUP {
@@ -83,6 +94,7 @@ struct CPSD: AsyncParsableCommand {
             logger.notice("stopping", metadata: ["signal": "\(signal)"])
             break
         }
+        bridge?.stop()
         server.stop()
         registryTask.cancel()
         await registryTask.value
@@ -96,6 +108,8 @@ struct CPSD: AsyncParsableCommand {
             guard let level = Logger.Level(rawValue: logLevel) else { throw ValidationError("unknown log level \(logLevel)") }
             settings.logLevel = level
         }
+        if noBridge { settings.bridgeEnabled = false }
+        if let pinentry { settings.pinentryProgram = pinentry }
         return settings
     }
 

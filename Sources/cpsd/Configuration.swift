@@ -7,11 +7,21 @@ import Logging
 /// ```
 /// log-level = info            # trace, debug, info, notice, warning, error, critical
 /// pin-idle-timeout = 1800     # seconds a client's PIN is kept unused before it is zeroed; 0 = until logout
+/// bridge = on                 # the HTTPS bridge for the browser extension (on/off)
+/// bridge-port = 36443         # its port on 127.0.0.1 and [::1]
+/// bridge-user-timeout = 120   # seconds a PIN or consent dialog waits for the user
+/// bridge-extension-id = ...   # another Chromium extension id allowed to call (repeatable)
+/// pinentry-program = /usr/bin/pinentry-gnome3   # default: pinentry from PATH
 /// ```
 struct Configuration: Equatable {
     var logLevel: Logger.Level = .info
     /// Nil: kept until logout, card removal or disconnect.
     var pinIdleTimeout: Duration? = .seconds(1800)
+    var bridgeEnabled = true
+    var bridgePort = 36443
+    var bridgeUserTimeout: Duration = .seconds(120)
+    var bridgeExtensionIDs: [String] = []
+    var pinentryProgram: String?
 
     static func defaultPath(environment: [String: String] = ProcessInfo.processInfo.environment) -> String {
         let base = environment["XDG_CONFIG_HOME"] ?? ((environment["HOME"] ?? NSHomeDirectory()) + "/.config")
@@ -40,6 +50,28 @@ struct Configuration: Equatable {
                     throw ConfigurationError(path: path, line: number + 1, "pin-idle-timeout takes seconds (0 = never)")
                 }
                 configuration.pinIdleTimeout = seconds == 0 ? nil : .seconds(seconds)
+            case "bridge":
+                guard ["on", "off"].contains(parts[1]) else {
+                    throw ConfigurationError(path: path, line: number + 1, "bridge takes on or off")
+                }
+                configuration.bridgeEnabled = parts[1] == "on"
+            case "bridge-port":
+                guard let port = Int(parts[1]), (1...65535).contains(port) else {
+                    throw ConfigurationError(path: path, line: number + 1, "bridge-port takes a port number")
+                }
+                configuration.bridgePort = port
+            case "bridge-user-timeout":
+                guard let seconds = Int(parts[1]), (5...300).contains(seconds) else {
+                    throw ConfigurationError(path: path, line: number + 1, "bridge-user-timeout takes 5 to 300 seconds")
+                }
+                configuration.bridgeUserTimeout = .seconds(seconds)
+            case "bridge-extension-id":
+                guard parts[1].count == 32, parts[1].allSatisfy({ ("a"..."p").contains($0) }) else {
+                    throw ConfigurationError(path: path, line: number + 1, "bridge-extension-id takes a Chromium extension id")
+                }
+                configuration.bridgeExtensionIDs.append(parts[1])
+            case "pinentry-program":
+                configuration.pinentryProgram = parts[1]
             default:
                 throw ConfigurationError(path: path, line: number + 1, "unknown setting \(parts[0])")
             }

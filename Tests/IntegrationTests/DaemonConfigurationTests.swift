@@ -13,7 +13,7 @@ struct DaemonConfigurationTests {
             let script = """
                 cd \(directory)
                 printf 'log-level = info\\npin-idle-timeout = 0   # until logout\\n' > cpsd.conf
-                \(ToolRunner.executable("cpsd")) --config cpsd.conf --socket \(directory)/pkcs11 2>cpsd.log &
+                \(ToolRunner.executable("cpsd")) --config cpsd.conf --socket \(directory)/pkcs11 --no-bridge 2>cpsd.log &
                 cpsd=$!
                 for i in $(seq 200); do [ -S pkcs11 ] && break; sleep 0.02; done
                 printf 'log-level = debug\\npin-idle-timeout = 600\\n' > cpsd.conf
@@ -42,7 +42,7 @@ struct DaemonConfigurationTests {
         defer { try? FileManager.default.removeItem(atPath: directory) }
         try "log-level = loud\n".write(toFile: "\(directory)/cpsd.conf", atomically: true, encoding: .utf8)
         let result = try ToolRunner.run(
-            ToolRunner.executable("cpsd"), ["--config", "\(directory)/cpsd.conf", "--socket", "\(directory)/pkcs11"])
+            ToolRunner.executable("cpsd"), ["--config", "\(directory)/cpsd.conf", "--socket", "\(directory)/pkcs11", "--no-bridge"])
         #expect(result.status == 2)
         #expect(result.stderr.contains("cpsd.conf:1: unknown log level loud"))
         #expect(!FileManager.default.fileExists(atPath: "\(directory)/pkcs11"))

@@ -13,7 +13,7 @@ struct SocketActivationTests {
             // One shell owns the activator (and so cpsd, which it becomes): started, used, stopped.
             let script = """
                 cd \(directory)
-                systemd-socket-activate -l \(directory)/pkcs11 -E PCSCLITE_CSOCK_NAME \(ToolRunner.executable("cpsd")) --socket \(directory)/pkcs11 2>cpsd.log &
+                systemd-socket-activate -l \(directory)/pkcs11 -E PCSCLITE_CSOCK_NAME \(ToolRunner.executable("cpsd")) --socket \(directory)/pkcs11 --no-bridge 2>cpsd.log &
                 activator=$!
                 for i in $(seq 100); do [ -S pkcs11 ] && break; sleep 0.02; done
                 P11_KIT_SERVER_ADDRESS=unix:path=\(directory)/pkcs11 timeout 20 pkcs11-tool \

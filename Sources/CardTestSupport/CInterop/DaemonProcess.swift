@@ -29,14 +29,17 @@ package final class DaemonProcess: @unchecked Sendable {
     private static let wrapperScript = #"""
         exec 3<&0 </dev/null
         { cat <&3 >/dev/null 2>&1; kill -TERM "$$" 2>/dev/null; } >/dev/null 2>&1 &
-        exec "$1" --socket "$2" --log-level "$4" >>"$3" 2>&1 3<&-
+        cpsd="$1" socket="$2" log="$3" level="$4"
+        shift 4
+        exec "$cpsd" --socket "$socket" --log-level "$level" "$@" >>"$log" 2>&1 3<&-
         """#
 
-    /// Starts `cpsd --socket <dir>/pkcs11` with `environment` (the stack's PCSCLITE_CSOCK_NAME) and waits
-    /// (up to `timeout`) until the socket accepts connections.
+    /// Starts `cpsd --socket <dir>/pkcs11 ARGUMENTS` with `environment` (the stack's PCSCLITE_CSOCK_NAME)
+    /// and waits (up to `timeout`) until the socket accepts connections. The bridge is off unless a test
+    /// asks for it: it would otherwise make a CA in the user's home and compete for one port.
     package init(
-        environment: [String: String], executable: String = ToolRunner.executable("cpsd"), logLevel: String = "debug",
-        timeout: Duration = .seconds(20)
+        environment: [String: String], arguments: [String] = ["--no-bridge"],
+        executable: String = ToolRunner.executable("cpsd"), logLevel: String = "debug", timeout: Duration = .seconds(20)
     ) throws {
         directory = URL(fileURLWithPath: "/tmp/cpsd-dp-\(UUID().uuidString.prefix(8))", isDirectory: true)
         try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
@@ -50,7 +53,7 @@ package final class DaemonProcess: @unchecked Sendable {
         watchdogEnd = ends[1]
         let readEnd = FileHandle(fileDescriptor: ends[0], closeOnDealloc: true)
         wrapper.executableURL = URL(fileURLWithPath: "/bin/sh")
-        wrapper.arguments = ["-c", Self.wrapperScript, "cpsd-test", executable, socketPath, logPath, logLevel]
+        wrapper.arguments = ["-c", Self.wrapperScript, "cpsd-test", executable, socketPath, logPath, logLevel] + arguments
         wrapper.environment = ProcessInfo.processInfo.environment.merging(environment) { $1 }
         wrapper.standardInput = readEnd
         wrapper.standardOutput = FileHandle.nullDevice

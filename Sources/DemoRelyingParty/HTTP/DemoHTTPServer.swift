@@ -41,20 +41,25 @@ package struct DemoHTTPServer: Sendable {
     }
 
     /// Serves until the task is cancelled or the listening socket fails. A connection's failure (a TLS
-    /// handshake refused, a client gone) ends that connection only.
-    package func run(_ handler: @escaping Handler) async throws {
+    /// handshake refused, a client gone) ends that connection only. `log` gets one line per request and
+    /// per failed connection (a refused client certificate shows there).
+    package func run(log: @escaping @Sendable (String) -> Void = { _ in }, _ handler: @escaping Handler) async throws {
         try await serverChannel.executeThenClose { inbound in
             try await withThrowingDiscardingTaskGroup { group in
                 for try await connection in inbound {
                     group.addTask {
-                        try? await serve(connection, handler)
+                        do {
+                            try await serve(connection, handler, log: log)
+                        } catch {
+                            log("port \(port): connection ended: \(error)")
+                        }
                     }
                 }
             }
         }
     }
 
-    private func serve(_ connection: Connection, _ handler: Handler) async throws {
+    private func serve(_ connection: Connection, _ handler: Handler, log: (String) -> Void) async throws {
         try await connection.executeThenClose { inbound, outbound in
             var head: HTTPRequestHead?
             var body: [UInt8] = []
@@ -80,6 +85,7 @@ package struct DemoHTTPServer: Sendable {
                         let request = try await makeRequest(requestHead, body: body, channel: connection.channel)
                         response = await handler(request)
                     }
+                    log("port \(port): \(requestHead.method.rawValue) \(requestHead.uri) \(response.status)")
                     let keepAlive = requestHead.isKeepAlive && !tooLarge
                     try await write(response, for: requestHead, keepAlive: keepAlive, to: outbound)
                     if !keepAlive { return }

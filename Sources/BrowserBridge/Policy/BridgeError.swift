@@ -1,0 +1,81 @@
+import Foundation
+
+/// A refusal or failure of the bridge, as the extension sees it: an HTTP status and a stable code
+/// (docs/bridge-protocol.md, "Errors"). Messages are for people; scripts test `code`.
+package struct BridgeError: Error, Hashable, Sendable, CustomStringConvertible {
+    package enum Code: String, Sendable, Hashable, CaseIterable {
+        case invalidArgument = "ERR_INVALID_ARGUMENT"
+        case insecureOrigin = "ERR_INSECURE_ORIGIN"
+        case unauthorizedCaller = "ERR_UNAUTHORIZED_CALLER"
+        case callerOrigin = "ERR_CALLER_ORIGIN"
+        case userCancelled = "ERR_USER_CANCELLED"
+        case pinInvalid = "ERR_PIN_INVALID"
+        case pinBlocked = "ERR_PIN_BLOCKED"
+        case pairingRefused = "ERR_PAIRING_REFUSED"
+        case notFound = "ERR_NOT_FOUND"
+        case cardNotPresent = "ERR_CARD_NOT_PRESENT"
+        case cardNotSupported = "ERR_CARD_NOT_SUPPORTED"
+        case userTimeout = "ERR_USER_TIMEOUT"
+        case actionPending = "ERR_ACTION_PENDING"
+        case payloadTooLarge = "ERR_PAYLOAD_TOO_LARGE"
+        case unsupportedMediaType = "ERR_UNSUPPORTED_MEDIA_TYPE"
+        case hostNotAllowed = "ERR_HOST_NOT_ALLOWED"
+        case rateLimited = "ERR_RATE_LIMITED"
+        case internalError = "ERR_INTERNAL"
+        case cardIO = "ERR_CARD_IO"
+
+        package var httpStatus: Int {
+            switch self {
+            case .invalidArgument, .insecureOrigin: 400
+            case .unauthorizedCaller: 401
+            case .callerOrigin, .userCancelled, .pinInvalid, .pinBlocked, .pairingRefused: 403
+            case .notFound, .cardNotPresent, .cardNotSupported: 404
+            case .userTimeout: 408
+            case .actionPending: 409
+            case .payloadTooLarge: 413
+            case .unsupportedMediaType: 415
+            case .hostNotAllowed: 421
+            case .rateLimited: 429
+            case .internalError, .cardIO: 500
+            }
+        }
+    }
+
+    package var code: Code
+    package var message: String
+    package var retriesLeft: Int?
+    package var requestID: String?
+
+    package init(_ code: Code, _ message: String, retriesLeft: Int? = nil, requestID: String? = nil) {
+        self.code = code
+        self.message = message
+        self.retriesLeft = retriesLeft
+        self.requestID = requestID
+    }
+
+    package var description: String { "\(code.rawValue): \(message)" }
+
+    /// `{"error": {"code", "message", "retriesLeft"?, "requestId"?}}`
+    package var jsonBody: [UInt8] {
+        struct Body: Encodable {
+            struct Detail: Encodable {
+                var code: String
+                var message: String
+                var retriesLeft: Int?
+                var requestId: String?
+            }
+            var error: Detail
+        }
+        let body = Body(error: .init(code: code.rawValue, message: message, retriesLeft: retriesLeft, requestId: requestID))
+        return (try? Array(JSONEncoder.bridge.encode(body))) ?? Array(#"{"error":{"code":"ERR_INTERNAL"}}"#.utf8)
+    }
+}
+
+extension JSONEncoder {
+    /// Compact, stable key order, no escaped slashes: what every bridge answer uses.
+    static var bridge: JSONEncoder {
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
+        return encoder
+    }
+}

@@ -1,0 +1,152 @@
+package import Foundation
+package import Logging
+package import PKCS11
+
+/// The bridge's settings (cpsd.conf `bridge-*`, `--bridge-port`).
+package struct BridgeConfiguration: Sendable {
+    package static let defaultPort = 36443
+    package var port = BridgeConfiguration.defaultPort
+    package var extraChromiumIDs: Set<String> = []
+    /// How long a dialog waits for the user (Web eID's default: 120 s).
+    package var userTimeout: Duration = .seconds(120)
+    package var version = "0.5.0"
+    package var appVersionURL: String { "https://cpsd.invalid/releases/\(version)" }
+
+    package init() {}
+}
+
+/// Routes an admitted request to its handler. Blocking: dialogs and card work run on the calling
+/// thread, which the HTTP layer takes off its event loop.
+package final class BridgeService: Sendable {
+    let configuration: BridgeConfiguration
+    let policy: CallerPolicy
+    let driver: any TokenDriver
+    let dialogs: any BridgeDialogs
+    let pairings: PairingRegistry
+    let gate = OperationGate()
+    let limits = LimitTable()
+    let logger: Logger
+    let clients = BridgeClientIDs()
+    let challenges = ChallengeMemory()
+
+    package init(
+        configuration: BridgeConfiguration, driver: any TokenDriver, dialogs: any BridgeDialogs,
+        pairings: PairingRegistry, logger: Logger
+    ) {
+        self.configuration = configuration
+        policy = CallerPolicy(port: configuration.port, extraChromiumIDs: configuration.extraChromiumIDs)
+        self.driver = driver
+        self.dialogs = dialogs
+        self.pairings = pairings
+        self.logger = logger
+    }
+
+    /// The whole request: policy, rate limit, route. Never throws: every failure is an answer.
+    package func handle(_ head: BridgeRequestHead, body: [UInt8]) -> BridgeResponse {
+        do throws(BridgeError) {
+            let caller = try policy.admit(head)
+            guard body.count <= CallerPolicy.maximumBodyBytes else {
+                throw BridgeError(.payloadTooLarge, "the body may not exceed \(CallerPolicy.maximumBodyBytes) bytes")
+            }
+            guard limits.admit(caller.origin, route: head.path) else {
+                throw BridgeError(.rateLimited, "too many requests; wait a moment")
+            }
+            return try route(head, body: body, caller: caller)
+        } catch {
+            if error.code != .rateLimited {
+                logger.info("bridge refused", metadata: ["path": "\(head.path)", "code": "\(error.code.rawValue)"])
+            }
+            return BridgeResponse(error)
+        }
+    }
+
+    private func route(_ head: BridgeRequestHead, body: [UInt8], caller: Caller) throws(BridgeError) -> BridgeResponse {
+        switch (head.method, head.path) {
+        case ("GET", "/v1/status"):
+            return .ok(status(paired: pairings.isPaired(caller)))
+        case ("POST", "/v1/pair/start"):
+            return .ok(try startPairing(caller))
+        case ("POST", "/v1/pair/finish"):
+            let request = try BridgeMessages.decode(BridgeMessages.PairFinishRequest.self, body)
+            let token = try pairings.finish(id: request.pairingId, code: request.code, origin: caller.origin)
+            logger.notice("bridge paired", metadata: ["extension": "\(caller.origin)"])
+            return .ok(BridgeMessages.PairFinishResponse(token: token))
+        case ("POST", "/v1/authenticate"):
+            try requirePairing(caller)
+            let request = try BridgeMessages.decode(BridgeMessages.AuthenticateRequest.self, body)
+            return .ok(try authenticate(request, caller: caller))
+        case ("POST", "/v1/signing-certificate"):
+            try requirePairing(caller)
+            let request = try BridgeMessages.decode(BridgeMessages.SigningCertificateRequest.self, body)
+            return .ok(try signingCertificate(request, caller: caller))
+        case ("POST", "/v1/cancel"):
+            try requirePairing(caller)
+            let request = try BridgeMessages.decode(BridgeMessages.CancelRequest.self, body)
+            return .ok(BridgeMessages.CancelResponse(cancelled: gate.cancel(requestID: request.requestId, caller: caller.origin)))
+        default:
+            throw BridgeError(.notFound, "no route \(head.method) \(head.path)")
+        }
+    }
+
+    private func requirePairing(_ caller: Caller) throws(BridgeError) {
+        guard pairings.isPaired(caller) else {
+            throw BridgeError(.unauthorizedCaller, "this extension is not paired with cpsd (open its window to pair)")
+        }
+    }
+
+    /// Readers and cards, no personal data.
+    func status(paired: Bool) -> BridgeMessages.Status {
+        let readers = driver.slots().map { slot in
+            BridgeMessages.Status.Reader(
+                name: slot.readerName, cardPresent: slot.token != nil, cardType: slot.token.map { _ in "CPS3" })
+        }
+        return BridgeMessages.Status(version: configuration.version, paired: paired, readers: readers)
+    }
+
+    /// Starts a pairing and shows its code in a dialog on a thread of its own; answers at once.
+    private func startPairing(_ caller: Caller) throws(BridgeError) -> BridgeMessages.PairStartResponse {
+        let ticket = try gate.begin(requestID: nil, caller: caller.origin)
+        let pending: PairingBook.Pending
+        do {
+            pending = try pairings.start(origin: caller.origin)
+        } catch {
+            gate.end(ticket)
+            throw error
+        }
+        let timeout = Duration.seconds(Int(PairingBook.lifetime))
+        let (dialogs, gate, logger) = (dialogs, gate, logger)
+        Thread {
+            defer { gate.end(ticket) }
+            do throws(BridgeError) {
+                try dialogs.showPairingCode(
+                    extensionOrigin: pending.origin, code: pending.code, timeout: timeout, hook: ticket.hook)
+            } catch {
+                logger.info("pairing dialog closed", metadata: ["code": "\(error.code.rawValue)"])
+            }
+        }.start()
+        return BridgeMessages.PairStartResponse(pairingId: pending.id, expiresIn: Int(PairingBook.lifetime))
+    }
+}
+
+/// Rate limits per caller: a general one, and a stricter one for pairing (each shows a dialog).
+final class LimitTable: @unchecked Sendable {  // state under `lock`
+    private let lock = NSLock()
+    private var general = RateLimiter(burst: 30, perSecond: 10)
+    private var pairing = RateLimiter(burst: 3, perSecond: 1.0 / 20)
+
+    func admit(_ caller: String, route: String) -> Bool {
+        lock.withLock {
+            let now = Date()
+            guard general.admit(caller, now: now) else { return false }
+            return route != "/v1/pair/start" || pairing.admit(caller, now: now)
+        }
+    }
+}
+
+/// The bridge's PKCS#11-level identities: one per operation, far from the socket server's numbers,
+/// so the driver's PIN isolation treats each bridge operation as a client of its own.
+final class BridgeClientIDs: @unchecked Sendable {  // state under `lock`
+    private let lock = NSLock()
+    private var next: UInt64 = 1 << 62
+    func make() -> ClientID { lock.withLock { next += 1; return ClientID(next) } }
+}

@@ -1,0 +1,112 @@
+import Foundation
+import NIOCore
+import NIOHTTP1
+import NIOPosix
+import NIOSSL
+
+/// A small HTTPS/1.1 client for talking to cpsd's bridge as the extension does: one kept-alive
+/// connection, synchronous requests. For `cpsctl bench bridge` and `cpsctl diag`; not a general client.
+///
+/// The server is authenticated by pinning: it must present exactly the certificate in the bridge's
+/// store (`bridge.pem`), which only this user can have made. (BoringSSL's chain builder, which NIOSSL
+/// uses, refuses the local CA's IP-address name constraints that OpenSSL, NSS and Chromium accept;
+/// pinning the leaf is at least as strict as trusting the CA.)
+final class BridgeHTTPSClient {
+    struct Response {
+        var status: Int
+        var body: [UInt8]
+        var json: [String: Any] { (try? JSONSerialization.jsonObject(with: Data(body))) as? [String: Any] ?? [:] }
+    }
+
+    private let group = MultiThreadedEventLoopGroup(numberOfThreads: 1)
+    private let channel: any Channel
+    private let collector: ResponseCollector
+    let host: String
+    let port: Int
+
+    init(host: String = "127.0.0.1", port: Int, pinnedCertificatePEM: String, timeout: TimeAmount = .seconds(5)) throws {
+        self.host = host
+        self.port = port
+        var tls = TLSConfiguration.makeClientConfiguration()
+        tls.minimumTLSVersion = .tlsv12
+        let pinned = try NIOSSLCertificate(bytes: Array(pinnedCertificatePEM.utf8), format: .pem)
+        let context = try NIOSSLContext(configuration: tls)
+        let collector = ResponseCollector()
+        self.collector = collector
+        let serverHostname: String? = host.first?.isNumber == true || host.contains(":") ? nil : host
+        do {
+            channel = try ClientBootstrap(group: group)
+                .connectTimeout(timeout)
+                .channelInitializer { channel in
+                    channel.eventLoop.makeCompletedFuture {
+                        let sync = channel.pipeline.syncOperations
+                        try sync.addHandler(NIOSSLClientHandler(
+                            context: context, serverHostname: serverHostname,
+                            customVerificationCallback: { presented, promise in
+                                promise.succeed(presented.first == pinned ? .certificateVerified : .failed)
+                            }))
+                        try sync.addHTTPClientHandlers()
+                        try sync.addHandler(collector)
+                    }
+                }
+                .connect(host: host, port: port).wait()
+        } catch {
+            try? group.syncShutdownGracefully()
+            throw error
+        }
+    }
+
+    deinit {
+        try? channel.close().wait()
+        try? group.syncShutdownGracefully()
+    }
+
+    /// One request; waits for the whole answer.
+    func send(_ method: HTTPMethod, _ path: String, headers: [(String, String)], body: [UInt8]? = nil) throws -> Response {
+        var fields = HTTPHeaders(headers)
+        fields.replaceOrAdd(name: "Host", value: host.contains(":") ? "[\(host)]:\(port)" : "\(host):\(port)")
+        if let body { fields.replaceOrAdd(name: "Content-Length", value: "\(body.count)") }
+        let promise = channel.eventLoop.makePromise(of: Response.self)
+        let collector = collector
+        channel.eventLoop.execute { collector.expect(promise) }  // before the request, on the loop that answers
+        let head = HTTPRequestHead(version: .http1_1, method: method, uri: path, headers: fields)
+        channel.write(HTTPClientRequestPart.head(head), promise: nil)
+        if let body { channel.write(HTTPClientRequestPart.body(.byteBuffer(ByteBuffer(bytes: body))), promise: nil) }
+        channel.writeAndFlush(HTTPClientRequestPart.end(nil), promise: nil)
+        return try promise.futureResult.wait()
+    }
+}
+
+/// Gathers one response at a time into the promise `expect` set.
+private final class ResponseCollector: ChannelInboundHandler, @unchecked Sendable {  // used on the channel's loop
+    typealias InboundIn = HTTPClientResponsePart
+    private var promise: EventLoopPromise<BridgeHTTPSClient.Response>?
+    private var status = 0
+    private var body: [UInt8] = []
+
+    func expect(_ promise: EventLoopPromise<BridgeHTTPSClient.Response>) { self.promise = promise }
+
+    func channelRead(context: ChannelHandlerContext, data: NIOAny) {
+        switch unwrapInboundIn(data) {
+        case .head(let head):
+            status = Int(head.status.code)
+            body = []
+        case .body(var buffer):
+            body += buffer.readBytes(length: buffer.readableBytes) ?? []
+        case .end:
+            promise?.succeed(BridgeHTTPSClient.Response(status: status, body: body))
+            promise = nil
+        }
+    }
+
+    func errorCaught(context: ChannelHandlerContext, error: any Error) {
+        promise?.fail(error)
+        promise = nil
+        context.close(promise: nil)
+    }
+
+    func channelInactive(context: ChannelHandlerContext) {
+        promise?.fail(ChannelError.ioOnClosedChannel)
+        promise = nil
+    }
+}
