@@ -23,6 +23,9 @@ struct BridgeRefusalTests {
                     #expect(!answer.body.contains(secret))
                 }
             }
+            // What the WebExtension sends (its GETs carry no Origin header).
+            let posted = try bridge.call("POST", "/v1/status", json: "{}")
+            #expect(posted.status == 200 && posted.json["protocol"] as? String == "cps-bridge/1", "\(posted.body)")
             let listening = try ToolRunner.shell("ss -Hltn 'sport = :\(bridge.port)'")
             let addresses = listening.stdout.split(separator: "\n").map { $0.split(separator: " ", omittingEmptySubsequences: true)[3] }
             #expect(Set(addresses) == ["127.0.0.1:\(bridge.port)", "[::1]:\(bridge.port)"])

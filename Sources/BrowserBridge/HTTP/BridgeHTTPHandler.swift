@@ -15,6 +15,8 @@ final class BridgeHTTPHandler: ChannelInboundHandler, RemovableChannelHandler {
     private var head: HTTPRequestHead?
     private var body: [UInt8] = []
     private var tooLarge = false
+    /// A request is with the service (perhaps waiting for the user's PIN): the connection is not idle.
+    private var inFlight = false
 
     init(service: BridgeService, workers: DispatchQueue) {
         self.service = service
@@ -54,10 +56,12 @@ final class BridgeHTTPHandler: ChannelInboundHandler, RemovableChannelHandler {
         let keepAlive = requestHead.isKeepAlive
         let bound = NIOLoopBound((self, context), eventLoop: context.eventLoop)
         let (service, eventLoop) = (service, context.eventLoop)
+        inFlight = true
         workers.async {
             let response = service.handle(request, body: body)
             eventLoop.execute {
                 let (handler, context) = bound.value
+                handler.inFlight = false
                 handler.respond(context: context, keepAlive: keepAlive, response)
             }
         }
@@ -83,7 +87,10 @@ final class BridgeHTTPHandler: ChannelInboundHandler, RemovableChannelHandler {
     }
 
     func userInboundEventTriggered(context: ChannelHandlerContext, event: Any) {
-        if event is IdleStateHandler.IdleStateEvent { context.close(promise: nil) }
+        // Nothing is read while the user types the PIN: closing then would make the browser send the
+        // request again on a new connection (it does so for a reused connection closed before any
+        // answer), and the repeat would be refused as ERR_ACTION_PENDING.
+        if event is IdleStateHandler.IdleStateEvent, !inFlight { context.close(promise: nil) }
         context.fireUserInboundEventTriggered(event)
     }
 

@@ -28,9 +28,11 @@ package struct BridgeError: Error, Hashable, Sendable, CustomStringConvertible {
             switch self {
             case .invalidArgument, .insecureOrigin: 400
             case .unauthorizedCaller: 401
-            case .callerOrigin, .userCancelled, .pinInvalid, .pinBlocked, .pairingRefused: 403
+            // A user's timeout is 403 like the user's other refusals, never 408: browsers take 408 for the
+            // server timing out an idle connection and send the request again (Chromium once, Firefox
+            // repeatedly), which would open a second PIN dialog.
+            case .callerOrigin, .userCancelled, .userTimeout, .pinInvalid, .pinBlocked, .pairingRefused: 403
             case .notFound, .cardNotPresent, .cardNotSupported: 404
-            case .userTimeout: 408
             case .actionPending: 409
             case .payloadTooLarge: 413
             case .unsupportedMediaType: 415

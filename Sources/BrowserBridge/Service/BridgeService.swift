@@ -62,7 +62,9 @@ package final class BridgeService: Sendable {
 
     private func route(_ head: BridgeRequestHead, body: [UInt8], caller: Caller) throws(BridgeError) -> BridgeResponse {
         switch (head.method, head.path) {
-        case ("GET", "/v1/status"):
+        // POST too: browsers send no Origin header with an extension's GET (the extension's host permission
+        // spares it CORS), and callers are admitted by their Origin. The WebExtension always POSTs.
+        case ("GET", "/v1/status"), ("POST", "/v1/status"):
             return .ok(status(paired: pairings.isPaired(caller)))
         case ("POST", "/v1/pair/start"):
             return .ok(try startPairing(caller))
