@@ -4,6 +4,8 @@
 
 const ext = globalThis.browser ?? globalThis.chrome;
 const $ = (id) => document.getElementById(id);
+// Set once the user types a port: a status arriving meanwhile must not overwrite it.
+let portEdited = false;
 
 const MESSAGES = {
   ERR_BRIDGE_UNAVAILABLE: "cpsd ne répond pas. Vérifiez qu'il tourne et que « cpsctl setup » a été lancé.",
@@ -68,12 +70,16 @@ function renderPairing(status) {
   $("pair-start").textContent = status.hasToken ? "Appairer de nouveau" : "Appairer ce navigateur avec cpsd";
   $("pair-finish").hidden = status.pendingPairing === null;
   $("forget").hidden = !status.hasToken;
-  $("port").value = String(status.port);
+  if (!portEdited) $("port").value = String(status.port);
 }
 
+let refreshes = 0;
+
 async function refresh() {
+  const mine = ++refreshes;
   try {
     const status = await ask({ op: "status" });
+    if (mine !== refreshes) return; // a later refresh (after a new port, a pairing) has the truth
     renderBridge(status);
     renderPairing(status);
     document.body.dataset.ready = "true";
@@ -115,10 +121,15 @@ $("forget").addEventListener("click", async () => {
   await refresh();
 });
 
+$("port").addEventListener("input", () => {
+  portEdited = true;
+});
+
 $("port-form").addEventListener("submit", async (event) => {
   event.preventDefault();
   try {
     await ask({ op: "setPort", port: Number($("port").value) });
+    portEdited = false;
     say("Port enregistré.", "port-saved");
   } catch (error) {
     sayError(error);
