@@ -26,8 +26,11 @@ struct BridgeHarness {
         var retriesLeft: Int? { (json["error"] as? [String: Any])?["retriesLeft"] as? Int }
     }
 
-    /// The real stack with fresh cards (one, in reader 0, unless `cards` says 0), and cpsd with its bridge.
-    static func withBridge<R>(cards: Int = 1, _ body: (RealStack, BridgeHarness) async throws -> R) async throws -> R {
+    /// The real stack with fresh cards (one, in reader 0, unless `cards` says 0), and cpsd with its bridge;
+    /// `userTimeout` (seconds) shortens how long cpsd's dialogs wait for the user.
+    static func withBridge<R>(
+        cards: Int = 1, userTimeout: Int? = nil, _ body: (RealStack, BridgeHarness) async throws -> R
+    ) async throws -> R {
         try await RealStack.withStack { stack in
             try stack.insertFreshCard(reader: 0)
             try stack.removeCard(reader: 1)
@@ -41,9 +44,13 @@ struct BridgeHarness {
             environment["XDG_STATE_HOME"] = home.appendingPathComponent("state").path
             environment["CPSD_TEST_PINENTRY_SCRIPT"] = home.appendingPathComponent("pinentry-script").path
             environment["CPSD_TEST_PINENTRY_LOG"] = home.appendingPathComponent("pinentry-log").path
-            let daemon = try DaemonProcess(
-                environment: environment,
-                arguments: ["--bridge-port", "\(port)", "--pinentry", pinentry])
+            var arguments = ["--bridge-port", "\(port)", "--pinentry", pinentry]
+            if let userTimeout {
+                let configuration = home.appendingPathComponent("cpsd.conf")
+                try "bridge-user-timeout = \(userTimeout)\n".write(to: configuration, atomically: true, encoding: .utf8)
+                arguments += ["--config", configuration.path]
+            }
+            let daemon = try DaemonProcess(environment: environment, arguments: arguments)
             let harness = BridgeHarness(daemon: daemon, port: port, home: home)
             do {
                 try harness.waitUntilListening()

@@ -36,6 +36,9 @@ enum WebExtensionTest {
     /// Points the extension at the bridge's `port` through its popup, as a user would.
     static func setBridgePort(_ port: Int, _ driver: BrowserDriver) throws {
         try driver.open(driver.popupURL)
+        guard try driver.wait("body", matching: "^true$", attribute: "data-ready") != nil else {
+            throw BrowserTestError("the popup never showed the status")
+        }
         _ = try driver.run("document.querySelector('#settings').open = true;")
         try driver.type("#port", String(port))
         try driver.click("#port-save")
