@@ -65,6 +65,40 @@ struct BrowserBridgeLoginTests {
         }
     }
 
+    @Test("cpsd signs for the origin the browser reports, whatever origin the page writes in its request")
+    func pageCannotChooseOrigin() async throws {
+        try await BridgeLoginSession.run(.chromium) { session in
+            try session.pair()
+            try session.driver.open(session.relyingPartyOrigin + "/")
+            try session.answer("pin 1234")
+            // A raw page API request with extra fields, one of them an origin of the page's choosing; the
+            // token then goes to the demo, which checks it against its own origin and nonce.
+            let login = try session.driver.run(
+                """
+                const post = async (path, body) => (await fetch(path, {method: 'POST', credentials: 'same-origin',
+                  headers: {'Content-Type': 'application/json'}, body: JSON.stringify(body)})).json();
+                const challenge = await post('/auth/challenge', {});
+                const id = 'forged-origin';
+                const answer = new Promise((resolve) => window.addEventListener('message', (event) => {
+                  if (event.data && event.data.id === id && event.data.cpsBridge === 'response') resolve(event.data);
+                }));
+                window.postMessage({cpsBridge: 'request', id, action: 'authenticate',
+                  challengeNonce: challenge.challengeNonce, origin: 'https://evil.example',
+                  requestId: 'chosen-by-page'}, location.origin);
+                const response = await answer;
+                if (response.error) return {error: response.error.code};
+                return {fields: Object.keys(response.result).sort(), who: await post('/auth/login', response.result)};
+                """, timeout: 90)
+            let outcome = login.object ?? [:]
+            let fields = ["algorithm", "appVersion", "format", "signature", "unverifiedCertificate"]
+            #expect(outcome["fields"] as? [String] == fields, "exactly the web-eid:1.0 fields: \(login)")
+            let who = outcome["who"] as? [String: Any] ?? [:]
+            #expect(who["idNat"] as? String == Self.idNat, "\(login)\n\(session.context)")
+            let question = session.pinDialogs.last?["desc"] as? String ?? ""
+            #expect(question.contains(session.relyingPartyOrigin) && !question.contains("evil.example"), "\(question)")
+        }
+    }
+
     @Test("A web page calling the bridge itself gets no CORS answer and cannot open cpsd's dialogs")
     func pageCannotCallBridge() async throws {
         try await BridgeLoginSession.run(.chromium) { session in

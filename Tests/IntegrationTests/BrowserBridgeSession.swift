@@ -37,7 +37,8 @@ final class BridgeLoginSession {
                 // cpsd made its CA at first start; the user's `cpsctl setup` trusts it in both browsers.
                 let bridgeData = ["XDG_DATA_HOME": bridge.home.appendingPathComponent("data").path]
                 let setup = try ToolRunner.run(
-                    ToolRunner.executable("cpsctl"), ["setup"], environment: home.environment.merging(bridgeData) { $1 })
+                    ToolRunner.executable("cpsctl"), ["setup"],
+                    environment: home.environment.merging(bridgeData) { $1 })
                 guard setup.status == 0, setup.stdout.contains("bridge CA trusted") else {
                     throw BrowserTestError("cpsctl setup: \(setup.output)")
                 }
