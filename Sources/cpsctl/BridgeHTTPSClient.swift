@@ -3,6 +3,8 @@ import NIOCore
 import NIOHTTP1
 import NIOPosix
 import NIOSSL
+import SwiftASN1
+import X509
 
 /// A small HTTPS/1.1 client for talking to cpsd's bridge as the extension does: one kept-alive
 /// connection, TLS verified against the bridge's own CA only, synchronous requests. For `cpsctl
@@ -27,6 +29,7 @@ final class BridgeHTTPSClient {
         tls.trustRoots = .certificates(try NIOSSLCertificate.fromPEMBytes(Array(caPEM.utf8)))
         tls.minimumTLSVersion = .tlsv12
         let context = try NIOSSLContext(configuration: tls)
+        let root = try Certificate(pemEncoded: caPEM)
         let collector = ResponseCollector()
         self.collector = collector
         let serverHostname: String? = host.first?.isNumber == true || host.contains(":") ? nil : host
@@ -36,7 +39,13 @@ final class BridgeHTTPSClient {
                 .channelInitializer { channel in
                     channel.eventLoop.makeCompletedFuture {
                         let sync = channel.pipeline.syncOperations
-                        try sync.addHandler(NIOSSLClientHandler(context: context, serverHostname: serverHostname))
+                        // The chain is checked by swift-certificates: BoringSSL rejects every iPAddress
+                        // name constraint (X509_V_ERR_UNSUPPORTED_CONSTRAINT_TYPE), and the local CA is
+                        // constrained to 127.0.0.1 and ::1. NIOSSL still checks the server's identity
+                        // (the address connected to, or the host name) against the certificate.
+                        try sync.addHandler(NIOSSLClientHandler(context: context, serverHostname: serverHostname) { chain, promise in
+                            promise.completeWithTask { await Self.verify(chain, root: root) }
+                        })
                         try sync.addHTTPClientHandlers()
                         try sync.addHandler(collector)
                     }
@@ -48,13 +57,27 @@ final class BridgeHTTPSClient {
         }
     }
 
+    /// The peer's chain verified up to `root` only (RFC 5280 path rules, validity now, name constraints).
+    static func verify(_ chain: [NIOSSLCertificate], root: Certificate) async -> NIOSSLVerificationResult {
+        guard let certificates = try? chain.map({ try Certificate(derEncoded: try $0.toDERBytes()) }),
+            let leaf = certificates.first
+        else { return .failed }
+        var verifier = Verifier(rootCertificates: CertificateStore([root])) { RFC5280Policy(validationTime: Date()) }
+        let result = await verifier.validate(leaf: leaf, intermediates: CertificateStore(certificates.dropFirst()))
+        if case .validCertificate = result { return .certificateVerified }
+        return .failed
+    }
+
     deinit {
         try? channel.close().wait()
         try? group.syncShutdownGracefully()
     }
 
-    /// One request; waits for the whole answer.
-    func send(_ method: HTTPMethod, _ path: String, headers: [(String, String)], body: [UInt8]? = nil) throws -> Response {
+    /// One request; waits for the whole answer, or fails after `timeout` when given (a program squatting
+    /// the port may accept the connection and never answer).
+    func send(
+        _ method: HTTPMethod, _ path: String, headers: [(String, String)], body: [UInt8]? = nil, timeout: TimeAmount? = nil
+    ) throws -> Response {
         var fields = HTTPHeaders(headers)
         fields.replaceOrAdd(name: "Host", value: host.contains(":") ? "[\(host)]:\(port)" : "\(host):\(port)")
         if let body { fields.replaceOrAdd(name: "Content-Length", value: "\(body.count)") }
@@ -65,6 +88,10 @@ final class BridgeHTTPSClient {
         channel.write(HTTPClientRequestPart.head(head), promise: nil)
         if let body { channel.write(HTTPClientRequestPart.body(.byteBuffer(ByteBuffer(bytes: body))), promise: nil) }
         channel.writeAndFlush(HTTPClientRequestPart.end(nil), promise: nil)
+        let expiry = timeout.map { timeout in
+            channel.eventLoop.scheduleTask(in: timeout) { collector.expire(BridgeClientTimeout(seconds: timeout.nanoseconds / 1_000_000_000)) }
+        }
+        defer { expiry?.cancel() }
         return try promise.futureResult.wait()
     }
 }
@@ -77,6 +104,12 @@ private final class ResponseCollector: ChannelInboundHandler, @unchecked Sendabl
     private var body: [UInt8] = []
 
     func expect(_ promise: EventLoopPromise<BridgeHTTPSClient.Response>) { self.promise = promise }
+
+    /// Fails the pending request, if one still is (called on the channel's loop).
+    func expire(_ error: any Error) {
+        promise?.fail(error)
+        promise = nil
+    }
 
     func channelRead(context: ChannelHandlerContext, data: NIOAny) {
         switch unwrapInboundIn(data) {
@@ -101,4 +134,9 @@ private final class ResponseCollector: ChannelInboundHandler, @unchecked Sendabl
         promise?.fail(ChannelError.ioOnClosedChannel)
         promise = nil
     }
+}
+
+struct BridgeClientTimeout: Error, CustomStringConvertible {
+    let seconds: Int64
+    var description: String { "no answer within \(seconds) s" }
 }
