@@ -50,9 +50,18 @@ extension DiagRunner {
             // (libpcsclite reports SCARD_W_SECURITY_VIOLATION, or SCARD_E_NO_SERVICE when the close
             // comes before its first message is sent); a stopped pcscd refuses the connection itself.
             let socket = options.environment["PCSCLITE_CSOCK_NAME"] ?? "/run/pcscd/pcscd.comm"
-            if error.code == .accessDenied || (error.code == .serviceUnavailable && UnixSocketProbe.accepts(socket)) {
+            if error.code == .accessDenied {
                 pcscdFailure = "pcscd refused this client (polkit)"
                 add(.fail("pcscd.reachable", Self.polkitFinding(error.reason), remedy: Self.polkitRemedy))
+                return
+            }
+            if error.code == .serviceUnavailable, UnixSocketProbe.accepts(socket) {
+                pcscdFailure = "pcscd refused this client (polkit?)"
+                add(.fail(
+                    "pcscd.reachable",
+                    "pcscd accepts connections on \(socket) but dropped this one unanswered: most likely "
+                        + Self.polkitFinding(error.reason) + "; else pcscd fails as it starts (journalctl -u pcscd)",
+                    remedy: Self.polkitRemedy))
                 return
             }
             add(.fail("pcscd.reachable", "pcscd is not reachable: \(howPCSCDStarts())", remedy: "sudo systemctl start pcscd.socket (package pcscd)"))
