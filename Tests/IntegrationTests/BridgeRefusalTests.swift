@@ -197,7 +197,6 @@ struct BridgeRefusalTests {
             let home = TestCards.temporaryDirectory("cpsd-squat")
             defer { try? FileManager.default.removeItem(at: home) }
             var environment = stack.environment
-            environment["XDG_DATA_HOME"] = home.path
             environment["XDG_STATE_HOME"] = home.path
             let daemon = try DaemonProcess(environment: environment, arguments: ["--bridge-port", "\(port)"])
             try DaemonTest.waitForTokens(daemon, count: 1)
