@@ -9,6 +9,10 @@ let cryptoExtras: Target.Dependency = .product(name: "_CryptoExtras", package: "
 let x509: Target.Dependency = .product(name: "X509", package: "swift-certificates")
 let swiftASN1: Target.Dependency = .product(name: "SwiftASN1", package: "swift-asn1")
 let logging: Target.Dependency = .product(name: "Logging", package: "swift-log")
+let nioCore: Target.Dependency = .product(name: "NIOCore", package: "swift-nio")
+let nioPosix: Target.Dependency = .product(name: "NIOPosix", package: "swift-nio")
+let nioHTTP1: Target.Dependency = .product(name: "NIOHTTP1", package: "swift-nio")
+let nioSSL: Target.Dependency = .product(name: "NIOSSL", package: "swift-nio-ssl")
 
 let swiftSettings: [SwiftSetting] = [
     .enableUpcomingFeature("ExistentialAny"),
@@ -23,6 +27,7 @@ let package = Package(
         .executable(name: "cpsd", targets: ["cpsd"]),
         .executable(name: "cps-vcard", targets: ["cps-vcard"]),
         .executable(name: "cpsctl", targets: ["cpsctl"]),
+        .executable(name: "cps-demo-rp", targets: ["cps-demo-rp"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser.git", from: "1.5.0"),
@@ -30,6 +35,8 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-certificates.git", from: "1.21.0"),
         .package(url: "https://github.com/apple/swift-asn1.git", from: "1.3.0"),
         .package(url: "https://github.com/apple/swift-log.git", from: "1.6.0"),
+        .package(url: "https://github.com/apple/swift-nio.git", from: "2.81.0"),
+        .package(url: "https://github.com/apple/swift-nio-ssl.git", from: "2.29.0"),
     ],
     targets: [
         // MARK: - Layer 0: C modules
@@ -64,7 +71,21 @@ let package = Package(
         .target(name: "PKCS11", dependencies: ["SmartCardCore", x509, swiftASN1, crypto, cryptoExtras], swiftSettings: swiftSettings),
         .target(name: "CardIdentity", dependencies: ["SmartCardCore", x509, swiftASN1], swiftSettings: swiftSettings),
         .target(name: "VirtualReaderStack", dependencies: ["SmartCardCore"], swiftSettings: swiftSettings),
+        .target(name: "LocalCA", dependencies: [crypto, x509, swiftASN1], swiftSettings: swiftSettings),
         .target(name: "P11KitServer", dependencies: ["PKCS11", "SmartCardCore", "CP11Kit"], swiftSettings: swiftSettings),
+        .target(name: "WebEid", dependencies: [crypto], swiftSettings: swiftSettings),
+        .target(
+            name: "WebEidRelyingParty",
+            dependencies: ["WebEid", "CardIdentity", crypto, cryptoExtras, x509, swiftASN1],
+            swiftSettings: swiftSettings
+        ),
+        .target(
+            name: "DemoRelyingParty",
+            dependencies: [
+                "WebEid", "WebEidRelyingParty", "CardIdentity", "LocalCA", x509, swiftASN1, nioCore, nioPosix, nioHTTP1, nioSSL,
+            ],
+            swiftSettings: swiftSettings
+        ),
         .target(name: "PinEntry", dependencies: ["SmartCardCore"], swiftSettings: swiftSettings),
 
         // MARK: - Layer 4: daemon
@@ -91,11 +112,17 @@ let package = Package(
             swiftSettings: swiftSettings
         ),
 
+        .executableTarget(
+            name: "cps-demo-rp",
+            dependencies: ["DemoRelyingParty", "WebEid", "WebEidRelyingParty", "CardIdentity", argumentParser],
+            swiftSettings: swiftSettings
+        ),
+
         // MARK: - Tests
 
         .target(
             name: "CardTestSupport",
-            dependencies: ["SmartCardCore", "PCSC", "VirtualCard", "VirtualReaderStack"],
+            dependencies: ["SmartCardCore", "PCSC", "VirtualCard", "VirtualReaderStack", "IASECC", "WebEid"],
             swiftSettings: swiftSettings
         ),
         .testTarget(name: "SmartCardCoreTests", dependencies: ["SmartCardCore"], swiftSettings: swiftSettings),
@@ -112,6 +139,7 @@ let package = Package(
             dependencies: ["CardIdentity", "CardTestSupport", "VirtualCard", "SmartCardCore", x509, swiftASN1],
             swiftSettings: swiftSettings
         ),
+        .testTarget(name: "LocalCATests", dependencies: ["LocalCA", x509, swiftASN1], swiftSettings: swiftSettings),
         .testTarget(name: "PinEntryTests", dependencies: ["PinEntry", "SmartCardCore"], swiftSettings: swiftSettings),
         .testTarget(name: "PartialHashTests", dependencies: ["PartialHash", crypto], swiftSettings: swiftSettings),
         .testTarget(
@@ -136,7 +164,7 @@ let package = Package(
         ),
         .testTarget(
             name: "IntegrationTests",
-            dependencies: ["SmartCardCore", "PCSC", "CardTestSupport", "VirtualCard", "VirtualReaderStack"],
+            dependencies: ["SmartCardCore", "PCSC", "CardTestSupport", "VirtualCard", "VirtualReaderStack", "WebEid"],
             swiftSettings: swiftSettings
         ),
         .testTarget(
@@ -144,6 +172,15 @@ let package = Package(
             dependencies: [
                 "PKCS11", "P11KitServer", "SmartCardCore", "CardTestSupport", "IASECC", "VirtualCard", crypto,
                 cryptoExtras, x509, swiftASN1,
+            ],
+            swiftSettings: swiftSettings
+        ),
+        .testTarget(name: "WebEidTests", dependencies: ["WebEid", crypto], swiftSettings: swiftSettings),
+        .testTarget(
+            name: "WebEidRelyingPartyTests",
+            dependencies: [
+                "WebEidRelyingParty", "DemoRelyingParty", "WebEid", "CardIdentity", "CardTestSupport", "IASECC",
+                "VirtualCard", "SmartCardCore", crypto, cryptoExtras, x509, swiftASN1,
             ],
             swiftSettings: swiftSettings
         ),

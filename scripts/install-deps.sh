@@ -6,8 +6,11 @@ set -euo pipefail
 packages=(
     pcscd libpcsclite-dev vsmartcard-vpcd pcsc-tools opensc
     p11-kit p11-kit-modules libp11-kit-dev
-    util-linux iproute2 openssl procps psmisc
+    util-linux iproute2 openssl procps psmisc curl
     libnss3-tools gnutls-bin python3-pykcs11
+    # The browser logins by TLS client authentication: real browsers on a private Xvfb display.
+    chromium chromium-driver python3-selenium firefox-esr xvfb xdotool x11-utils
+    # The PIN dialog: the real pinentry-curses, driven in tmux by its test.
     tmux pinentry-curses python3
 )
 

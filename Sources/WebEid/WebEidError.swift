@@ -1,0 +1,27 @@
+/// Why a Web eID value (origin, nonce, token) was refused. Codes are what a caller can act on; the message
+/// says what was wrong, for logs and error bodies (it never carries secrets: origins and nonces are public).
+package struct WebEidError: Error, Hashable, Sendable, CustomStringConvertible {
+    package enum Code: String, Hashable, Sendable {
+        /// The origin is not a well-formed `scheme://host[:port]` (path, query, userinfo, bad host, too long).
+        case invalidOrigin
+        /// The origin is well formed but its scheme is not `https` or `wss`.
+        case insecureOrigin
+        /// The challenge nonce is shorter than 44 or longer than 128 characters, or not printable ASCII.
+        case invalidNonce
+        /// A token field cannot be encoded or decoded (not standard base64, not JSON).
+        case malformedToken
+    }
+
+    package let code: Code
+    package let message: String
+
+    package init(_ code: Code, _ message: String) {
+        self.code = code
+        self.message = message
+    }
+
+    /// Errors compare by code: tests and callers branch on what happened, not on the wording.
+    package static func == (lhs: Self, rhs: Self) -> Bool { lhs.code == rhs.code }
+    package func hash(into hasher: inout Hasher) { hasher.combine(code) }
+    package var description: String { "\(code.rawValue): \(message)" }
+}
