@@ -32,8 +32,20 @@ echo "== cpsctl bench apdu ($config build)"
 echo; echo "== cpsctl bench card"
 "$bin/cpsctl" bench card --pin-fd 3 3<"$dir/pin"
 
-"$bin/cpsd" --socket "$dir/pkcs11" 2>"$dir/cpsd.log" & pids+=("$!")
-for _ in $(seq 100); do [[ -S "$dir/pkcs11" ]] && break; sleep 0.05; done
+# cpsd with its bridge on a private port and home; its PIN dialogs are answered by the scripted pinentry
+# (one "ok" for the pairing dialog, then the PIN for every timed login).
+bridge_port=$((36500 + RANDOM % 400))
+export XDG_DATA_HOME="$dir/data" XDG_STATE_HOME="$dir/state"
+export CPSD_TEST_PINENTRY_SCRIPT="$dir/pinentry-script" CPSD_TEST_PINENTRY_LOG="$dir/pinentry-log"
+{ echo ok; for _ in $(seq 200); do echo "pin 1234"; done; } > "$CPSD_TEST_PINENTRY_SCRIPT"
+"$bin/cpsd" --socket "$dir/pkcs11" --bridge-port "$bridge_port" --pinentry "$PWD/Tests/Fixtures/scripted-pinentry" \
+    2>"$dir/cpsd.log" & pids+=("$!")
+for _ in $(seq 100); do [[ -S "$dir/pkcs11" ]] && grep -q "bridge listening" "$dir/cpsd.log" && break; sleep 0.05; done
 echo; echo "== cpsctl bench pkcs11"
 "$bin/cpsctl" bench pkcs11 --daemon-socket "$dir/pkcs11" --reinsert-pid "$card_pid" --pin-fd 3 3<"$dir/pin" 2>&1 \
     | grep -v '^Access:'
+
+echo; echo "== cpsctl bench bridge (the scripted pinentry answers each PIN dialog)"
+scripts/bridge-pair.py "$bridge_port" "$XDG_STATE_HOME/cpsd/bridge/ca.pem" "$CPSD_TEST_PINENTRY_LOG" > "$dir/bridge-token"
+"$bin/cpsctl" bench bridge --port "$bridge_port" --token-file "$dir/bridge-token" --daemon-socket "$dir/pkcs11" \
+    --count 50 --pin-fd 3 3<"$dir/pin" 2>&1 | grep -v '^Access:'

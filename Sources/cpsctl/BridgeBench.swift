@@ -41,10 +41,10 @@ struct BridgeBench: AsyncParsableCommand {
         guard !daemon.direct, let route = daemon.route() else { throw CLIError("cpsd is not running.") }
         let token = try String(contentsOfFile: tokenFile, encoding: .utf8).trimmingCharacters(in: .whitespacesAndNewlines)
         let store = LocalIdentityStore(directory: LocalIdentityStore.defaultDirectory())
-        guard let caPEM = try? store.load()?.caCertificatePEM else {
+        guard let certificatePEM = try? store.load()?.certificatePEM else {
             throw CLIError("no bridge certificate in \(store.directory.path): has cpsd started its bridge?")
         }
-        let client = try BridgeHTTPSClient(port: port, caPEM: caPEM)
+        let client = try BridgeHTTPSClient(port: port, pinnedCertificatePEM: certificatePEM)
         let headers = [
             ("Origin", extensionOrigin), ("X-CPS-Bridge", "1"), ("Content-Type", "application/json"),
             ("Authorization", "Bearer \(token)"),

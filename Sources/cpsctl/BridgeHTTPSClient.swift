@@ -7,8 +7,14 @@ import SwiftASN1
 import X509
 
 /// A small HTTPS/1.1 client for talking to cpsd's bridge as the extension does: one kept-alive
-/// connection, TLS verified against the bridge's own CA only, synchronous requests. For `cpsctl
-/// bench bridge` and `cpsctl diag`; not a general HTTP client.
+/// connection, synchronous requests. For `cpsctl bench bridge` and `cpsctl diag`; not a general client.
+///
+/// The server is authenticated either by pinning (it must present exactly the certificate in the
+/// bridge's store, `bridge.pem`, which only this user can have made), or, for `diag`, as a browser that
+/// trusts the local CA would: its chain must lead to `ca.pem`, checked by swift-certificates. (BoringSSL's
+/// chain builder, which NIOSSL uses, refuses the local CA's IP-address name constraints that OpenSSL,
+/// NSS and Chromium accept, so NIOSSL's own chain check cannot be used.) NIOSSL still checks the
+/// server's identity (the address connected to, or the host name) against the certificate.
 final class BridgeHTTPSClient {
     struct Response {
         var status: Int
@@ -22,14 +28,28 @@ final class BridgeHTTPSClient {
     let host: String
     let port: Int
 
-    init(host: String = "127.0.0.1", port: Int, caPEM: String, timeout: TimeAmount = .seconds(5)) throws {
+    convenience init(host: String = "127.0.0.1", port: Int, pinnedCertificatePEM: String, timeout: TimeAmount = .seconds(5)) throws {
+        let pinned = try NIOSSLCertificate(bytes: Array(pinnedCertificatePEM.utf8), format: .pem)
+        try self.init(host: host, port: port, timeout: timeout) { presented, promise in
+            promise.succeed(presented.first == pinned ? .certificateVerified : .failed)
+        }
+    }
+
+    /// Trusts the server when its chain leads to the CA in `caPEM` (RFC 5280 rules, name constraints
+    /// included, validity now).
+    convenience init(host: String = "127.0.0.1", port: Int, caPEM: String, timeout: TimeAmount = .seconds(5)) throws {
+        let root = try Certificate(pemEncoded: caPEM)
+        try self.init(host: host, port: port, timeout: timeout) { presented, promise in
+            promise.completeWithTask { await Self.verify(presented, root: root) }
+        }
+    }
+
+    private init(host: String, port: Int, timeout: TimeAmount, verify: @escaping NIOSSLCustomVerificationCallback) throws {
         self.host = host
         self.port = port
         var tls = TLSConfiguration.makeClientConfiguration()
-        tls.trustRoots = .certificates(try NIOSSLCertificate.fromPEMBytes(Array(caPEM.utf8)))
         tls.minimumTLSVersion = .tlsv12
         let context = try NIOSSLContext(configuration: tls)
-        let root = try Certificate(pemEncoded: caPEM)
         let collector = ResponseCollector()
         self.collector = collector
         let serverHostname: String? = host.first?.isNumber == true || host.contains(":") ? nil : host
@@ -39,13 +59,8 @@ final class BridgeHTTPSClient {
                 .channelInitializer { channel in
                     channel.eventLoop.makeCompletedFuture {
                         let sync = channel.pipeline.syncOperations
-                        // The chain is checked by swift-certificates: BoringSSL rejects every iPAddress
-                        // name constraint (X509_V_ERR_UNSUPPORTED_CONSTRAINT_TYPE), and the local CA is
-                        // constrained to 127.0.0.1 and ::1. NIOSSL still checks the server's identity
-                        // (the address connected to, or the host name) against the certificate.
-                        try sync.addHandler(NIOSSLClientHandler(context: context, serverHostname: serverHostname) { chain, promise in
-                            promise.completeWithTask { await Self.verify(chain, root: root) }
-                        })
+                        try sync.addHandler(NIOSSLClientHandler(
+                            context: context, serverHostname: serverHostname, customVerificationCallback: verify))
                         try sync.addHTTPClientHandlers()
                         try sync.addHandler(collector)
                     }
@@ -57,7 +72,7 @@ final class BridgeHTTPSClient {
         }
     }
 
-    /// The peer's chain verified up to `root` only (RFC 5280 path rules, validity now, name constraints).
+    /// The peer's chain verified up to `root` only.
     static func verify(_ chain: [NIOSSLCertificate], root: Certificate) async -> NIOSSLVerificationResult {
         guard let certificates = try? chain.map({ try Certificate(derEncoded: try $0.toDERBytes()) }),
             let leaf = certificates.first

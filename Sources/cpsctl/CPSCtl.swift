@@ -14,7 +14,7 @@ struct CPSCtl: AsyncParsableCommand {
             """,
         subcommands: [
             ReadersCommand.self, CardCommand.self, PINCommand.self, SignCommand.self, SetupCommand.self, APDUCommand.self,
-            BenchCommand.self, DiagCommand.self,
+            BenchCommand.self, DiagCommand.self, BridgeCommand.self,
         ]
     )
 }

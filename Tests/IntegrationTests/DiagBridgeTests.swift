@@ -60,7 +60,7 @@ struct DiagBridgeTests {
             #expect(listing.stdout.contains("C,,"))
 
             // A CA replaced behind the running cpsd's back: its bridge no longer chains to ca.pem.
-            let caPath = home.appendingPathComponent(".local/share/cpsd/bridge/ca.pem").path
+            let caPath = home.appendingPathComponent(".local/state/cpsd/bridge/ca.pem").path
             let other = try ToolRunner.shell(
                 "openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -keyout /dev/null -out '\(caPath)' "
                     + "-days 30 -subj '/CN=another CA' 2>&1")
@@ -128,7 +128,7 @@ struct DiagBridgeTests {
             #expect(fresh.status("bridge.port") == "ok")
             #expect(fresh.finding("bridge.port").contains("port \(port) (--bridge-port) is free"))
 
-            let bridgeDirectory = home.appendingPathComponent(".local/share/cpsd/bridge")
+            let bridgeDirectory = home.appendingPathComponent(".local/state/cpsd/bridge")
             try FileManager.default.createDirectory(at: bridgeDirectory, withIntermediateDirectories: true)
             let dir = bridgeDirectory.path
             let made = try ToolRunner.shell("""
