@@ -44,7 +44,8 @@ final class BridgeHTTPSClient {
         }
     }
 
-    private init(host: String, port: Int, timeout: TimeAmount, verify: @escaping NIOSSLCustomVerificationCallback) throws {
+    private init(host: String, port: Int, timeout: TimeAmount, verify: @escaping @Sendable ([NIOSSLCertificate], EventLoopPromise<NIOSSLVerificationResult>) -> Void
+    ) throws {
         self.host = host
         self.port = port
         var tls = TLSConfiguration.makeClientConfiguration()
@@ -77,7 +78,7 @@ final class BridgeHTTPSClient {
         guard let certificates = try? chain.map({ try Certificate(derEncoded: try $0.toDERBytes()) }),
             let leaf = certificates.first
         else { return .failed }
-        var verifier = Verifier(rootCertificates: CertificateStore([root])) { RFC5280Policy(validationTime: Date()) }
+        var verifier = Verifier(rootCertificates: CertificateStore([root])) { RFC5280Policy() }
         let result = await verifier.validate(leaf: leaf, intermediates: CertificateStore(certificates.dropFirst()))
         if case .validCertificate = result { return .certificateVerified }
         return .failed

@@ -238,6 +238,7 @@ struct BridgeRefusalTests {
             environment["XDG_STATE_HOME"] = home.path
             let daemon = try DaemonProcess(environment: environment, arguments: ["--bridge-port", "\(port)"])
             try DaemonTest.waitForTokens(daemon, count: 1)
+            for _ in 0..<200 where !daemon.log.contains("bridge not started") { usleep(25_000) }
             #expect(daemon.log.contains("port \(port) is already used by another program"))
             let listing = try DaemonTest.tool(daemon, ["-L"])
             #expect(listing.stdout.contains("token label"))

@@ -16,11 +16,14 @@ package struct PairingFile: Sendable {
         return base + "/cpsd/bridge-pairings.json"
     }
 
-    /// What identifies a version of the file: nil when it does not exist.
-    package var stamp: [Int]? {
-        var info = stat()
-        guard stat(path, &info) == 0 else { return nil }
-        return [Int(info.st_mtim.tv_sec), Int(info.st_mtim.tv_nsec), Int(info.st_size), Int(info.st_ino)]
+    /// What identifies a version of the file (modification time, size, inode): nil when it does not exist.
+    package var stamp: [Double]? {
+        guard let attributes = try? FileManager.default.attributesOfItem(atPath: path) else { return nil }
+        return [
+            (attributes[.modificationDate] as? Date)?.timeIntervalSinceReferenceDate ?? 0,
+            Double((attributes[.size] as? NSNumber)?.int64Value ?? -1),
+            Double((attributes[.systemFileNumber] as? NSNumber)?.int64Value ?? -1),
+        ]
     }
 
     /// The pairings; a missing or unreadable file means none (the user re-pairs, nothing worse).

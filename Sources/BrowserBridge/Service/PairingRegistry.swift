@@ -6,7 +6,7 @@ package final class PairingRegistry: @unchecked Sendable {  // `book` and `stamp
     private let lock = NSLock()
     private var book: PairingBook
     private let file: PairingFile?
-    private var stamp: [Int]?
+    private var stamp: [Double]?
 
     /// `file` nil keeps pairings in memory only.
     package init(file: PairingFile?) {
