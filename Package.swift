@@ -119,7 +119,7 @@ let package = Package(
         .executableTarget(
             name: "cpsctl",
             dependencies: [
-                "SmartCardCore", "PCSC", "IASECC", "CardIdentity", "PartialHash", "CP11Kit", "LocalCA", "WebEid", argumentParser, x509,
+                "SmartCardCore", "PCSC", "IASECC", "CardIdentity", "PartialHash", "CP11Kit", "LocalCA", "WebEid", "BrowserBridge", argumentParser, x509,
                 swiftASN1, nioCore, nioPosix, nioHTTP1, nioSSL,
             ],
             swiftSettings: swiftSettings

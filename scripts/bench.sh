@@ -46,6 +46,6 @@ echo; echo "== cpsctl bench pkcs11"
     | grep -v '^Access:'
 
 echo; echo "== cpsctl bench bridge (the scripted pinentry answers each PIN dialog)"
-scripts/bridge-pair.py "$bridge_port" "$XDG_DATA_HOME/cpsd/bridge/ca.pem" "$CPSD_TEST_PINENTRY_LOG" > "$dir/bridge-token"
+scripts/bridge-pair.py "$bridge_port" "$XDG_STATE_HOME/cpsd/bridge/ca.pem" "$CPSD_TEST_PINENTRY_LOG" > "$dir/bridge-token"
 "$bin/cpsctl" bench bridge --port "$bridge_port" --token-file "$dir/bridge-token" --daemon-socket "$dir/pkcs11" \
     --count 50 --pin-fd 3 3<"$dir/pin" 2>&1 | grep -v '^Access:'

@@ -27,17 +27,23 @@ def call(connection, path, body):
     return answer
 
 
-def shown_code(log_path, deadline):
+def message_dialogs(log_path):
+    try:
+        with open(log_path, encoding="utf-8") as log:
+            dialogs = [json.loads(line) for line in log if line.strip()]
+    except FileNotFoundError:
+        return []
+    return [dialog for dialog in dialogs if dialog.get("command") == "MESSAGE"]
+
+
+def shown_code(log_path, earlier, deadline):
+    """The code of the first pairing dialog shown after the `earlier` ones."""
     while time.time() < deadline:
-        try:
-            with open(log_path, encoding="utf-8") as log:
-                for line in reversed(log.readlines()):
-                    dialog = json.loads(line)
-                    match = re.search(r"(\d{3}) (\d{3})", dialog.get("desc", ""))
-                    if dialog.get("command") == "MESSAGE" and match:
-                        return match.group(1) + match.group(2)
-        except FileNotFoundError:
-            pass
+        messages = message_dialogs(log_path)
+        if len(messages) > earlier:
+            match = re.search(r"(\d{3}) (\d{3})", messages[earlier].get("desc", ""))
+            if match:
+                return match.group(1) + match.group(2)
         time.sleep(0.05)
     sys.exit("no pairing dialog was shown")
 
@@ -46,8 +52,9 @@ def main():
     port, ca_file, log_path = int(sys.argv[1]), sys.argv[2], sys.argv[3]
     context = ssl.create_default_context(cafile=ca_file)
     connection = http.client.HTTPSConnection("127.0.0.1", port, context=context, timeout=10)
+    earlier = len(message_dialogs(log_path))
     pairing = call(connection, "/v1/pair/start", {})
-    code = shown_code(log_path, time.time() + 10)
+    code = shown_code(log_path, earlier, time.time() + 10)
     token = call(connection, "/v1/pair/finish", {"pairingId": pairing["pairingId"], "code": code})["token"]
     print(token)
 

@@ -19,10 +19,12 @@ package struct LocalIdentityStore: Sendable {
 
     package init(directory: URL) { self.directory = directory }
 
-    /// `$XDG_DATA_HOME/cpsd/bridge`, or `~/.local/share/cpsd/bridge`.
+    /// `$XDG_STATE_HOME/cpsd/bridge`, or `~/.local/state/cpsd/bridge`: state of this machine (the key is
+    /// of no use elsewhere), and the one directory the hardened systemd unit lets cpsd write
+    /// (`StateDirectory=cpsd`).
     package static func defaultDirectory(environment: [String: String] = ProcessInfo.processInfo.environment) -> URL {
-        let base = environment["XDG_DATA_HOME"].flatMap { $0.isEmpty ? nil : $0 }
-            ?? (environment["HOME"] ?? NSHomeDirectory()) + "/.local/share"
+        let base = environment["XDG_STATE_HOME"].flatMap { $0.isEmpty ? nil : $0 }
+            ?? (environment["HOME"] ?? NSHomeDirectory()) + "/.local/state"
         return URL(fileURLWithPath: base).appendingPathComponent("cpsd/bridge", isDirectory: true)
     }
 

@@ -1,4 +1,5 @@
 package import SmartCardCore
+import Glibc
 
 /// Readers and cards through pcsc-lite (pcscd). Each call that blocks uses its own PC/SC context.
 package struct PCSCBackend: CardBackend {
@@ -15,6 +16,31 @@ package struct PCSCBackend: CardBackend {
             return states.map(\.readerStatus)
         } catch {
             throw error.cardError
+        }
+    }
+
+    /// The reader's PC/SC part 10 features (CM_IOCTL_GET_FEATURE_REQUEST), asked over a direct
+    /// connection to the reader: nothing is sent to the card, and it is neither powered nor reset. A
+    /// driver that does not support the request (SCARD_E_UNSUPPORTED_FEATURE) has no feature. Another
+    /// client's transaction makes pcscd refuse the request for a moment, so a refusal is retried briefly;
+    /// a card held exclusively by another process keeps refusing (`.sharingViolation`).
+    package func readerFeatures(of reader: String) throws(CardError) -> ReaderFeatures {
+        var attempt = 0
+        while true {
+            do {
+                let handle = try CardHandle(context: try ContextHandle(), reader: reader, direct: true)
+                defer { handle.disconnect(.leave) }
+                return try ReaderFeatures(tlv: try handle.control(PCSCConstant.getFeatureRequest))
+            } catch let error as PCSCError where error.code == .unsupportedFeature {
+                return ReaderFeatures()
+            } catch let error as PCSCError where error.code == .sharingViolation && attempt < 5 {
+                attempt += 1
+                usleep(20_000)
+            } catch let error as PCSCError {
+                throw error.cardError
+            } catch {
+                throw CardError(.internalError, "\(error)")
+            }
         }
     }
 

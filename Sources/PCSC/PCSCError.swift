@@ -45,6 +45,10 @@ package struct PCSCError: Error, Hashable, Sendable, CustomStringConvertible {
         package static let unpoweredCard = Code(rawValue: 0x8010_0067)
         package static let resetCard = Code(rawValue: 0x8010_0068)
         package static let removedCard = Code(rawValue: 0x8010_0069)
+        /// What pcsc-lite answers when polkit refuses a client: SCardEstablishContext gets it when pcscd
+        /// closes the connection unread (org.debian.pcsc-lite.access_pcsc), SCardConnect when the reader
+        /// is refused (access_card).
+        package static let securityViolation = Code(rawValue: 0x8010_006A)
 
         private static let names: [UInt32: String] = [
             0x8010_0001: "SCARD_F_INTERNAL_ERROR", 0x8010_0002: "SCARD_E_CANCELLED",
@@ -112,7 +116,7 @@ package struct PCSCError: Error, Hashable, Sendable, CustomStringConvertible {
         case .sharingViolation: group = .sharingViolation
         case .timeout: group = .timeout
         case .cancelled, .systemCancelled: group = .cancelled
-        case .noAccess: group = .accessDenied
+        case .noAccess, .securityViolation: group = .accessDenied
         case .protocolMismatch: group = .protocolMismatch
         case .commError, .commDataLost, .notReady: group = .transmitFailed
         default: group = .internalError

@@ -31,10 +31,11 @@ package final class VirtualStack: Sendable {
     /// Serializes the slow lifecycle calls (start, stop, pcscd start and stop); `state` is held only briefly.
     private let lifecycle = NSLock()
 
-    /// `readerCount` is 1...16 (pcsc-lite's PCSCLITE_MAX_READERS_CONTEXTS). With an odd count pcscd also
-    /// shows the unused second slot of the last vpcd entry.
+    /// `readerCount` is 0...16 (pcsc-lite's PCSCLITE_MAX_READERS_CONTEXTS). With an odd count pcscd also
+    /// shows the unused second slot of the last vpcd entry. With 0, pcscd runs with no reader at all (the
+    /// "no reader" case of a workstation without one).
     package init(directory: URL, readerCount: Int) {
-        precondition((1...16).contains(readerCount), "a stack has 1 to 16 readers")
+        precondition((0...16).contains(readerCount), "a stack has 0 to 16 readers")
         self.directory = directory.standardizedFileURL
         self.readerCount = readerCount
         self.state = Mutex(State(links: Array(repeating: nil, count: readerCount)))

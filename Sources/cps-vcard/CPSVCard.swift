@@ -1,4 +1,5 @@
 import ArgumentParser
+import SmartCardCore
 
 /// `cps-vcard`: a virtual CPS3 card for PC/SC, through vsmartcard's vpcd reader driver.
 @main
@@ -6,6 +7,7 @@ struct CPSVCard: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "cps-vcard",
         abstract: "A virtual CPS3 card in a vpcd reader of pcscd.",
+        version: Release.version,
         subcommands: [InitCommand.self, RunCommand.self, StackCommand.self]
     )
 }

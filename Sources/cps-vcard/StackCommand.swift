@@ -17,13 +17,13 @@ struct StackCommand: ParsableCommand {
     )
 
     @Option(help: ArgumentHelp("The stack's working directory.", valueName: "dir")) var dir: String
-    @Option(help: "Number of virtual readers (1–16).") var readers = 1
+    @Option(help: "Number of virtual readers (0–16; 0 runs pcscd with no reader).") var readers = 1
     @Option(name: .customLong("state"), help: ArgumentHelp("A card state directory, for the next reader.", valueName: "dir"))
     var states: [String] = []
     @Option(help: "Number of readers that get a card (default: all).") var cards: Int?
 
     func validate() throws {
-        guard (1...16).contains(readers) else { throw ValidationError("--readers must be 1 to 16") }
+        guard (0...16).contains(readers) else { throw ValidationError("--readers must be 0 to 16") }
         let count = cards ?? readers
         guard (0...readers).contains(count) else { throw ValidationError("--cards must be 0 to --readers") }
         guard states.count <= count else { throw ValidationError("more --state directories than cards") }

@@ -3,14 +3,18 @@ import NIOCore
 import NIOHTTP1
 import NIOPosix
 import NIOSSL
+import SwiftASN1
+import X509
 
 /// A small HTTPS/1.1 client for talking to cpsd's bridge as the extension does: one kept-alive
 /// connection, synchronous requests. For `cpsctl bench bridge` and `cpsctl diag`; not a general client.
 ///
-/// The server is authenticated by pinning: it must present exactly the certificate in the bridge's
-/// store (`bridge.pem`), which only this user can have made. (BoringSSL's chain builder, which NIOSSL
-/// uses, refuses the local CA's IP-address name constraints that OpenSSL, NSS and Chromium accept;
-/// pinning the leaf is at least as strict as trusting the CA.)
+/// The server is authenticated either by pinning (it must present exactly the certificate in the
+/// bridge's store, `bridge.pem`, which only this user can have made), or, for `diag`, as a browser that
+/// trusts the local CA would: its chain must lead to `ca.pem`, checked by swift-certificates. (BoringSSL's
+/// chain builder, which NIOSSL uses, refuses the local CA's IP-address name constraints that OpenSSL,
+/// NSS and Chromium accept, so NIOSSL's own chain check cannot be used.) NIOSSL still checks the
+/// server's identity (the address connected to, or the host name) against the certificate.
 final class BridgeHTTPSClient {
     struct Response {
         var status: Int
@@ -24,12 +28,28 @@ final class BridgeHTTPSClient {
     let host: String
     let port: Int
 
-    init(host: String = "127.0.0.1", port: Int, pinnedCertificatePEM: String, timeout: TimeAmount = .seconds(5)) throws {
+    convenience init(host: String = "127.0.0.1", port: Int, pinnedCertificatePEM: String, timeout: TimeAmount = .seconds(5)) throws {
+        let pinned = try NIOSSLCertificate(bytes: Array(pinnedCertificatePEM.utf8), format: .pem)
+        try self.init(host: host, port: port, timeout: timeout) { presented, promise in
+            promise.succeed(presented.first == pinned ? .certificateVerified : .failed)
+        }
+    }
+
+    /// Trusts the server when its chain leads to the CA in `caPEM` (RFC 5280 rules, name constraints
+    /// included, validity now).
+    convenience init(host: String = "127.0.0.1", port: Int, caPEM: String, timeout: TimeAmount = .seconds(5)) throws {
+        let root = try Certificate(pemEncoded: caPEM)
+        try self.init(host: host, port: port, timeout: timeout) { presented, promise in
+            promise.completeWithTask { await Self.verify(presented, root: root) }
+        }
+    }
+
+    private init(host: String, port: Int, timeout: TimeAmount, verify: @escaping @Sendable ([NIOSSLCertificate], EventLoopPromise<NIOSSLVerificationResult>) -> Void
+    ) throws {
         self.host = host
         self.port = port
         var tls = TLSConfiguration.makeClientConfiguration()
         tls.minimumTLSVersion = .tlsv12
-        let pinned = try NIOSSLCertificate(bytes: Array(pinnedCertificatePEM.utf8), format: .pem)
         let context = try NIOSSLContext(configuration: tls)
         let collector = ResponseCollector()
         self.collector = collector
@@ -41,10 +61,7 @@ final class BridgeHTTPSClient {
                     channel.eventLoop.makeCompletedFuture {
                         let sync = channel.pipeline.syncOperations
                         try sync.addHandler(NIOSSLClientHandler(
-                            context: context, serverHostname: serverHostname,
-                            customVerificationCallback: { presented, promise in
-                                promise.succeed(presented.first == pinned ? .certificateVerified : .failed)
-                            }))
+                            context: context, serverHostname: serverHostname, customVerificationCallback: verify))
                         try sync.addHTTPClientHandlers()
                         try sync.addHandler(collector)
                     }
@@ -56,13 +73,27 @@ final class BridgeHTTPSClient {
         }
     }
 
+    /// The peer's chain verified up to `root` only.
+    static func verify(_ chain: [NIOSSLCertificate], root: Certificate) async -> NIOSSLVerificationResult {
+        guard let certificates = try? chain.map({ try Certificate(derEncoded: try $0.toDERBytes()) }),
+            let leaf = certificates.first
+        else { return .failed }
+        var verifier = Verifier(rootCertificates: CertificateStore([root])) { RFC5280Policy() }
+        let result = await verifier.validate(leaf: leaf, intermediates: CertificateStore(certificates.dropFirst()))
+        if case .validCertificate = result { return .certificateVerified }
+        return .failed
+    }
+
     deinit {
         try? channel.close().wait()
         try? group.syncShutdownGracefully()
     }
 
-    /// One request; waits for the whole answer.
-    func send(_ method: HTTPMethod, _ path: String, headers: [(String, String)], body: [UInt8]? = nil) throws -> Response {
+    /// One request; waits for the whole answer, or fails after `timeout` when given (a program squatting
+    /// the port may accept the connection and never answer).
+    func send(
+        _ method: HTTPMethod, _ path: String, headers: [(String, String)], body: [UInt8]? = nil, timeout: TimeAmount? = nil
+    ) throws -> Response {
         var fields = HTTPHeaders(headers)
         fields.replaceOrAdd(name: "Host", value: host.contains(":") ? "[\(host)]:\(port)" : "\(host):\(port)")
         if let body { fields.replaceOrAdd(name: "Content-Length", value: "\(body.count)") }
@@ -73,6 +104,10 @@ final class BridgeHTTPSClient {
         channel.write(HTTPClientRequestPart.head(head), promise: nil)
         if let body { channel.write(HTTPClientRequestPart.body(.byteBuffer(ByteBuffer(bytes: body))), promise: nil) }
         channel.writeAndFlush(HTTPClientRequestPart.end(nil), promise: nil)
+        let expiry = timeout.map { timeout in
+            channel.eventLoop.scheduleTask(in: timeout) { collector.expire(BridgeClientTimeout(seconds: timeout.nanoseconds / 1_000_000_000)) }
+        }
+        defer { expiry?.cancel() }
         return try promise.futureResult.wait()
     }
 }
@@ -85,6 +120,12 @@ private final class ResponseCollector: ChannelInboundHandler, @unchecked Sendabl
     private var body: [UInt8] = []
 
     func expect(_ promise: EventLoopPromise<BridgeHTTPSClient.Response>) { self.promise = promise }
+
+    /// Fails the pending request, if one still is (called on the channel's loop).
+    func expire(_ error: any Error) {
+        promise?.fail(error)
+        promise = nil
+    }
 
     func channelRead(context: ChannelHandlerContext, data: NIOAny) {
         switch unwrapInboundIn(data) {
@@ -109,4 +150,9 @@ private final class ResponseCollector: ChannelInboundHandler, @unchecked Sendabl
         promise?.fail(ChannelError.ioOnClosedChannel)
         promise = nil
     }
+}
+
+struct BridgeClientTimeout: Error, CustomStringConvertible {
+    let seconds: Int64
+    var description: String { "no answer within \(seconds) s" }
 }

@@ -1,4 +1,5 @@
 import ArgumentParser
+import SmartCardCore
 
 /// `cpsctl`: the diagnostic and management tool for installers, support and users.
 @main
@@ -12,9 +13,10 @@ struct CPSCtl: AsyncParsableCommand {
             through it as a PKCS#11 client (p11-kit-client.so) so the two never fight over the reader; \
             --daemon-socket names its socket, --direct forces PC/SC.
             """,
+        version: Release.version,
         subcommands: [
             ReadersCommand.self, CardCommand.self, PINCommand.self, SignCommand.self, SetupCommand.self, APDUCommand.self,
-            BenchCommand.self, DiagCommand.self,
+            BenchCommand.self, DiagCommand.self, BridgeCommand.self,
         ]
     )
 }

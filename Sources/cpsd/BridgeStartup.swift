@@ -32,7 +32,7 @@ enum BridgeStartup {
         let dialogs = PinEntryDialogs(program: PinEntryProgram(path: settings.pinentryProgram))
         let service = BridgeService(
             configuration: configuration, driver: driver, dialogs: dialogs,
-            pairings: PairingRegistry(path: PairingRegistry.defaultPath()), logger: logger)
+            pairings: PairingRegistry(file: PairingFile(path: PairingFile.defaultPath())), logger: logger)
         let server = BridgeServer(service: service, identity: identity, port: configuration.port, logger: logger)
         do {
             let addresses = try server.start()

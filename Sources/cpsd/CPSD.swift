@@ -7,6 +7,7 @@ import Logging
 import P11KitServer
 import PCSC
 import PKCS11
+import SmartCardCore
 
 /// `cpsd`: the per-user daemon that owns the card readers and serves the card as a PKCS#11 token on a
 /// Unix socket (p11-kit's RPC). The composition root: configuration, logging, and the services.
@@ -20,7 +21,8 @@ struct CPSD: AsyncParsableCommand {
             p11-kit-client.so finds it without configuration. Under systemd the socket comes from cpsd.socket. \
             SIGTERM/SIGINT stop it cleanly; SIGHUP reloads the configuration file and makes every card \
             forget its verified PIN.
-            """
+            """,
+        version: Release.version,
     )
 
     @Option(name: .long, help: "Unix socket path for PKCS#11 clients.")

@@ -106,6 +106,28 @@ struct BridgeRefusalTests {
         }
     }
 
+    @Test("cpsctl bridge: status through the pinned certificate, pairings listed, unpair takes effect at once")
+    func cpsctlBridge() async throws {
+        try await BridgeHarness.withBridge { _, bridge in
+            let token = try bridge.pair()
+            let env = ["XDG_STATE_HOME": bridge.home.appendingPathComponent("state").path]
+            let cpsctl = ToolRunner.executable("cpsctl")
+            let status = try ToolRunner.run(cpsctl, ["bridge", "status", "--port", "\(bridge.port)"], environment: env)
+            #expect(status.status == 0, "\(status.output)")
+            #expect(status.stdout.contains("cps-bridge/1"))
+            let listed = try ToolRunner.run(cpsctl, ["bridge", "pairings"], environment: env)
+            #expect(listed.stdout.contains(BridgeHarness.extensionOrigin))
+            let body = BridgeHarness.authenticateBody(nonce: BridgeHarness.nonce())
+            try bridge.setDialogAnswers(["cancel"])
+            #expect(try bridge.call("POST", "/v1/authenticate", json: body, token: token).errorCode == "ERR_USER_CANCELLED")
+            let unpair = try ToolRunner.run(cpsctl, ["bridge", "unpair", "--all"], environment: env)
+            #expect(unpair.stdout.contains("unpaired \(BridgeHarness.extensionOrigin)"), "\(unpair.output)")
+            let after = try bridge.call("POST", "/v1/authenticate", json: body, token: token)
+            #expect(after.errorCode == "ERR_UNAUTHORIZED_CALLER", "no cpsd restart needed")
+            #expect(try bridge.call("GET", "/v1/status", token: token).json["paired"] as? Bool == false)
+        }
+    }
+
     @Test("bodies: not JSON, wrong content type, oversized, bad nonce or origin; a replayed challenge")
     func bodies() async throws {
         try await BridgeHarness.withBridge { stack, bridge in
@@ -141,6 +163,22 @@ struct BridgeRefusalTests {
             #expect(replay.errorCode == "ERR_INVALID_ARGUMENT")
             #expect(bridge.dialogs().filter { $0["command"] as? String == "GETPIN" }.count == 1)
             #expect(stack.cards[0].state.pin.triesLeft == 3)
+        }
+    }
+
+    @Test("malformed HTTP gets 400 and a closed connection; the bridge keeps serving")
+    func malformedHTTP() async throws {
+        try await BridgeHarness.withBridge { _, bridge in
+            for garbage in ["GARBAGE\\r\\n\\r\\n", "GET /v1/status HTTP/1.1\\r\\nHost\\r\\n\\r\\n", "\\x00\\x01\\x02\\r\\n\\r\\n"] {
+                let result = try ToolRunner.shell(
+                    "printf '\(garbage)' | timeout 10 openssl s_client -quiet -connect 127.0.0.1:\(bridge.port) -CAfile \(bridge.caPath) 2>/dev/null")
+                #expect(result.stdout.hasPrefix("HTTP/1.1 400"), "\(garbage): \(result.output)")
+            }
+            let oversizedHeaders = String(repeating: "X-Filler: \(String(repeating: "a", count: 1000))\\r\\n", count: 100)
+            let big = try ToolRunner.shell(
+                "printf 'GET /v1/status HTTP/1.1\\r\\nHost: 127.0.0.1:\(bridge.port)\\r\\n\(oversizedHeaders)\\r\\n' | timeout 10 openssl s_client -quiet -connect 127.0.0.1:\(bridge.port) -CAfile \(bridge.caPath) 2>/dev/null")
+            #expect(!big.stdout.contains("cps-bridge/1"), "100 KB of headers are not served")
+            #expect(try bridge.call("GET", "/v1/status").status == 200)
         }
     }
 
@@ -200,10 +238,10 @@ struct BridgeRefusalTests {
             let home = TestCards.temporaryDirectory("cpsd-squat")
             defer { try? FileManager.default.removeItem(at: home) }
             var environment = stack.environment
-            environment["XDG_DATA_HOME"] = home.path
             environment["XDG_STATE_HOME"] = home.path
             let daemon = try DaemonProcess(environment: environment, arguments: ["--bridge-port", "\(port)"])
             try DaemonTest.waitForTokens(daemon, count: 1)
+            for _ in 0..<200 where !daemon.log.contains("bridge not started") { usleep(25_000) }
             #expect(daemon.log.contains("port \(port) is already used by another program"))
             let listing = try DaemonTest.tool(daemon, ["-L"])
             #expect(listing.stdout.contains("token label"))

@@ -14,7 +14,7 @@ struct BridgeHarness {
     let home: URL
     var script: URL { home.appendingPathComponent("pinentry-script") }
     var dialogLog: URL { home.appendingPathComponent("pinentry-log") }
-    var caPath: String { home.appendingPathComponent("data/cpsd/bridge/ca.pem").path }
+    var caPath: String { home.appendingPathComponent("state/cpsd/bridge/ca.pem").path }
     var pairingsPath: String { home.appendingPathComponent("state/cpsd/bridge-pairings.json").path }
 
     struct Answer {
@@ -124,11 +124,12 @@ struct BridgeHarness {
     /// Pairs the extension origin as the popup would: start, read the code the dialog showed, finish.
     func pair(origin: String = Self.extensionOrigin) throws -> String {
         try setDialogAnswers(["ok"])
+        let shown = messageDialogs().count
         let start = try call("POST", "/v1/pair/start", json: "{}", headers: ["Origin": origin])
         guard start.status == 200, let id = start.json["pairingId"] as? String else {
             throw DaemonProcessError("pair/start: \(start.status) \(start.body)")
         }
-        let code = try waitForPairingCode()
+        let code = try waitForPairingCode(after: shown)
         let finish = try call(
             "POST", "/v1/pair/finish", json: #"{"pairingId":"\#(id)","code":"\#(code)"}"#, headers: ["Origin": origin])
         guard finish.status == 200, let token = finish.json["token"] as? String else {
@@ -137,10 +138,13 @@ struct BridgeHarness {
         return token
     }
 
-    /// The six digits the last pairing dialog showed ("123 456").
-    func waitForPairingCode() throws -> String {
+    func messageDialogs() -> [[String: Any]] { dialogs().filter { $0["command"] as? String == "MESSAGE" } }
+
+    /// The six digits ("123 456") shown by the first pairing dialog after the `after` earlier ones.
+    func waitForPairingCode(after earlier: Int = 0) throws -> String {
         for _ in 0..<200 {
-            if let description = dialogs().last(where: { $0["command"] as? String == "MESSAGE" })?["desc"] as? String,
+            let messages = messageDialogs()
+            if messages.count > earlier, let description = messages[earlier]["desc"] as? String,
                 let range = description.range(of: #"\d{3} \d{3}"#, options: .regularExpression)
             {
                 return description[range].replacingOccurrences(of: " ", with: "")

@@ -32,7 +32,7 @@ struct DiagCardTests {
             #expect(run.remedy("cpsd.running").contains("systemctl --user enable --now cpsd.socket"))
             #expect(run.status("browsers.module") == "skip")
             #expect(run.status("bridge.listening") == "skip")
-            #expect(run.finding("bridge.listening").contains("not part of this version"))
+            #expect(run.finding("bridge.listening").contains("cpsd is not running"))
             #expect(run.status == 1, "\(run.stderr)")
             #expect(run.summary["exitStatus"] as? Int == 1)
             #expect(DiagRun.counters(stack) == before)

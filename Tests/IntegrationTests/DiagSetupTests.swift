@@ -85,15 +85,6 @@ struct DiagSetupTests {
         }
     }
 
-    @Test("the bridge is not built: its check skips (a squatted port cannot be reported yet)")
-    func bridgeSkips() async throws {
-        try await RealStack.withStack { stack in
-            let run = try DiagRun.run(stack, [])
-            #expect(run.status("bridge.listening") == "skip")
-            #expect(run.finding("bridge.listening") == "the browser bridge is not part of this version")
-        }
-    }
-
     @Test("--json validates against Packaging/diag/diag-schema-v1.json")
     func schema() async throws {
         try await RealStack.withStack { stack in
@@ -113,6 +104,10 @@ struct DiagSetupTests {
             for status in statuses {
                 #expect(run.summary[status] as? Int == checks.filter { $0["status"] as? String == status }.count)
             }
+            // Every id diag prints is documented in the schema's list of ids.
+            let schemaText = try String(
+                contentsOf: DiagRun.repositoryRoot.appendingPathComponent("Packaging/diag/diag-schema-v1.json"), encoding: .utf8)
+            for id in run.checks.keys { #expect(schemaText.contains(" \(id),") || schemaText.contains(" \(id). "), "\(id) not listed in the schema") }
             // jsonschema, when python3 on PATH has it.
             guard try ToolRunner.shell("python3 -c 'import jsonschema'").status == 0 else { return }
             let directory = TestCards.temporaryDirectory("cpsd-diag-json")

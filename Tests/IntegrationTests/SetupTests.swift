@@ -43,8 +43,8 @@ struct SetupTests {
     func bridgeCA() throws {
         let home = TestCards.temporaryDirectory("cpsd-home")
         defer { try? FileManager.default.removeItem(at: home) }
-        let dataHome = home.appendingPathComponent(".local/share")
-        let env = ["HOME": home.path, "XDG_DATA_HOME": dataHome.path]
+        let dataHome = home.appendingPathComponent(".local/state")
+        let env = ["HOME": home.path, "XDG_STATE_HOME": dataHome.path]
         let chromium = home.appendingPathComponent(".pki/nssdb").path
         let caFile = dataHome.appendingPathComponent("cpsd/bridge/ca.pem").path
 

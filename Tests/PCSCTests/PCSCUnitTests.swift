@@ -23,6 +23,9 @@ struct PCSCUnitTests {
         (.sharingViolation, .sharingViolation),
         (.unknownReader, .unknownReader),
         (.noAccess, .accessDenied),
+        // pcsc-lite 1.9.9's client library answers a polkit refusal with SCARD_W_SECURITY_VIOLATION
+        // (the connection closed unread on access_pcsc, or SCardConnect refused on access_card).
+        (.securityViolation, .accessDenied),
         (.cancelled, .cancelled),
         (.notTransacted, .cardRemoved),
     ])

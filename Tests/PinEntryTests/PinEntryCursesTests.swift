@@ -69,6 +69,16 @@ struct PinEntryCursesTests {
         #expect(error?.message == "the dialog timed out")  // From pinentry's ERR, not our watchdog.
     }
 
+    /// No terminal to draw on (and, for desktop flavours, no display): pinentry refuses GETPIN, and the
+    /// caller gets a program failure carrying pinentry's reason.
+    @Test func aTerminalThatDoesNotExistIsAProgramFailure() throws {
+        let program = PinEntryProgram(
+            path: "/usr/bin/pinentry-curses", environment: ["GPG_TTY": "/dev/nonexistent-tty", "TERM": "screen"])
+        let error = #expect(throws: PinEntryError.self) { _ = try program.getPIN(Self.dialog) }
+        #expect(error?.code == .programFailed)
+        #expect(error?.message.contains("No such file or directory") == true)
+    }
+
     @Test func cancellingEndsTheDialogAndGivesTheTerminalBack() throws {
         let pane = try TmuxPane()
         defer { pane.stop() }

@@ -47,6 +47,14 @@ struct PinEntryDialogTests {
         #expect(secret.count == expected.count)
     }
 
+    @Test func answersWrittenOneByteAtATimeAreReassembled() throws {
+        let pinentry = try ScriptedPinentry(["chatty pinhex 3125300a39", "no"])
+        defer { pinentry.remove() }
+        let program = pinentry.program(["CPSD_TEST_PINENTRY_DRIP": "1"])
+        #expect(try program.getPIN(PinEntryDialog(description: "x")).bytes == [0x31, 0x25, 0x30, 0x0A, 0x39])
+        #expect(try program.confirm(PinEntryDialog(description: "x")) == false)
+    }
+
     @Test func aPINSpreadOverSeveralDataLinesIsJoined() throws {
         // Assuan data may be split over several D lines; the scripted program cuts them at 100 bytes, so
         // 200 '%' (600 bytes escaped) arrive on six lines.

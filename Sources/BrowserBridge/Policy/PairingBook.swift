@@ -72,7 +72,8 @@ package struct PairingBook: Sendable {
         return paired.contains { $0.origin == origin && Self.constantTimeEqual(Array($0.tokenSHA256.utf8), Array(digest.utf8)) }
     }
 
-    package mutating func revokeAll() { paired.removeAll() }
+    /// The paired extensions as stored now (the file changed under us); pairings in progress stay.
+    package mutating func replacePaired(_ stored: [Paired]) { paired = stored }
 
     static func digest(_ token: String) -> String {
         SHA256.hash(data: Array(token.utf8)).map { String(format: "%02x", $0) }.joined()

@@ -1,3 +1,4 @@
+import SmartCardCore
 package import Foundation
 package import Logging
 package import PKCS11
@@ -9,7 +10,7 @@ package struct BridgeConfiguration: Sendable {
     package var extraChromiumIDs: Set<String> = []
     /// How long a dialog waits for the user (Web eID's default: 120 s).
     package var userTimeout: Duration = .seconds(120)
-    package var version = "0.5.0"
+    package var version = Release.version
     package var appVersionURL: String { "https://cpsd.invalid/releases/\(version)" }
 
     package init() {}

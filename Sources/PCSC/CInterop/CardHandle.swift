@@ -9,13 +9,15 @@ final class CardHandle: @unchecked Sendable {
     private var connected = true
 
     /// Wraps `SCardConnect` in shared mode, offering T=0 and T=1 (pcscd picks what the ATR allows).
-    init(context: ContextHandle, reader: String) throws(PCSCError) {
+    /// With `direct`, connects to the reader itself (SCARD_SHARE_DIRECT, no protocol): no card is needed,
+    /// none is powered or reset, and only `control` makes sense on the handle.
+    init(context: ContextHandle, reader: String, direct: Bool = false) throws(PCSCError) {
         var handle = SCARDHANDLE()
         var negotiated: DWORD = 0
+        let share = direct ? PCSCConstant.shareDirect : PCSCConstant.shareShared
+        let protocols = direct ? 0 : PCSCConstant.protocolT0 | PCSCConstant.protocolT1
         try pcscCall("SCardConnect") {
-            SCardConnect(
-                context.raw, reader, PCSCConstant.shareShared, PCSCConstant.protocolT0 | PCSCConstant.protocolT1,
-                &handle, &negotiated)
+            SCardConnect(context.raw, reader, share, protocols, &handle, &negotiated)
         }
         self.context = context
         self.raw = handle
@@ -69,6 +71,17 @@ final class CardHandle: @unchecked Sendable {
             SCardStatus(raw, nil, &nameLength, &state, &activeProtocol, &atr, &atrLength)
         }
         return Array(atr.prefix(Int(atrLength)))
+    }
+
+    /// Wraps `SCardControl`: a command to the reader (its driver), not to the card. The answer buffer
+    /// is a short APDU's (MAX_BUFFER_SIZE, 264 bytes): enough for a feature list (6 bytes per feature).
+    func control(_ code: DWORD, _ input: [UInt8] = []) throws(PCSCError) -> [UInt8] {
+        var output = [UInt8](repeating: 0, count: Int(MAX_BUFFER_SIZE))
+        var returned: DWORD = 0
+        try pcscCall("SCardControl") {
+            SCardControl(raw, code, input, DWORD(input.count), &output, DWORD(output.count), &returned)
+        }
+        return Array(output.prefix(Int(returned)))
     }
 
     /// Wraps `SCardDisconnect`. Later calls on this handle fail with SCARD_E_INVALID_HANDLE.

@@ -21,6 +21,9 @@ func pcscCall(
 enum PCSCConstant {
     static let scopeUser = DWORD(SCARD_SCOPE_USER)
     static let shareShared = DWORD(SCARD_SHARE_SHARED)
+    static let shareDirect = DWORD(SCARD_SHARE_DIRECT)
+    /// CM_IOCTL_GET_FEATURE_REQUEST, SCARD_CTL_CODE(3400): the reader's PC/SC part 10 feature list.
+    static let getFeatureRequest = cpcsc_ctl_code(3400)
     static let protocolT0 = DWORD(SCARD_PROTOCOL_T0)
     static let protocolT1 = DWORD(SCARD_PROTOCOL_T1)
     static let infinite = DWORD(INFINITE)

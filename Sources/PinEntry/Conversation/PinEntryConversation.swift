@@ -29,11 +29,13 @@ struct PinEntryConversation {
         }
         let reader = AssuanLineReader(child: child)
         do throws(PinEntryError) {
-            let answer = try converse(request, child: child, reader: reader, pin: pin)
+            // An answer or a refusal (cancel, the dialog's timeout) is an orderly end: say goodbye and let
+            // the program exit by itself. Anything thrown means the conversation broke: stop the program.
+            let outcome = try converse(request, child: child, reader: reader, pin: pin)
             try? child.send(AssuanEscaping.commandLine("BYE"), deadline: .now + .seconds(1))
             cancellation?.unregister(child.pid)
             child.finish(graceful: true)
-            return answer
+            return try outcome.get()
         } catch {
             cancellation?.unregister(child.pid)
             let status = child.finish(graceful: false)
@@ -46,7 +48,7 @@ struct PinEntryConversation {
 
     private func converse(
         _ request: Request, child: ChildProcess, reader: AssuanLineReader, pin: PINAccumulator?
-    ) throws(PinEntryError) -> Answer {
+    ) throws(PinEntryError) -> Result<Answer, PinEntryError> {
         let session = Session(child: child, reader: reader, program: program, cancellation: cancellation)
         try session.expectOK(session.read(), what: "greeting")
         for option in options() {
@@ -65,11 +67,11 @@ struct PinEntryConversation {
         let timedOut = PinEntryError(.timedOut, "pinentry did not answer \(request.rawValue) in time; it was stopped")
         switch try session.read(until: watchdog, onDeadline: timedOut, pin: request == .getPIN ? pin : nil) {
         case .ok:
-            return .ok
+            return .success(.ok)
         case .error(let code, _) where request == .confirm && GPGErrorCode.code(code) == GPGErrorCode.notConfirmed:
-            return .notConfirmed
+            return .success(.notConfirmed)
         case .error(let code, let text):
-            throw Self.error(code: code, text: text, request: request)
+            return .failure(Self.error(code: code, text: text, request: request))
         }
     }
 

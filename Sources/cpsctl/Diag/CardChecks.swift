@@ -55,7 +55,16 @@ extension DiagRunner {
             defer { connection.disconnect(.leave) }
             contents = try CPS3Driver.perform(on: connection) { try CPS3Driver.readCard(&$0) }
         } catch {
-            add(.fail("card.identity", "the card could not be read: \(error)", remedy: "Reinsert the card; if this persists, run `cpsctl card info --trace` and send the output to support."))
+            let code = (error as? CardError)?.code
+            if code == .sharingViolation || chosen.exclusive {
+                add(.fail(
+                    "card.identity", "the card is held exclusively by \(exclusiveHolderText): it cannot be read",
+                    remedy: "Close that program (often a second smart-card middleware or a card tool left open), then retry."))
+            } else if code == .accessDenied {
+                add(.fail("card.identity", Self.polkitFinding("\(error)"), remedy: Self.polkitRemedy))
+            } else {
+                add(.fail("card.identity", "the card could not be read: \(error)", remedy: "Reinsert the card; if this persists, run `cpsctl card info --trace` and send the output to support."))
+            }
             for id in ids.dropFirst(3) { add(.skip(id, "the card could not be read")) }
             return
         }

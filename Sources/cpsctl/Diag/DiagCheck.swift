@@ -1,4 +1,5 @@
 import Foundation
+import SmartCardCore
 
 /// One diagnostic finding: what was checked, how it went, and what to do when it is not ok.
 struct DiagCheck: Encodable, Equatable {
@@ -136,5 +137,5 @@ struct DiagReport: Encodable {
 
 /// cpsctl's version, as printed by `diag` and put in support bundles.
 enum CPSCtlVersion {
-    static let string = "0.1.0"
+    static let string = Release.version
 }

@@ -5,10 +5,10 @@ import Foundation
 struct DiagCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "diag",
-        abstract: "Check the whole chain (system, pcscd, readers, card, cpsd, p11-kit, browsers) and say how to fix it.",
+        abstract: "Check the whole chain (system, pcscd, readers, card, cpsd, p11-kit, browsers, bridge) and say how to fix it.",
         discussion: """
-            Passive: asks for no PIN, sends no VERIFY (only GET DATA and READ BINARY to the card), changes \
-            nothing unless --fix. Exit status 0 when all is ok (skipped checks allowed), 1 with warnings, 2 \
+            Passive: asks for no PIN, sends no VERIFY (only GET DATA and READ BINARY to the card, and a \
+            feature request to each reader), changes nothing unless --fix. Exit status 0 when all is ok (skipped checks allowed), 1 with warnings, 2 \
             with failures. --json prints the report in the cpsd-diag/1 schema \
             (Packaging/diag/diag-schema-v1.json); --bundle writes a support archive with personal data redacted.
             """
@@ -23,7 +23,7 @@ struct DiagCommand: AsyncParsableCommand {
     @Flag(name: .long, help: "Keep personal data (identifiers, names, serials) in the bundle.")
     var noRedact = false
 
-    @Flag(name: .long, help: "Apply the reversible repairs diag knows (module registration in the browsers).")
+    @Flag(name: .long, help: "Apply the reversible repairs diag knows (module registration and bridge CA trust in the browsers).")
     var fix = false
 
     @Flag(name: .long, help: "With --fix: do not ask for confirmation.")
@@ -38,13 +38,17 @@ struct DiagCommand: AsyncParsableCommand {
     @Option(name: .customLong("daemon-socket"), help: "cpsd's PKCS#11 socket (default: the p11-kit address).")
     var daemonSocket: String?
 
+    @Option(name: .long, help: "The bridge's port (default: the running cpsd's --bridge-port, else cpsd.conf, else 36443).")
+    var bridgePort: Int?
+
     @Option(name: .long, help: "cpsd log file to put in the bundle (default: journalctl --user -u cpsd).")
     var cpsdLog: String?
 
     @OptionGroup var trust: TrustOptions
 
     func run() async throws {
-        let options = DiagRunner.Options(reader: reader, daemonSocket: daemonSocket, expiryWarningDays: expiryWarningDays)
+        let options = DiagRunner.Options(
+            reader: reader, daemonSocket: daemonSocket, expiryWarningDays: expiryWarningDays, bridgePort: bridgePort)
         var runner = DiagRunner(options: options, trustStore: try trust.load())
         var report = await runner.run()
         if fix, try applyFixes(runner) {
@@ -60,19 +64,42 @@ struct DiagCommand: AsyncParsableCommand {
         if report.summary.exitStatus != 0 { throw ExitCode(report.summary.exitStatus) }
     }
 
-    /// Registers the module where it is missing, each change confirmed unless --yes. True when something changed.
+    /// Registers the module and trusts the bridge's CA where they are missing, each change confirmed
+    /// unless --yes. True when something changed.
     private func applyFixes(_ runner: DiagRunner) throws -> Bool {
-        let registration = BrowserRegistration()
-        guard !runner.missingBrowserDatabases.isEmpty else {
+        guard !runner.missingBrowserDatabases.isEmpty || !runner.untrustedCADatabases.isEmpty else {
             note("--fix: nothing to repair")
             return false
         }
+        var changed = registerModule(in: runner.missingBrowserDatabases)
+        if let pem = runner.bridgeCAPEM {
+            let trust = BridgeTrust()
+            for database in runner.untrustedCADatabases {
+                guard confirm("Trust cpsd's bridge CA (websites only, limited to localhost) in \(database.browser) \(database.directory)?") else {
+                    note("--fix: left \(database.directory) unchanged")
+                    continue
+                }
+                do {
+                    try trust.trust(in: database, pem: pem)
+                    note("--fix: trusted the bridge CA in \(database.browser) \(database.directory) (undo: cpsctl setup --undo)")
+                    changed = true
+                } catch {
+                    note("--fix: could not trust the bridge CA in \(database.directory): \(error)")
+                }
+            }
+        }
+        return changed
+    }
+
+    private func registerModule(in databases: [BrowserRegistration.Database]) -> Bool {
+        guard !databases.isEmpty else { return false }
+        let registration = BrowserRegistration()
         guard let module = registration.clientModule else {
             note("--fix: p11-kit-client.so is missing (package p11-kit-modules): nothing registered")
             return false
         }
         var changed = false
-        for database in runner.missingBrowserDatabases {
+        for database in databases {
             guard confirm("Register \"\(BrowserRegistration.moduleName)\" in \(database.browser) \(database.directory)?") else {
                 note("--fix: left \(database.directory) unchanged")
                 continue

@@ -53,20 +53,4 @@ struct DiagEnvironment {
         }
         return versions
     }
-
-    /// Processes that mapped libpcsclite (PC/SC clients), as "pid exe", this process excluded.
-    static func pcscClients() -> [String] {
-        let own = ProcessInfo.processInfo.processIdentifier
-        guard let entries = try? FileManager.default.contentsOfDirectory(atPath: "/proc") else { return [] }
-        var clients: [(Int32, String)] = []
-        for entry in entries {
-            guard let pid = Int32(entry), pid != own else { continue }
-            guard let maps = try? String(contentsOfFile: "/proc/\(entry)/maps", encoding: .utf8),
-                maps.contains("libpcsclite.so")
-            else { continue }
-            let exe = (try? FileManager.default.destinationOfSymbolicLink(atPath: "/proc/\(entry)/exe")) ?? "?"
-            clients.append((pid, exe))
-        }
-        return clients.sorted { $0.0 < $1.0 }.map { "\($0.0) \($0.1)" }
-    }
 }

@@ -8,6 +8,8 @@ final class DiagRunner {
         var reader: String?
         var daemonSocket: String?
         var expiryWarningDays = 30
+        /// The bridge's port, instead of the one cpsd's arguments or cpsd.conf give.
+        var bridgePort: Int?
         var environment: [String: String] = ProcessInfo.processInfo.environment
     }
 
@@ -25,6 +27,11 @@ final class DiagRunner {
     var versionLines: [String] = []
     var daemonPID: Int32?
     var missingBrowserDatabases: [BrowserRegistration.Database] = []
+    /// pcscd's other clients (nil until the reader checks ran).
+    var pcscClients: [LocalProcess]?
+    /// Where the bridge's CA is missing, and the CA, for --fix.
+    var untrustedCADatabases: [BrowserRegistration.Database] = []
+    var bridgeCAPEM: String?
 
     init(options: Options, trustStore: TrustStore, now: Date = Date()) {
         self.options = options

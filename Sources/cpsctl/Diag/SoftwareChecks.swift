@@ -1,6 +1,6 @@
 import Foundation
 
-/// cpsd, p11-kit registration, browsers and the bridge.
+/// cpsd, p11-kit registration and the browsers' module.
 extension DiagRunner {
     static let clientModuleName = "p11-kit-client.so"
     /// PKCS#11 modules that also drive smart-card readers, so a CPS card would show twice.
@@ -27,37 +27,43 @@ extension DiagRunner {
         }
     }
 
-    /// Module names and library paths from `p11-kit list-modules` (lines at column 0: `name: library`).
-    /// p11-kit-client.so is listed even when no cpsd answers, so registration is told apart from running.
+    /// cpsd's module registered once with p11-kit, and no other smart-card module loaded next to it
+    /// (the card would show twice to p11-kit's consumers: p11-kit-proxy, GnuTLS programs, NSS set up with
+    /// the proxy). From the module files (see `P11KitModule`): nothing is loaded to find out.
     func p11KitChecks() {
-        guard let tool = DiagEnvironment.tool("p11-kit"),
-            let result = DiagEnvironment.run(tool, ["list-modules"], environment: options.environment)
-        else {
+        guard DiagEnvironment.tool("p11-kit") != nil else {
             add(.skip("p11kit.module", "p11-kit is not installed (package p11-kit)"))
             add(.skip("p11kit.duplicates", "p11-kit is not installed (package p11-kit)"))
             return
         }
-        let modules: [(name: String, library: String)] = result.output.split(separator: "\n").compactMap { line in
-            guard let first = line.first, first != " ", first != "\t", let colon = line.firstIndex(of: ":") else { return nil }
-            return (String(line[..<colon]), line[line.index(after: colon)...].trimmingCharacters(in: .whitespaces))
-        }
-        let ours = modules.filter { ($0.library as NSString).lastPathComponent == Self.clientModuleName }
+        let modules = P11KitModule.registered(environment: options.environment)
+        let ours = modules.filter { $0.libraryName == Self.clientModuleName }
         switch ours.count {
         case 0:
             add(.warn("p11kit.module", "cpsd's module (\(Self.clientModuleName)) is not registered with p11-kit", remedy: "Install the cpsd package's /usr/share/p11-kit/modules/cpsd.module, or use `cpsctl setup` for the browsers."))
         case 1:
-            add(.ok("p11kit.module", "registered once as \"\(ours[0].name)\""))
+            add(.ok("p11kit.module", "registered once as \"\(ours[0].name)\" (\(ours[0].file), \(ours[0].scope.text))"))
         default:
             add(.warn("p11kit.module", "cpsd's module is registered \(ours.count) times (\(ours.map(\.name).joined(separator: ", "))): the card shows several times", remedy: "Keep one .module file for \(Self.clientModuleName) in /etc/pkcs11/modules, /usr/share/p11-kit/modules or ~/.config/pkcs11/modules."))
         }
         let competing = modules.filter { module in
-            Self.competingModules.contains { module.name.contains($0) || module.library.contains($0) }
+            Self.competingModules.contains { module.name.contains($0) || module.libraryName.contains($0) }
         }
-        if competing.isEmpty {
-            add(.ok("p11kit.duplicates", "no other smart-card module registered"))
+        let twice = competing.filter { module in ours.contains { $0.scope.overlaps(module.scope) } }
+        if twice.isEmpty {
+            let names = competing.map(\.name).joined(separator: ", ")
+            let note = competing.isEmpty
+                ? "no other smart-card module registered"
+                : ours.isEmpty
+                    ? "\(names) registered, but not cpsd's module: nothing is loaded twice"
+                    : "\(names) registered, never loaded in the same program as cpsd's module (\(competing.map(\.scope.text).joined(separator: "; ")))"
+            add(.ok("p11kit.duplicates", note))
         } else {
-            let names = competing.map { "\($0.name) (\($0.library))" }.joined(separator: ", ")
-            add(.warn("p11kit.duplicates", "another smart-card module exposes the same readers: \(names)", remedy: "Disable it for p11-kit (add `enable-in: none` to its .module file, or remove the package), so the card is not seen twice."))
+            let names = twice.map { "\($0.name) (\($0.file), \($0.scope.text))" }.joined(separator: ", ")
+            let name = twice[0].name
+            add(.warn(
+                "p11kit.duplicates", "p11-kit also loads \(names) next to cpsd's module: a second middleware drives the same readers and talks to the card (the card can show twice)",
+                remedy: "Stop p11-kit loading it: a file of the same name with an empty `module:` line overrides the package's, in /etc/pkcs11/modules (every user: `echo module: | sudo tee /etc/pkcs11/modules/\(name).module`) or ~/.config/pkcs11/modules (this user)."))
         }
     }
 
@@ -81,9 +87,5 @@ extension DiagRunner {
             let names = missing.map { "\($0.browser) \($0.directory)" }.joined(separator: ", ")
             add(.warn("browsers.module", "\"\(BrowserRegistration.moduleName)\" missing in \(names)", remedy: "cpsctl setup (or cpsctl diag --fix), then restart the browsers."))
         }
-    }
-
-    func bridgeChecks() {
-        add(.skip("bridge.listening", "the browser bridge is not part of this version"))
     }
 }

@@ -2,7 +2,7 @@ import Foundation
 import PCSC
 import SmartCardCore
 
-/// system, pcscd and readers.
+/// system and pcscd.
 extension DiagRunner {
     static let packages = ["pcscd", "libpcsclite1", "p11-kit", "libnss3", "firefox-esr", "chromium"]
 
@@ -36,8 +36,9 @@ extension DiagRunner {
 
     func pcscdChecks() {
         do throws(CardError) {
-            readers = try PCSCBackend().listReaders()
-            add(.ok("pcscd.reachable", "pcscd answers (\(readers?.count ?? 0) reader(s))"))
+            let found = try PCSCBackend().listReaders()
+            readers = found
+            add(.ok("pcscd.reachable", found.isEmpty ? "pcscd answers (no reader)" : "pcscd answers (\(found.count) reader(s))"))
         } catch {
             if error.code == .noReaders {
                 readers = []
@@ -45,16 +46,39 @@ extension DiagRunner {
                 return
             }
             pcscdFailure = "pcscd is not reachable"
+            // pcscd that accepts the connection and then drops it without a word refused this client
+            // (libpcsclite reports SCARD_W_SECURITY_VIOLATION, or SCARD_E_NO_SERVICE when the close
+            // comes before its first message is sent); a stopped pcscd refuses the connection itself.
+            let socket = options.environment["PCSCLITE_CSOCK_NAME"] ?? "/run/pcscd/pcscd.comm"
             if error.code == .accessDenied {
+                pcscdFailure = "pcscd refused this client (polkit)"
+                add(.fail("pcscd.reachable", Self.polkitFinding(error.reason), remedy: Self.polkitRemedy))
+                return
+            }
+            if error.code == .serviceUnavailable, UnixSocketProbe.accepts(socket) {
+                pcscdFailure = "pcscd refused this client (polkit?)"
                 add(.fail(
-                    "pcscd.reachable", "pcscd refused access (polkit): \(error.reason)",
-                    remedy: "polkit allows PC/SC only to the active local session: run from the desktop session, "
-                        + "not over SSH, or add a polkit rule for org.debian.pcsc-lite.access_pcsc"))
+                    "pcscd.reachable",
+                    "pcscd accepts connections on \(socket) but dropped this one unanswered: most likely "
+                        + Self.polkitFinding(error.reason) + "; else pcscd fails as it starts (journalctl -u pcscd)",
+                    remedy: Self.polkitRemedy))
                 return
             }
             add(.fail("pcscd.reachable", "pcscd is not reachable: \(howPCSCDStarts())", remedy: "sudo systemctl start pcscd.socket (package pcscd)"))
         }
     }
+
+    /// pcscd built with polkit asks it about every client; a refusal closes the connection before the
+    /// first message (libpcsclite then reports SCARD_W_SECURITY_VIOLATION) or refuses SCardConnect.
+    static func polkitFinding(_ reason: String) -> String {
+        "pcscd refused this client: its polkit policy admits only a local, active session "
+            + "(this one is remote, inactive, or a service) [\(reason)]"
+    }
+
+    static let polkitRemedy =
+        "Run from the desktop session itself (not over SSH, su or a system service); for a service account, add a "
+        + "polkit rule allowing org.debian.pcsc-lite.access_pcsc and org.debian.pcsc-lite.access_card "
+        + "(/usr/share/doc/pcscd/README.polkit)."
 
     /// How pcscd is (not) started: its socket file and the systemd socket unit.
     private func howPCSCDStarts() -> String {
@@ -70,32 +94,5 @@ extension DiagRunner {
             parts.append("systemd is not available to tell the pcscd.socket state")
         }
         return parts.joined(separator: "; ")
-    }
-
-    func readerChecks() {
-        guard let readers else {
-            add(.skip("readers.present", "\(pcscdFailure ?? "pcscd is not reachable"): readers cannot be listed"))
-            add(.skip("readers.clients", "\(pcscdFailure ?? "pcscd is not reachable"): nothing to hold"))
-            return
-        }
-        if readers.isEmpty {
-            add(.fail(
-                "readers.present", "no smart-card reader",
-                remedy: "Plug in the reader. Sans lecteur, e-CPS permet de se connecter à Pro Santé Connect "
-                    + "(without a reader, the e-CPS mobile app logs you in to Pro Santé Connect)."))
-        } else {
-            let names = readers.map { "\"\($0.name)\"\($0.cardPresent ? " (card)" : "")" }
-            add(.ok("readers.present", "\(readers.count) reader(s): \(names.joined(separator: ", "))"))
-        }
-        let clients = DiagEnvironment.pcscClients()
-        let held = readers.filter(\.exclusive).map(\.name)
-        let listing = clients.isEmpty ? "no other PC/SC client process" : "PC/SC clients: \(clients.joined(separator: "; "))"
-        if held.isEmpty {
-            add(.ok("readers.clients", listing))
-        } else {
-            add(.warn(
-                "readers.clients", "card held exclusively in \(held.joined(separator: ", ")); \(listing)",
-                remedy: "Close the program holding the card (one of the processes listed), then retry."))
-        }
     }
 }

@@ -1,0 +1,109 @@
+import Foundation
+
+/// A process of this machine as /proc shows it, for findings that name who holds something.
+struct LocalProcess: Hashable, CustomStringConvertible {
+    let pid: Int32
+    /// The executable path, or the short command name when the executable cannot be read (another user's
+    /// process), or "?".
+    let program: String
+    let uid: UInt32?
+
+    init(pid: Int32) {
+        self.pid = pid
+        let exe = try? FileManager.default.destinationOfSymbolicLink(atPath: "/proc/\(pid)/exe")
+        let comm = (try? String(contentsOfFile: "/proc/\(pid)/comm", encoding: .utf8))?
+            .trimmingCharacters(in: .whitespacesAndNewlines)
+        program = exe ?? comm ?? "?"
+        uid = (try? FileManager.default.attributesOfItem(atPath: "/proc/\(pid)"))?[.ownerAccountID]
+            .flatMap { ($0 as? NSNumber)?.uint32Value }
+    }
+
+    /// The program's file name ("cpsd", "python3.11").
+    var name: String { (program as NSString).lastPathComponent }
+
+    var description: String { "\(name) (pid \(pid)\(program.hasPrefix("/") ? ", \(program)" : ""))" }
+
+    /// Its command line, argument by argument (empty when unreadable).
+    var arguments: [String] {
+        guard let data = FileManager.default.contents(atPath: "/proc/\(pid)/cmdline") else { return [] }
+        return data.split(separator: 0, omittingEmptySubsequences: false).dropLast().map { String(decoding: $0, as: UTF8.self) }
+    }
+
+    /// The socket inodes among its open descriptors ("socket:[N]"); empty when they cannot be read.
+    var socketInodes: Set<UInt64> {
+        let directory = "/proc/\(pid)/fd"
+        guard let entries = try? FileManager.default.contentsOfDirectory(atPath: directory) else { return [] }
+        var inodes: Set<UInt64> = []
+        for entry in entries {
+            guard let target = try? FileManager.default.destinationOfSymbolicLink(atPath: "\(directory)/\(entry)"),
+                target.hasPrefix("socket:["), target.hasSuffix("]")
+            else { continue }
+            if let inode = UInt64(target.dropFirst(8).dropLast()) { inodes.insert(inode) }
+        }
+        return inodes
+    }
+
+    /// Every process with one of `inodes` open, `first` looked at before the others (the likely owner).
+    static func owners(of inodes: Set<UInt64>, first: [Int32] = []) -> [LocalProcess] {
+        guard !inodes.isEmpty else { return [] }
+        for pid in first where !LocalProcess(pid: pid).socketInodes.isDisjoint(with: inodes) {
+            return [LocalProcess(pid: pid)]
+        }
+        let pids = ((try? FileManager.default.contentsOfDirectory(atPath: "/proc")) ?? []).compactMap(Int32.init).sorted()
+        return pids.filter { !LocalProcess(pid: $0).socketInodes.isDisjoint(with: inodes) }.map(LocalProcess.init(pid:))
+    }
+}
+
+/// Who listens on a TCP port of the loopback or wildcard addresses, from /proc/net/tcp and tcp6 (the
+/// same source as `ss -ltn`): the listening sockets' inodes and owners' uids, then /proc/*/fd for the
+/// processes.
+struct TCPListeners {
+    struct Listener: Hashable {
+        let address: String
+        let inode: UInt64
+        let uid: UInt32
+    }
+
+    /// The sockets listening on `port` at 127.0.0.1, ::1, or a wildcard address (which takes the port on
+    /// the loopback addresses too).
+    static func listening(on port: Int) -> [Listener] {
+        var found: [Listener] = []
+        for (file, v6) in [("/proc/net/tcp", false), ("/proc/net/tcp6", true)] {
+            guard let text = try? String(contentsOfFile: file, encoding: .utf8) else { continue }
+            for line in text.split(separator: "\n").dropFirst() {
+                let fields = line.split(separator: " ", omittingEmptySubsequences: true)
+                // sl local_address rem_address st tx:rx tr:when retrnsmt uid timeout inode
+                guard fields.count >= 10, fields[3] == "0A" else { continue }  // 0A: TCP_LISTEN
+                let local = fields[1].split(separator: ":")
+                guard local.count == 2, Int(local[1], radix: 16) == port,
+                    let address = decodeAddress(String(local[0]), v6: v6),
+                    ["127.0.0.1", "0.0.0.0", "::1", "::", "::ffff:127.0.0.1"].contains(address),
+                    let uid = UInt32(fields[7]), let inode = UInt64(fields[9])
+                else { continue }
+                found.append(Listener(address: address, inode: inode, uid: uid))
+            }
+        }
+        return found
+    }
+
+    /// /proc/net/tcp prints each 32-bit word of the address in host (little-endian) order.
+    static func decodeAddress(_ hex: String, v6: Bool) -> String? {
+        guard hex.count == (v6 ? 32 : 8) else { return nil }
+        var bytes: [UInt8] = []
+        var index = hex.startIndex
+        while index < hex.endIndex {
+            let next = hex.index(index, offsetBy: 8)
+            guard let word = UInt32(hex[index..<next], radix: 16) else { return nil }
+            bytes += [0, 8, 16, 24].map { UInt8(truncatingIfNeeded: word >> $0) }
+            index = next
+        }
+        guard v6 else { return bytes.map(String.init).joined(separator: ".") }
+        if bytes[0..<10].allSatisfy({ $0 == 0 }), bytes[10] == 0xFF, bytes[11] == 0xFF {
+            return "::ffff:" + bytes[12...].map(String.init).joined(separator: ".")
+        }
+        let groups = stride(from: 0, to: 16, by: 2).map { UInt16(bytes[$0]) << 8 | UInt16(bytes[$0 + 1]) }
+        if groups.allSatisfy({ $0 == 0 }) { return "::" }
+        if groups.dropLast().allSatisfy({ $0 == 0 }), groups[7] == 1 { return "::1" }
+        return groups.map { String($0, radix: 16) }.joined(separator: ":")
+    }
+}
