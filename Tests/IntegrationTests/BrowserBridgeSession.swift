@@ -35,10 +35,11 @@ final class BridgeLoginSession {
                 let home = try WebExtensionHome()
                 defer { home.remove() }
                 // cpsd made its CA at first start; the user's `cpsctl setup` trusts it in both browsers.
-                let bridgeData = ["XDG_DATA_HOME": bridge.home.appendingPathComponent("data").path]
+                // cpsd's state (its CA) is in the harness's home, the browsers' databases in ours.
+                let bridgeState = ["XDG_STATE_HOME": bridge.home.appendingPathComponent("state").path]
                 let setup = try ToolRunner.run(
                     ToolRunner.executable("cpsctl"), ["setup"],
-                    environment: home.environment.merging(bridgeData) { $1 })
+                    environment: home.environment.merging(bridgeState) { $1 })
                 guard setup.status == 0, setup.stdout.contains("bridge CA trusted") else {
                     throw BrowserTestError("cpsctl setup: \(setup.output)")
                 }
@@ -98,8 +99,9 @@ final class BridgeLoginSession {
             throw BrowserTestError("the popup does not reach cpsd's bridge:\n\(context)")
         }
         try answer("ok")  // the user reads the code, then closes cpsd's window
+        let shown = bridge.messageDialogs().count
         try driver.click("#pair-start")
-        let code = try bridge.waitForPairingCode()
+        let code = try bridge.waitForPairingCode(after: shown)
         try driver.type("#pair-code", code)
         try driver.click("#pair-submit")
         guard try driver.wait("#paired", matching: "^true$", attribute: "data-paired") != nil else {
