@@ -103,12 +103,14 @@ package struct RealStackError: Error, CustomStringConvertible {
     package init(_ description: String) { self.description = description }
 }
 
-/// A FIFO lock for async tests.
-actor AsyncLock {
+/// A FIFO lock for async tests (the real stack, the browsers).
+package actor AsyncLock {
     private var held = false
     private var waiters: [CheckedContinuation<Void, Never>] = []
 
-    func acquire() async {
+    package init() {}
+
+    package func acquire() async {
         if held {
             await withCheckedContinuation { waiters.append($0) }
         } else {
@@ -116,7 +118,7 @@ actor AsyncLock {
         }
     }
 
-    func release() {
+    package func release() {
         if waiters.isEmpty { held = false } else { waiters.removeFirst().resume() }
     }
 }

@@ -16,7 +16,7 @@ enum WebExtensionTest {
     /// Firefox's add-on id (browser_specific_settings.gecko.id).
     static let firefoxAddonID = "cpsd-bridge@cpsd.invalid"
 
-    private static let lock = BrowserLock()
+    private static let lock = AsyncLock()
 
     static func exclusive<R>(_ body: () async throws -> R) async throws -> R {
         await lock.acquire()
@@ -45,23 +45,6 @@ enum WebExtensionTest {
         guard try driver.wait("#message", matching: "^port-saved$", attribute: "data-code") != nil else {
             throw BrowserTestError("the popup did not save the port")
         }
-    }
-}
-
-actor BrowserLock {
-    private var held = false
-    private var waiters: [CheckedContinuation<Void, Never>] = []
-
-    func acquire() async {
-        if held {
-            await withCheckedContinuation { waiters.append($0) }
-        } else {
-            held = true
-        }
-    }
-
-    func release() {
-        if waiters.isEmpty { held = false } else { waiters.removeFirst().resume() }
     }
 }
 
