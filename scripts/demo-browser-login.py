@@ -14,6 +14,7 @@ import sys
 import time
 from types import SimpleNamespace
 
+sys.dont_write_bytecode = True  # no __pycache__ in the source tree
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 sys.path.insert(0, os.path.join(ROOT, "Tests", "Fixtures", "WebExtension"))
 from browser_sessions import ChromiumSession  # noqa: E402  (the test suite's Chromium driver)

@@ -32,7 +32,7 @@ final class BrowserDriver {
     private let process = Process()
     private let input = Pipe()
     private let output = Pipe()
-    private var buffer: [UInt8] = []
+    private lazy var reader = JSONLineReader(fd: output.fileHandleForReading.fileDescriptor)
     private var stopped = false
     let logPath: String
     let browser: Browser
@@ -122,23 +122,6 @@ final class BrowserDriver {
     }
 
     private func readAnswer(timeout: Double) throws -> [String: Any] {
-        let fd = output.fileHandleForReading.fileDescriptor
-        let deadline = Date(timeIntervalSinceNow: timeout)
-        while !buffer.contains(0x0A) {
-            var poller = pollfd(fd: fd, events: Int16(POLLIN), revents: 0)
-            let remaining = Int32(max(0, deadline.timeIntervalSinceNow) * 1000)
-            guard poll(&poller, 1, remaining) > 0 else { throw BrowserTestError("browser driver silent:\n\(log)") }
-            var chunk = [UInt8](repeating: 0, count: 65536)
-            let count = read(fd, &chunk, chunk.count)
-            guard count > 0 else { throw BrowserTestError("browser driver exited:\n\(log)") }
-            buffer += chunk[0..<count]
-        }
-        let end = buffer.firstIndex(of: 0x0A)!
-        let line = Data(buffer[..<end])
-        buffer.removeSubrange(...end)
-        guard let answer = try JSONSerialization.jsonObject(with: line) as? [String: Any] else {
-            throw BrowserTestError("not a JSON object: \(String(decoding: line, as: UTF8.self))")
-        }
-        return answer
+        try reader.next(timeout: timeout, who: "browser driver", context: log)
     }
 }

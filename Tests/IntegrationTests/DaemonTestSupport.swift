@@ -127,7 +127,7 @@ final class PythonClient {
     private let process = Process()
     private let input = Pipe()
     private let output = Pipe()
-    private var buffer: [UInt8] = []
+    private lazy var reader = JSONLineReader(fd: output.fileHandleForReading.fileDescriptor)
     let scriptPath: String
     let errorPath: String
 
@@ -162,24 +162,7 @@ final class PythonClient {
     }
 
     func readAnswer(timeout: Double = 60) throws -> [String: Any] {
-        let fd = output.fileHandleForReading.fileDescriptor
-        let deadline = Date(timeIntervalSinceNow: timeout)
-        while !buffer.contains(0x0A) {
-            var poller = pollfd(fd: fd, events: Int16(POLLIN), revents: 0)
-            let remaining = Int32(max(0, deadline.timeIntervalSinceNow) * 1000)
-            guard poll(&poller, 1, remaining) > 0 else { throw DaemonProcessError("python client silent: \(stderr)") }
-            var chunk = [UInt8](repeating: 0, count: 4096)
-            let n = read(fd, &chunk, chunk.count)
-            guard n > 0 else { throw DaemonProcessError("python client exited: \(stderr)") }
-            buffer += chunk[0..<n]
-        }
-        let end = buffer.firstIndex(of: 0x0A)!
-        let line = Data(buffer[..<end])
-        buffer.removeSubrange(...end)
-        guard let answer = try JSONSerialization.jsonObject(with: line) as? [String: Any] else {
-            throw DaemonProcessError("not a JSON object: \(String(decoding: line, as: UTF8.self))")
-        }
-        return answer
+        try reader.next(timeout: timeout, who: "python client", context: stderr)
     }
 
     /// The error code of a failed answer, or "ok".

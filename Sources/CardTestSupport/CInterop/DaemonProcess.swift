@@ -4,10 +4,7 @@ import Glibc
 /// The built `cpsd`, run as a child of the test process on a private socket, for end-to-end tests with
 /// stock PKCS#11 consumers (p11-kit-client.so, p11tool, NSS, PyKCS11).
 ///
-/// cpsd is started by a small `sh` wrapper whose standard input is one end of a socket pair that only
-/// this object holds (close-on-exec). A background `cat` of the wrapper reads that channel; at EOF —
-/// `stop()` closed our end, or the test process died, even by SIGKILL — it sends SIGTERM to cpsd. So a
-/// crashed test run never leaves a daemon behind.
+/// cpsd runs as a ``WatchedProcess``: it never outlives the test process, even a crashed one.
 package final class DaemonProcess: @unchecked Sendable {
     /// p11-kit's client module, the only thing a consumer loads to reach cpsd.
     package static let clientModule = "/usr/lib/x86_64-linux-gnu/pkcs11/p11-kit-client.so"
@@ -17,22 +14,7 @@ package final class DaemonProcess: @unchecked Sendable {
     package let socketPath: String
     package let logPath: String
     private let baseEnvironment: [String: String]
-
-    private let wrapper = Process()
-    private let exitCondition = NSCondition()
-    private var exited = false  // Guarded by `exitCondition`.
-    private var watchdogEnd: Int32 = -1
-
-    /// The wrapper starts the watchdog in the background, then becomes cpsd (`exec`), so the child this
-    /// object spawns is cpsd itself. (A shell that waits for cpsd would inherit the test process's blocked
-    /// SIGCHLD and never see it exit.)
-    private static let wrapperScript = #"""
-        exec 3<&0 </dev/null
-        { cat <&3 >/dev/null 2>&1; kill -TERM "$$" 2>/dev/null; } >/dev/null 2>&1 &
-        cpsd="$1" socket="$2" log="$3" level="$4"
-        shift 4
-        exec "$cpsd" --socket "$socket" --log-level "$level" "$@" >>"$log" 2>&1 3<&-
-        """#
+    private let process: WatchedProcess
 
     /// Starts `cpsd --socket <dir>/pkcs11 ARGUMENTS` with `environment` (the stack's PCSCLITE_CSOCK_NAME)
     /// and waits (up to `timeout`) until the socket accepts connections. The bridge is off unless a test
@@ -46,35 +28,12 @@ package final class DaemonProcess: @unchecked Sendable {
         socketPath = directory.appendingPathComponent("pkcs11").path
         logPath = directory.appendingPathComponent("cpsd.log").path
         baseEnvironment = environment
-
-        var ends: [Int32] = [-1, -1]
-        let type = Int32(SOCK_STREAM.rawValue) | Int32(SOCK_CLOEXEC.rawValue)
-        guard socketpair(AF_UNIX, type, 0, &ends) == 0 else { throw DaemonProcessError("socketpair: errno \(errno)") }
-        watchdogEnd = ends[1]
-        let readEnd = FileHandle(fileDescriptor: ends[0], closeOnDealloc: true)
-        wrapper.executableURL = URL(fileURLWithPath: "/bin/sh")
-        wrapper.arguments = ["-c", Self.wrapperScript, "cpsd-test", executable, socketPath, logPath, logLevel] + arguments
-        wrapper.environment = ProcessInfo.processInfo.environment.merging(environment) { $1 }
-        wrapper.standardInput = readEnd
-        wrapper.standardOutput = FileHandle.nullDevice
-        wrapper.standardError = FileHandle.nullDevice
-        let condition = exitCondition
-        wrapper.terminationHandler = { [weak self] _ in
-            condition.lock()
-            self?.exited = true
-            condition.broadcast()
-            condition.unlock()
-        }
-        do {
-            try wrapper.run()
-        } catch {
-            close(watchdogEnd)
-            throw DaemonProcessError("cannot spawn cpsd: \(error)")
-        }
-        try? readEnd.close()
+        process = try WatchedProcess(
+            executable, ["--socket", socketPath, "--log-level", logLevel] + arguments, logPath: logPath,
+            environment: environment)
         let deadline = ContinuousClock.now + timeout
         while !Self.accepts(socketPath) {
-            if hasExited || ContinuousClock.now >= deadline {
+            if process.hasExited || ContinuousClock.now >= deadline {
                 stop()
                 throw DaemonProcessError("cpsd did not listen on \(socketPath):\n\(logTail())")
             }
@@ -94,43 +53,19 @@ package final class DaemonProcess: @unchecked Sendable {
     }
 
     /// cpsd's process id.
-    package var pid: Int32 { wrapper.processIdentifier }
+    package var pid: Int32 { process.pid }
 
-    /// True once cpsd has exited (the wrapper exits with it).
-    package var hasExited: Bool {
-        exitCondition.lock()
-        defer { exitCondition.unlock() }
-        return exited
-    }
+    /// True once cpsd has exited.
+    package var hasExited: Bool { process.hasExited }
 
-    /// cpsd's exit status once it has exited.
-    package var exitStatus: Int32? { hasExited ? wrapper.terminationStatus : nil }
+    /// cpsd's exit status once it has exited by itself.
+    package var exitStatus: Int32? { process.exitStatus }
 
-    /// Sends SIGTERM (by closing the watchdog channel) and waits for cpsd to exit; SIGKILL after 10 s.
+    /// Sends SIGTERM (through the watchdog) and waits for cpsd to exit; SIGKILL after 10 s.
     /// Returns true when cpsd exited by itself and removed its socket file.
     @discardableResult
     package func stop() -> Bool {
-        if watchdogEnd >= 0 {
-            close(watchdogEnd)
-            watchdogEnd = -1
-        }
-        var clean = waitForExit(timeout: 10)
-        if !clean {
-            kill(wrapper.processIdentifier, SIGKILL)
-            _ = waitForExit(timeout: 5)
-        }
-        clean = clean && wrapper.terminationReason == .exit && wrapper.terminationStatus == 0
-        return clean && !FileManager.default.fileExists(atPath: socketPath)
-    }
-
-    private func waitForExit(timeout: Double) -> Bool {
-        let deadline = Date(timeIntervalSinceNow: timeout)
-        exitCondition.lock()
-        defer { exitCondition.unlock() }
-        while !exited {
-            if !exitCondition.wait(until: deadline) { return exited }
-        }
-        return true
+        process.stop() && !FileManager.default.fileExists(atPath: socketPath)
     }
 
     /// The last lines of cpsd's log, for failure messages.
@@ -140,7 +75,7 @@ package final class DaemonProcess: @unchecked Sendable {
     }
 
     /// The whole log (e.g. to look for audit lines).
-    package var log: String { (try? String(contentsOfFile: logPath, encoding: .utf8)) ?? "" }
+    package var log: String { process.log }
 
     // MARK: - Raw socket access
 

@@ -65,6 +65,12 @@ package final class WatchedProcess: @unchecked Sendable {
         return exited
     }
 
+    /// The program's exit status once it has exited by itself (nil while it runs or after a signal).
+    package var exitStatus: Int32? {
+        guard hasExited, process.terminationReason == .exit else { return nil }
+        return process.terminationStatus
+    }
+
     /// Everything the program printed so far.
     package var log: String { (try? String(contentsOfFile: logPath, encoding: .utf8)) ?? "" }
 
@@ -79,8 +85,10 @@ package final class WatchedProcess: @unchecked Sendable {
         }
     }
 
-    /// SIGTERM through the watchdog, SIGKILL after 10 s. Returns once the program has exited.
-    package func stop() {
+    /// SIGTERM through the watchdog, SIGKILL after 10 s. Returns once the program has exited: true when
+    /// it exited by itself with status 0.
+    @discardableResult
+    package func stop() -> Bool {
         if watchdogEnd >= 0 {
             close(watchdogEnd)
             watchdogEnd = -1
@@ -88,7 +96,9 @@ package final class WatchedProcess: @unchecked Sendable {
         if !waitForExit(timeout: 10) {
             kill(process.processIdentifier, SIGKILL)
             _ = waitForExit(timeout: 5)
+            return false
         }
+        return exitStatus == 0
     }
 
     private func waitForExit(timeout: Double) -> Bool {

@@ -19,14 +19,15 @@ Prints one JSON object on stdout (as chromium_client_auth.py). Firefox's output:
 import argparse
 import json
 import os
-import socket
 import subprocess
 import sys
 import time
 
 sys.dont_write_bytecode = True  # no __pycache__ in the source tree
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 import browser_session  # noqa: E402
+from marionette import MarionetteClient, free_port  # noqa: E402
 
 PIN_DIALOG = "^Password Required"
 
@@ -42,57 +43,6 @@ PREFERENCES = {
 }
 
 
-class Marionette:
-    """Just enough of a Marionette client: commands [0, id, name, parameters], answers [1, id, error,
-    result], each framed as `<length>:<json>`."""
-
-    def __init__(self, port, deadline):
-        while True:
-            try:
-                self.socket = socket.create_connection(("127.0.0.1", port), timeout=5)
-                break
-            except OSError:
-                if time.time() > deadline:
-                    raise RuntimeError(f"Marionette never listened on port {port}")
-                time.sleep(0.2)
-        self.socket.settimeout(None)
-        self.next_id = 0
-        self.receive()  # the greeting: applicationType, marionetteProtocol
-
-    def receive(self):
-        length = b""
-        while not length.endswith(b":"):
-            byte = self.socket.recv(1)
-            if not byte:
-                raise RuntimeError("Marionette closed the connection")
-            length += byte
-        size = int(length[:-1])
-        data = b""
-        while len(data) < size:
-            chunk = self.socket.recv(size - len(data))
-            if not chunk:
-                raise RuntimeError("Marionette closed the connection")
-            data += chunk
-        return json.loads(data)
-
-    def command(self, name, parameters=None, timeout=None):
-        self.next_id += 1
-        message = json.dumps([0, self.next_id, name, parameters or {}]).encode()
-        self.socket.settimeout(timeout)
-        self.socket.sendall(str(len(message)).encode() + b":" + message)
-        while True:
-            answer = self.receive()
-            if answer[0] == 1 and answer[1] == self.next_id:
-                break
-        if answer[2]:
-            raise RuntimeError(f"{name}: {answer[2].get('error')}: {answer[2].get('message')}")
-        return answer[3]
-
-
-def free_port():
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
 
 
 def write_user_js(profile, marionette_port):
@@ -128,7 +78,7 @@ def main():
     typer = browser_session.PinTyper(pin, deadline, PIN_DIALOG)
     marionette = None
     try:
-        marionette = Marionette(port, deadline)
+        marionette = MarionetteClient(port, time.monotonic() + max(0, deadline - time.time()))
         # Marionette sees the PIN dialog as a user prompt: "ignore" keeps it from dismissing it, and
         # makes Navigate return while the dialog is up, so the page is then awaited by polling.
         capabilities = {"acceptInsecureCerts": False, "unhandledPromptBehavior": "ignore"}

@@ -2,9 +2,12 @@
 Marionette. Both offer open, eval, click, type, read, extension_ids and quit."""
 import json
 import os
-import socket
 import subprocess
+import sys
 import time
+
+sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+from marionette import MarionetteClient, MarionetteError, free_port  # noqa: E402  (Tests/Fixtures)
 
 CHROMIUM = "/usr/bin/chromium"
 CHROMEDRIVER = "/usr/bin/chromedriver"
@@ -102,8 +105,7 @@ class ChromiumSession:
 
 
 class FirefoxSession:
-    """Marionette: commands [0, id, name, parameters] and answers [1, id, error, result], each framed as
-    `<length>:<json>` over TCP."""
+    """Firefox through Marionette (`Tests/Fixtures/marionette.py`)."""
 
     ELEMENT = "element-6066-11e4-a52e-4f735466cecf"
 
@@ -126,51 +128,20 @@ class FirefoxSession:
         self.process = subprocess.Popen(
             [FIREFOX, "-headless", "-marionette", "-remote-allow-system-access", "-no-remote", "-profile",
              arguments.profile], stdout=log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL)
-        self.socket = self.connect(port, time.monotonic() + 60)
-        self.next_id = 0
-        self.receive()  # the greeting
+        try:
+            self.client = MarionetteClient(port, time.monotonic() + 60, alive=lambda: self.process.poll() is None)
+        except MarionetteError as error:
+            raise CommandError(error.error, error.message)
         self.command("WebDriver:NewSession", {"capabilities": {"alwaysMatch": {"acceptInsecureCerts": False}}})
         if not arguments.no_extension:
             self.command("Addon:Install", {"path": arguments.extension, "temporary": True})
         self.popup_url = f"moz-extension://{FIREFOX_EXTENSION_UUID}/popup.html"
 
-    def connect(self, port, deadline):
-        while True:
-            try:
-                return socket.create_connection(("127.0.0.1", port), timeout=5)
-            except OSError:
-                if time.monotonic() > deadline or self.process.poll() is not None:
-                    raise CommandError("start", f"Marionette never listened on port {port}")
-                time.sleep(0.2)
-
-    def receive(self):
-        length = b""
-        while not length.endswith(b":"):
-            byte = self.socket.recv(1)
-            if not byte:
-                raise CommandError("marionette", "Firefox closed the connection")
-            length += byte
-        size = int(length[:-1])
-        data = b""
-        while len(data) < size:
-            chunk = self.socket.recv(size - len(data))
-            if not chunk:
-                raise CommandError("marionette", "Firefox closed the connection")
-            data += chunk
-        return json.loads(data)
-
     def command(self, name, parameters=None, timeout=60):
-        self.next_id += 1
-        message = json.dumps([0, self.next_id, name, parameters or {}]).encode()
-        self.socket.settimeout(timeout)
-        self.socket.sendall(str(len(message)).encode() + b":" + message)
-        while True:
-            answer = self.receive()
-            if answer[0] == 1 and answer[1] == self.next_id:
-                break
-        if answer[2]:
-            raise CommandError(answer[2].get("error", "marionette"), answer[2].get("message", ""))
-        result = answer[3]
+        try:
+            result = self.client.command(name, parameters, timeout)
+        except MarionetteError as error:
+            raise CommandError(error.error, error.message)
         return result.get("value") if isinstance(result, dict) and "value" in result else result
 
     def open(self, url):
@@ -247,7 +218,3 @@ class FirefoxSession:
             self.process.wait()
 
 
-def free_port():
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
