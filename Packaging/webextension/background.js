@@ -16,6 +16,11 @@ const BRIDGE_CALL_LIMIT_MS = 330_000;
 // activity; calling an extension API resets that timer. Firefox's event pages behave alike. (Seen in
 // Chromium 156 and Firefox ESR 153: without this, a PIN typed after 30 s reached a dead worker.)
 const KEEP_ALIVE_INTERVAL_MS = 20_000;
+// Per-site throttle of page requests (each can open cpsd's PIN dialog): one at a time per origin, and
+// a token bucket of PAGE_BURST requests refilled one every PAGE_REFILL_MS. Kept in memory: the worker
+// is only stopped after 30 s idle, when every bucket would be full again anyway.
+const PAGE_BURST = 3;
+const PAGE_REFILL_MS = 10_000;
 
 // ---- Settings and secrets (storage.local, never storage.sync)
 
@@ -124,16 +129,27 @@ function requestLanguage(message) {
   return ext.i18n.getUILanguage().slice(0, 2).toLowerCase();
 }
 
-/// What a page may learn of the bridge's status: no reader names (they can carry serial numbers).
-function pageStatus(status) {
-  const readers = Array.isArray(status.readers) ? status.readers : [];
-  return {
-    protocol: String(status.protocol ?? ""),
-    version: String(status.version ?? ""),
-    tokenFormats: Array.isArray(status.tokenFormats) ? status.tokenFormats.map(String) : [],
-    paired: status.paired === true,
-    readers: readers.map((reader) => ({ cardPresent: reader.cardPresent === true, cardType: reader.cardType ?? null })),
-  };
+// ---- Per-site throttle
+
+const pendingOrigins = new Set(); // origins with a request at cpsd now
+const buckets = new Map(); // origin -> {tokens, at}; only origins whose bucket is not full
+
+/// Takes one request slot for `origin`, or throws ERR_TOO_MANY_REQUESTS (and takes nothing). The check
+/// and the taking happen without an await in between: two requests cannot both pass.
+function admitPageRequest(origin) {
+  const now = Date.now();
+  for (const [site, bucket] of buckets) {
+    if (bucket.tokens + (now - bucket.at) / PAGE_REFILL_MS >= PAGE_BURST) buckets.delete(site); // full again
+  }
+  if (pendingOrigins.has(origin)) {
+    throw failure("ERR_TOO_MANY_REQUESTS", "a request of this site is already waiting for the user");
+  }
+  const bucket = buckets.get(origin) ?? { tokens: PAGE_BURST, at: now };
+  const tokens = Math.min(PAGE_BURST, bucket.tokens + (now - bucket.at) / PAGE_REFILL_MS);
+  if (tokens < 1) throw failure("ERR_TOO_MANY_REQUESTS", "too many requests from this site: wait a moment");
+  buckets.set(origin, { tokens: tokens - 1, at: now });
+  pendingOrigins.add(origin);
+  return () => pendingOrigins.delete(origin);
 }
 
 /// The web-eid:1.0 token with exactly its five fields.
@@ -147,21 +163,20 @@ function webEidToken(answer) {
   return token;
 }
 
+// Pages get no bridge status: the content script answers `status` itself with availability only.
 async function handlePageRequest(origin, message, requestId, signal) {
   if (!origin) throw failure("ERR_CONTEXT_INSECURE", "only top-level https pages may use the CPS card");
-  const { token } = await loadSettings();
-  switch (message && message.action) {
-    case "status":
-      return pageStatus(await bridgeCall("POST", "/v1/status", {}, { token, signal }));
-    case "authenticate": {
-      const nonce = message.challengeNonce;
-      if (typeof nonce !== "string") throw failure("ERR_INVALID_ARGUMENT", "challengeNonce must be a string");
-      if (!token) throw failure("ERR_NOT_PAIRED", "this browser is not paired with cpsd: open the extension's popup");
-      const body = { requestId, origin, challengeNonce: nonce, lang: requestLanguage(message) };
-      return webEidToken(await keepingAlive(bridgeCall("POST", "/v1/authenticate", body, { token, signal })));
-    }
-    default:
-      throw failure("ERR_INVALID_ARGUMENT", "unknown action");
+  if (!message || message.action !== "authenticate") throw failure("ERR_INVALID_ARGUMENT", "unknown action");
+  const nonce = message.challengeNonce;
+  if (typeof nonce !== "string") throw failure("ERR_INVALID_ARGUMENT", "challengeNonce must be a string");
+  const release = admitPageRequest(origin);
+  try {
+    const { token } = await loadSettings();
+    if (!token) throw failure("ERR_NOT_PAIRED", "this browser is not paired with cpsd: open the extension's popup");
+    const body = { requestId, origin, challengeNonce: nonce, lang: requestLanguage(message) };
+    return webEidToken(await keepingAlive(bridgeCall("POST", "/v1/authenticate", body, { token, signal })));
+  } finally {
+    release();
   }
 }
 

@@ -3,6 +3,11 @@
 // script acknowledges at once, forwards only the known fields to the background over a Port of its
 // own, and posts the answer back to the page's origin only. {cpsBridge: "cancel", id} abandons a request
 // (the background then closes cpsd's dialog).
+//
+// What a page learns without the user: only that the extension is there. `status` is answered here,
+// without asking the background or cpsd (whether a card is inserted or the browser paired is for the
+// popup); an action that can open a cpsd dialog (PIN, consent) is forwarded only when the page's call
+// comes with transient user activation (a click, a key press in the last few seconds).
 "use strict";
 
 (() => {
@@ -10,9 +15,25 @@
   const PAGE_PORT_NAME = "cps-bridge/page";
   const MAX_FIELD_LENGTH = 1024; // the bridge refuses nonces over 128 characters anyway
   const pending = new Map(); // request id -> Port
+  // The actions that can open a cpsd dialog: each needs a user gesture. A future action that can (a
+  // signature, the signing certificate's consent) belongs here too.
+  const GESTURE_ACTIONS = new Set(["authenticate"]);
+  // Everything a page may learn of the status.
+  const PAGE_STATUS = Object.freeze({ available: true });
 
   function secureTopLevel() {
     return window.isSecureContext && location.protocol === "https:" && window.top === window;
+  }
+
+  /// Whether the page's window has transient user activation now. This script shares the frame's
+  /// activation state (Chromium ≥ 72, Firefox ≥ 120; tested in Chromium 156 and Firefox ESR 153) but not
+  /// the page's JavaScript objects: a page that redefines navigator.userActivation or
+  /// UserActivation.prototype changes nothing seen here (isolated world in Chromium, Xray in Firefox).
+  /// postMessage does not consume activation, so the page's click is still active when its message
+  /// arrives. Without the API, no dialog (fail closed).
+  function userActivationActive() {
+    const activation = navigator.userActivation;
+    return activation ? activation.isActive === true : false;
   }
 
   function validId(id) {
@@ -90,6 +111,15 @@
     const request = forwardedRequest(data);
     if (!request) {
       reply(failure(data.id, "ERR_INVALID_ARGUMENT", "unknown action or malformed field"));
+      return;
+    }
+    if (request.action === "status") {
+      reply({ cpsBridge: "response", id: data.id, result: { ...PAGE_STATUS } });
+      return;
+    }
+    if (GESTURE_ACTIONS.has(request.action) && !userActivationActive()) {
+      reply(failure(data.id, "ERR_USER_GESTURE_REQUIRED",
+        "the CPS card can only be used in answer to the user's action (call it from a click)"));
       return;
     }
     forward(data.id, request, reply);

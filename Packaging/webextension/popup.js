@@ -44,7 +44,10 @@ function renderBridge(status) {
     return;
   }
   bridge.dataset.state = "ok";
-  bridge.textContent = `cpsd ${status.bridge.version} répond (port ${status.port}).`;
+  const version = status.bridge.version ? ` ${status.bridge.version}` : "";
+  bridge.textContent = `cpsd${version} répond (port ${status.port}).`;
+  // cpsd tells only a paired browser about its readers and cards.
+  if (!status.bridge.paired) return;
   for (const reader of status.bridge.readers) {
     const item = document.createElement("li");
     item.dataset.cardPresent = String(reader.cardPresent);

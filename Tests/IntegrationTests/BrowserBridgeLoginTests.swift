@@ -73,7 +73,7 @@ struct BrowserBridgeLoginTests {
             try session.answer("pin 1234")
             // A raw page API request with extra fields, one of them an origin of the page's choosing; the
             // token then goes to the demo, which checks it against its own origin and nonce.
-            let login = try session.driver.run(
+            let login = try session.driver.runOnClick(
                 """
                 const post = async (path, body) => (await fetch(path, {method: 'POST', credentials: 'same-origin',
                   headers: {'Content-Type': 'application/json'}, body: JSON.stringify(body)})).json();
@@ -96,6 +96,65 @@ struct BrowserBridgeLoginTests {
             #expect(who["idNat"] as? String == Self.idNat, "\(login)\n\(session.context)")
             let question = session.pinDialogs.last?["desc"] as? String ?? ""
             #expect(question.contains(session.relyingPartyOrigin) && !question.contains("evil.example"), "\(question)")
+        }
+    }
+
+    @Test(
+        "No gesture, no PIN dialog (ERR_USER_GESTURE_REQUIRED); status says only available; a click logs in",
+        arguments: Browser.allCases)
+    func noDialogWithoutUser(browser: Browser) async throws {
+        try await BridgeLoginSession.run(browser) { session in
+            try session.pair()
+            try session.answer("pin 1234")
+            try session.driver.open(session.relyingPartyOrigin + "/")
+            let dialogsBefore = session.dialogs.count
+            // Paired, a card inserted: the page learns neither.
+            let status = try session.driver.run("return await CpsBridge.status();")
+            #expect(status.object?.keys.sorted() == ["available"], "\(status)")
+            #expect(status.object?["available"] as? Bool == true, "\(status)")
+            // As soon as the page loads, then from a timer: no gesture, no request to cpsd, no dialog.
+            let onLoad = try session.authenticateOnDemoPage(withClick: false)
+            #expect(onLoad.code == "ERR_USER_GESTURE_REQUIRED", "\(onLoad)")
+            let fromTimer = try session.driver.run(
+                """
+                const challenge = await (await fetch('/auth/challenge', {method: 'POST', credentials: 'same-origin',
+                  headers: {'Content-Type': 'application/json'}, body: '{}'})).json();
+                return await new Promise((resolve, reject) => setTimeout(
+                  () => CpsBridge.authenticate(challenge.challengeNonce).then(resolve, reject), 300));
+                """)
+            #expect(fromTimer.code == "ERR_USER_GESTURE_REQUIRED", "\(fromTimer)")
+            #expect(session.dialogs.count == dialogsBefore, "a dialog opened without the user:\n\(session.context)")
+            #expect(session.pinTriesLeft == 3)
+
+            // The user clicks the demo's button: one PIN dialog, logged in (the answer set above was unused).
+            let shown = try session.clickLogin()
+            #expect(shown.hasPrefix("Connecté") && shown.contains(Self.idNat), "\(shown)\n\(session.context)")
+            #expect(session.pinDialogs.count == 1, "\(session.context)")
+        }
+    }
+
+    @Test(
+        "A site's second request while its first waits for the PIN is ERR_TOO_MANY_REQUESTS, without a dialog",
+        arguments: Browser.allCases)
+    func oneRequestPerSite(browser: Browser) async throws {
+        try await BridgeLoginSession.run(browser) { session in
+            try session.pair()
+            try session.answer("pin 1234")
+            try session.driver.open(session.relyingPartyOrigin + "/")
+            // One click, two calls at once (a page hammering the user with dialogs would do so).
+            let outcome = try session.driver.runOnClick(
+                """
+                const post = async (path) => (await fetch(path, {method: 'POST', credentials: 'same-origin',
+                  headers: {'Content-Type': 'application/json'}, body: '{}'})).json();
+                const [one, two] = [await post('/auth/challenge'), await post('/auth/challenge')];
+                const first = CpsBridge.authenticate(one.challengeNonce);
+                const second = CpsBridge.authenticate(two.challengeNonce);
+                const settle = (call) => call.then((token) => token.format, (error) => error.code);
+                return [await settle(first), await settle(second)];
+                """, timeout: 90)
+            #expect(outcome.value as? [String] == ["web-eid:1.0", "ERR_TOO_MANY_REQUESTS"], "\(outcome)")
+            #expect(session.pinDialogs.count == 1, "\(session.context)")
+            #expect(session.pinTriesLeft == 3)
         }
     }
 

@@ -120,14 +120,15 @@ final class BridgeLoginSession {
         return text
     }
 
-    /// Asks a token through the page library on the demo's page (open), with a nonce the demo issued.
-    func authenticateOnDemoPage(options: String = "{}") throws -> BrowserDriver.Outcome {
-        try driver.run(
-            """
+    /// Asks a token through the page library on the demo's page (open), with a nonce the demo issued, from
+    /// a click (`withClick`, as the demo's button does) or from a script the user did nothing for.
+    func authenticateOnDemoPage(options: String = "{}", withClick: Bool = true) throws -> BrowserDriver.Outcome {
+        let script = """
             const response = await fetch('/auth/challenge', {method: 'POST', credentials: 'same-origin',
               headers: {'Content-Type': 'application/json'}, body: '{}'});
             const challenge = await response.json();
             return await CpsBridge.authenticate(challenge.challengeNonce, \(options));
-            """, timeout: 120)
+            """
+        return try withClick ? driver.runOnClick(script, timeout: 120) : driver.run(script, timeout: 120)
     }
 }

@@ -108,6 +108,43 @@ final class BrowserDriver {
             retriesLeft: detail["retriesLeft"] as? Int, message: detail["message"] as? String ?? "")
     }
 
+    /// Runs `script` (the body of an async function) in the current page from a click, as a page's own
+    /// button handler does: the driver's click is a real user gesture (transient user activation), which a
+    /// script the driver runs directly never has. Returns what the script ended with.
+    func runOnClick(_ script: String, timeout: Double = 30) throws -> Outcome {
+        let installed = try run(
+            """
+            const runs = window.cpsTestClickRuns || (window.cpsTestClickRuns = []);
+            const slot = runs.length;
+            runs.push(null);
+            const button = document.createElement('button');
+            button.id = 'cps-test-click-' + slot;
+            button.textContent = 'test click ' + slot;
+            button.addEventListener('click', () => {
+              runs[slot] = (async () => { \(script)
+              })().then(
+                (value) => ({value: value === undefined ? null : value}),
+                (error) => ({error: {code: error && error.code, message: String(error && error.message),
+                                     retriesLeft: error && error.retriesLeft}}));
+            }, {once: true});
+            document.body.append(button);
+            return button.id;
+            """)
+        guard let id = installed.value as? String else { throw BrowserTestError("runOnClick: \(installed)") }
+        try click("#" + id)
+        let slot = id.split(separator: "-").last.map(String.init) ?? "0"
+        let outcome = try run(
+            """
+            const runs = window.cpsTestClickRuns;
+            while (!runs[\(slot)]) await new Promise((resolve) => setTimeout(resolve, 20));
+            const outcome = await runs[\(slot)];
+            document.getElementById('\(id)').remove();
+            if (outcome.error) throw Object.assign(new Error(outcome.error.message), outcome.error);
+            return outcome.value;
+            """, timeout: timeout)
+        return outcome
+    }
+
     /// Asks the driver to close the browser; if it does not within 20 s, kills its process group (the
     /// driver leads its own group, with chromedriver and the browser in it).
     func quit() {

@@ -1,13 +1,15 @@
 // cps-bridge.js — the page library for services that log users in with the CPS card through cpsd.
 //
-//   const token = await CpsBridge.authenticate(challengeNonce);   // the web-eid:1.0 token
-//   // POST it to your server, which checks it with the nonce and origin it knows (never the page's copy).
+//   button.onclick = async () => {                                  // from the user's click: required
+//     const token = await CpsBridge.authenticate(challengeNonce);   // the web-eid:1.0 token
+//     // POST it to your server, which checks it with the nonce and origin it knows (never the page's copy).
+//   };
 //
 // Talks only to the cpsd WebExtension's content script, with window.postMessage on the page's own
 // origin (docs/bridge-protocol.md, "Page API"). Failures reject with a CpsBridgeError whose `code` is
 // ERR_EXTENSION_UNAVAILABLE (no extension answered within 1 s), ERR_USER_TIMEOUT (no answer in time),
-// or the extension's and cpsd's own codes (ERR_NOT_PAIRED, ERR_BRIDGE_UNAVAILABLE, ERR_PIN_INVALID with
-// `retriesLeft`, ERR_USER_CANCELLED, ERR_CARD_NOT_PRESENT, …).
+// or the extension's and cpsd's own codes (ERR_USER_GESTURE_REQUIRED, ERR_TOO_MANY_REQUESTS, ERR_NOT_PAIRED,
+// ERR_BRIDGE_UNAVAILABLE, ERR_PIN_INVALID with `retriesLeft`, ERR_USER_CANCELLED, ERR_CARD_NOT_PRESENT, …).
 (function (global) {
   "use strict";
 
@@ -94,7 +96,8 @@
       });
     },
 
-    /// {protocol, version, tokenFormats, paired, readers: [{cardPresent, cardType}]}
+    /// {available: true}: all a page learns before the user acts (not whether cpsd runs, the browser is
+    /// paired or a card is inserted; authenticate says so when the user clicks).
     status(options) {
       return send({ action: "status" }, timeoutOf(options, STATUS_TIMEOUT_MS));
     },
@@ -102,6 +105,9 @@
     /// The web-eid:1.0 token {unverifiedCertificate, algorithm, signature, format, appVersion} signed by
     /// the card for this page's origin and `challengeNonce` (44 to 128 characters, from your server).
     /// Options: `timeout` in ms (default 120 s: the time to type the PIN), `lang` ("fr", "en", …).
+    /// Call it from the user's click (or key press), within a few seconds: otherwise the extension answers
+    /// ERR_USER_GESTURE_REQUIRED and cpsd is never asked. A site gets one request at a time, three in a
+    /// row, then one every 10 s (ERR_TOO_MANY_REQUESTS).
     authenticate(challengeNonce, options) {
       const fields = { action: "authenticate", challengeNonce };
       if (options && typeof options.lang === "string") fields.lang = options.lang;

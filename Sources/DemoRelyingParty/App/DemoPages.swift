@@ -54,6 +54,8 @@ enum DemoPages {
             ERR_PIN_BLOCKED: "Code porteur bloqué : débloquez la carte avec le code PUK.",
             ERR_CARD_NOT_PRESENT: "Aucune carte CPS n'est insérée.",
             ERR_ACTION_PENDING: "Une autre opération sur la carte est en cours.",
+            ERR_USER_GESTURE_REQUIRED: "La connexion doit être demandée par un clic sur le bouton.",
+            ERR_TOO_MANY_REQUESTS: "Trop de demandes : patientez quelques secondes.",
             invalidSignature: "Signature refusée (jeton fait pour un autre site ou un autre défi).",
             nonceNotFound: "Défi inconnu ou déjà utilisé : recommencez.",
             nonceExpired: "Défi expiré : recommencez.",
