@@ -10,8 +10,9 @@ struct APDUCommand: AsyncParsableCommand {
         abstract: "Send raw APDUs to the card and print the responses.",
         discussion: """
             Each argument is one command APDU in hex (spaces or colons allowed inside quotes); all are sent \
-            in one transaction, in order. VERIFY, CHANGE REFERENCE DATA and RESET RETRY COUNTER are refused: \
-            use `cpsctl pin` so that a PIN is never typed on a command line.
+            in one transaction, in order. Security commands are refused (VERIFY, CHANGE REFERENCE DATA, RESET \
+            RETRY COUNTER, MSE, PSO, INTERNAL/EXTERNAL/GENERAL AUTHENTICATE): use `cpsctl pin` and `cpsctl sign`, \
+            so that a PIN is never typed on a command line and the card is never left verified.
             """
     )
 
@@ -49,10 +50,20 @@ struct APDUCommand: AsyncParsableCommand {
         guard (try? CommandAPDU(bytes: bytes)) != nil else {
             throw ValidationError("\"\(text)\" is not a command APDU (CLA INS P1 P2 [Lc data] [Le]).")
         }
-        // These instructions carry a PIN or PUK in their data: never from a command line (shell history).
-        if [0x20, 0x24, 0x2C].contains(bytes[1]) && bytes.count > 5 {
-            throw ValidationError("Refusing to send a PIN or PUK from the command line; use `cpsctl pin`.")
+        if let name = refusedInstructions[bytes[1]] {
+            throw ValidationError(
+                "Refusing to send \(name) (INS \(Hex.string(from: [bytes[1]]))): it changes or uses the card's "
+                    + "security state. Use `cpsctl pin` or `cpsctl sign`.")
         }
         return bytes
     }
+
+    /// Instructions that carry a PIN or PUK (never from a command line: shell history), or that set up or
+    /// use a key: sent between cpsd's operations they could sign on a verified state, or leave the card in
+    /// one. The counters are in `cpsctl card info`; signatures go through `cpsctl sign`.
+    static let refusedInstructions: [UInt8: String] = [
+        0x20: "VERIFY", 0x21: "VERIFY", 0x24: "CHANGE REFERENCE DATA", 0x2C: "RESET RETRY COUNTER",
+        0x22: "MANAGE SECURITY ENVIRONMENT", 0x2A: "PERFORM SECURITY OPERATION", 0x88: "INTERNAL AUTHENTICATE",
+        0x86: "GENERAL AUTHENTICATE", 0x87: "GENERAL AUTHENTICATE", 0x82: "EXTERNAL AUTHENTICATE",
+    ]
 }

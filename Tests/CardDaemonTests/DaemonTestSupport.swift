@@ -132,10 +132,21 @@ struct Daemon {
 
     /// True when the card in `reader` is verified now, asked through a connection of its own with
     /// VERIFY without data (`00 20 00 01`: 9000 only when verified).
-    func cardIsVerified(_ reader: String = reader) throws -> Bool {
+    func cardIsVerified(_ reader: String = reader, reference: UInt8 = 0x01) throws -> Bool {
         let connection = try backend.connect(to: reader)
         defer { connection.disconnect(.leave) }
-        return try connection.transmit([0x00, 0x20, 0x00, 0x01]) == [0x90, 0x00]
+        return try connection.transmit([0x00, 0x20, 0x00, reference]) == [0x90, 0x00]
+    }
+
+    /// Sends raw APDUs to the card in `reader` through a connection of its own, as another middleware
+    /// or a direct PC/SC tool would, behind the daemon's back. Returns the last status word.
+    @discardableResult
+    func sendBehindTheDaemon(_ commands: [[UInt8]], _ reader: String = reader) throws -> [UInt8] {
+        let connection = try backend.connect(to: reader)
+        defer { connection.disconnect(.leave) }
+        var last: [UInt8] = []
+        for command in commands { last = try connection.transmit(command) }
+        return Array(last.suffix(2))
     }
 }
 

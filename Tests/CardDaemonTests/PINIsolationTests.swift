@@ -68,8 +68,9 @@ import VirtualCard
                 #expect(driver.slots().first?.token?.pin == TokenCounters(triesLeft: 3, maxTries: 3))
                 try driver.login(client: Self.alice, slot: slot.id, generation: generation, userType: .user, pin: Codes.pin())
             }
-            // The PUK verification did not outlive the unblock; the login after it is Alice's.
-            #expect(try daemon.cardIsVerified())
+            // Neither the PUK verification nor Alice's login outlive their operations.
+            #expect(try !daemon.cardIsVerified())
+            #expect(try !daemon.cardIsVerified(reference: 0x02))
         }
     }
 
@@ -85,10 +86,11 @@ import VirtualCard
                     for client in [Self.alice, Self.bob] {
                         let verifies = card.log.filter { $0 == .command(ins: 0x20, p2: 0x01) }.count
                         let signature = try driver.sign(
-                            client: client, slot: slot.id, generation: generation, request: Self.authSign, pin: Codes.pin())
+                            client: client, slot: slot.id, generation: generation, request: Self.authSign, pin: Codes.pin(), origin: .keptSinceLogin)
                         #expect(signature.count == 256)
                         let verifiesNow = card.log.filter { $0 == .command(ins: 0x20, p2: 0x01) }.count
-                        #expect(verifiesNow == verifies + 1, "round \(round), \(client) re-verified its PIN")
+                        #expect(verifiesNow == verifies + 1, "round \(round), \(client) verified its PIN once")
+                        #expect(try !daemon.cardIsVerified(), "the card was left verified after \(client)'s signature")
                     }
                 }
                 // Carol never logged in: before her operation the card is reset.
@@ -96,37 +98,46 @@ import VirtualCard
                 #expect(try !daemon.cardIsVerified())
                 #expect(throws: TokenError(.notLoggedIn, "")) {
                     try driver.sign(
-                        client: Self.carol, slot: slot.id, generation: generation, request: Self.authSign, pin: Codes.none())
+                        client: Self.carol, slot: slot.id, generation: generation, request: Self.authSign, pin: Codes.none(), origin: .keptSinceLogin)
                 }
                 #expect(try !daemon.cardIsVerified())
             }
         }
     }
 
-    @Test func logoutAndClientEndResetTheCard() async throws {
+    @Test func theCardIsNeverLeftVerifiedBetweenOperations() async throws {
         try await Daemon.run { daemon in
-            let slot = try await daemon.readerWithCard()
+            let card = RecordingCard()
+            let slot = try await daemon.readerWithCard(card: card)
             let (driver, generation) = (daemon.driver, slot.token!.generation)
             try await onThread {
+                let resets = card.log.filter { $0 == .reset }.count
                 try driver.login(client: Self.alice, slot: slot.id, generation: generation, userType: .user, pin: Codes.pin())
-                #expect(try daemon.cardIsVerified())
-                // Bob's logout does not touch Alice's verification.
-                driver.logout(client: Self.bob, slot: slot.id)
-                #expect(try daemon.cardIsVerified())
-                driver.logout(client: Self.alice, slot: slot.id)
-                #expect(try !daemon.cardIsVerified())
-
-                try driver.login(client: Self.alice, slot: slot.id, generation: generation, userType: .user, pin: Codes.pin())
-                driver.clientEnded(Self.alice)
-                #expect(try !daemon.cardIsVerified())
-
-                try driver.login(client: Self.bob, slot: slot.id, generation: generation, userType: .user, pin: Codes.pin())
-                driver.forgetVerification(slot: slot.id)
-                #expect(try !daemon.cardIsVerified())
-                // Bob's next signature re-establishes his verification by itself.
+                #expect(try !daemon.cardIsVerified(), "C_Login left the card verified")
+                #expect(card.log.filter { $0 == .reset }.count == resets + 1)
                 let signature = try driver.sign(
-                    client: Self.bob, slot: slot.id, generation: generation, request: Self.authSign, pin: Codes.pin())
+                    client: Self.alice, slot: slot.id, generation: generation, request: Self.authSign, pin: Codes.pin(),
+                    origin: .keptSinceLogin)
                 #expect(signature.count == 256)
+                #expect(try !daemon.cardIsVerified(), "a signature left the card verified")
+
+                // An SO login verifies the PUK and resets it too.
+                try driver.login(
+                    client: Self.bob, slot: slot.id, generation: generation, userType: .securityOfficer, pin: Codes.puk())
+                #expect(try !daemon.cardIsVerified(reference: 0x02), "the SO login left the PUK verified")
+
+                // Logout, end of client and SIGHUP send nothing more: there is nothing to forget.
+                let commands = card.commandCount
+                driver.logout(client: Self.alice, slot: slot.id)
+                driver.clientEnded(Self.bob)
+                driver.forgetVerification(slot: slot.id)
+                #expect(card.commandCount == commands)
+                #expect(throws: TokenError(.notLoggedIn, "")) {
+                    try driver.sign(
+                        client: Self.alice, slot: slot.id, generation: generation, request: Self.authSign,
+                        pin: Codes.pin(), origin: .keptSinceLogin)
+                }
+                #expect(card.commandCount == commands, "a kept PIN was sent after logout")
             }
         }
     }
@@ -145,7 +156,7 @@ import VirtualCard
                             for _ in 0..<3 {
                                 let signature = try driver.sign(
                                     client: client, slot: slot.id, generation: generation, request: Self.authSign,
-                                    pin: Codes.pin())
+                                    pin: Codes.pin(), origin: .keptSinceLogin)
                                 #expect(signature.count == 256)
                             }
                         }

@@ -27,7 +27,7 @@ struct RealStackDaemonTests {
                         client: ClientID(1), slot: before.id, generation: generation, userType: .user, pin: Codes.pin())
                     let signature = try driver.sign(
                         client: ClientID(1), slot: before.id, generation: generation,
-                        request: .rsaPKCS(role: .authentication, input: sha256DigestInfo), pin: Codes.pin())
+                        request: .rsaPKCS(role: .authentication, input: sha256DigestInfo), pin: Codes.pin(), origin: .keptSinceLogin)
                     #expect(signature.count == 256)
                 }
 
@@ -40,13 +40,23 @@ struct RealStackDaemonTests {
                 #expect(after.id == before.id)
                 #expect(after.token!.generation != generation)
                 try await onThread {
-                    // The old generation is refused; the new card signs after verifying the PIN again.
+                    // The old generation is refused; the login was on the old card: a kept PIN is not sent to
+                    // the new one, which signs after a new login.
                     #expect(throws: TokenError(.deviceRemoved, "")) {
                         try driver.generateRandom(client: ClientID(1), slot: after.id, generation: generation, length: 8)
                     }
+                    #expect(throws: TokenError(.notLoggedIn, "")) {
+                        try driver.sign(
+                            client: ClientID(1), slot: after.id, generation: after.token!.generation,
+                            request: .rsaPKCS(role: .authentication, input: sha256DigestInfo), pin: Codes.pin(),
+                            origin: .keptSinceLogin)
+                    }
+                    try driver.login(
+                        client: ClientID(1), slot: after.id, generation: after.token!.generation, userType: .user,
+                        pin: Codes.pin())
                     let signature = try driver.sign(
                         client: ClientID(1), slot: after.id, generation: after.token!.generation,
-                        request: .rsaPKCS(role: .authentication, input: sha256DigestInfo), pin: Codes.pin())
+                        request: .rsaPKCS(role: .authentication, input: sha256DigestInfo), pin: Codes.pin(), origin: .keptSinceLogin)
                     #expect(signature.count == 256)
                 }
                 group.cancelAll()

@@ -128,7 +128,7 @@ import VirtualCard
                     client: ClientID(1), slot: new.id, generation: new.token!.generation, userType: .user, pin: Codes.pin())
                 let signature = try driver.sign(
                     client: ClientID(1), slot: new.id, generation: new.token!.generation,
-                    request: .rsaPKCS(role: .authentication, input: sha256DigestInfo), pin: Codes.pin())
+                    request: .rsaPKCS(role: .authentication, input: sha256DigestInfo), pin: Codes.pin(), origin: .keptSinceLogin)
                 #expect(signature.count == 256)
             }
         }

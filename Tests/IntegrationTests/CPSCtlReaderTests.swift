@@ -80,6 +80,21 @@ struct CPSCtlReaderTests {
             #expect(verify.status != 0)
             #expect(verify.stderr.contains("cpsctl pin"))
             #expect(stack.cards[0].state.pin.triesLeft == 3)
+            // Every security command is refused before the card is touched, with or without data: VERIFY
+            // (counter form too), CHANGE, RESET RETRY COUNTER, MSE SET, PSO CDS / HASH, INTERNAL AUTHENTICATE.
+            let refused = [
+                "00200001", "00240001083132333435363738", "002C02010431323334", "002241B606840181800142",
+                "002A9E9A00", "002A90A00480020000", "0088000004AABBCCDD00",
+            ]
+            for apdu in refused {
+                let result = try ToolRunner.run(
+                    Self.cpsctl, ["apdu", "--reader", stack.readerName(0), "00A4000C023F00", apdu],
+                    environment: stack.environment)
+                #expect(result.status != 0, "\(apdu) was sent")
+                #expect(result.stderr.contains("Refusing to send"), "\(apdu): \(result.stderr)")
+                #expect(!result.stdout.contains("< 9000"), "\(apdu): the SELECT before it went out: \(result.stdout)")
+            }
+            #expect(stack.cards[0].state.pin.triesLeft == 3)
         }
     }
 }

@@ -44,7 +44,7 @@ extension BridgeService {
         do throws(TokenError) {
             signature = try driver.sign(
                 client: client, slot: card.slot, generation: card.token.generation,
-                request: .rsaPKCS(role: .authentication, input: digestInfo), pin: pin)
+                request: .rsaPKCS(role: .authentication, input: digestInfo), pin: pin, origin: .typedForThisOperation)
         } catch {
             logger.notice("bridge authentication failed", metadata: [
                 "origin": "\(origin.serialized)", "extension": "\(caller.origin)", "error": "\(error.code.rawValue)",

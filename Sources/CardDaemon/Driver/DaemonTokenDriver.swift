@@ -51,7 +51,8 @@ package final class DaemonTokenDriver: TokenDriver, TokenDriverControl {
     }
 
     package func sign(
-        client: ClientID, slot: SlotID, generation: UInt64, request: SignatureRequest, pin: borrowing SecretBytes
+        client: ClientID, slot: SlotID, generation: UInt64, request: SignatureRequest, pin: borrowing SecretBytes,
+        origin: PINOrigin
     ) throws(TokenError) -> [UInt8] {
         let start = ContinuousClock.now
         let holder = pin.count == 0 ? SecretHolder() : SecretHolder(copying: pin)
@@ -59,7 +60,8 @@ package final class DaemonTokenDriver: TokenDriver, TokenDriverControl {
             if pin.count > 0 { try Self.checkFormat(pin, length: Self.pinLength) }
             let reader = try reader(slot)
             let signature = try BlockingBridge.wait { () async throws(TokenError) in
-                try await reader.sign(client: client, generation: generation, request: request, pin: holder)
+                try await reader.sign(
+                    client: client, generation: generation, request: request, pin: holder, origin: origin)
             }
             audit(client: client, slot: slot, request: request, result: "ok", since: start)
             return signature

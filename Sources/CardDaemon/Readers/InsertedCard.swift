@@ -2,34 +2,80 @@ import IASECC
 import PKCS11
 import SmartCardCore
 
-/// Who the card is verified for right now, and with which credential.
-struct Verification: Hashable, Sendable {
-    var client: ClientID
+/// A client's login on a card: its user type, and the credential epoch it was made in.
+struct CardLogin: Hashable, Sendable {
     var userType: UserType
+    var credentialEpoch: UInt64
 }
 
 /// A CPS3 card that was read at insertion, with what the daemon knows of its security state.
 ///
-/// The invariant that keeps PINs from leaking between clients (DESIGN decision 3): when `verified` is
-/// nil, the card is not verified for anybody. Every path that could leave the card verified without
-/// recording it (a refused VERIFY, a PIN change, an unblock) resets the card instead.
+/// The invariants that keep PINs from leaking between clients and from blocking the card (DESIGN
+/// decision 3):
+/// - the card is not left verified between operations: every operation that verifies a code resets the
+///   card when it ends; `mayBeVerified` records a reset that failed, and the next operation resets first;
+/// - a kept PIN is sent only for a client whose login was made in the current `credentialEpoch` (no PIN
+///   change or unblock since, by any client) and only if the card's counter is the one recorded here.
 struct InsertedCard: Sendable {
     let generation: UInt64
     let connection: any CardConnection
     var contents: CardContents
-    var verified: Verification?
+    /// True from the moment a VERIFY is sent until a reset succeeded: the card may be verified for someone.
+    var mayBeVerified = false
     /// The clients logged in on this card (C_Login done, no C_Logout yet).
-    var loggedIn: [ClientID: UserType] = [:]
+    var loggedIn: [ClientID: CardLogin] = [:]
+    /// Bumped by every successful PIN change or unblock, and whenever the counters moved outside cpsd:
+    /// a login made in an older epoch holds a PIN the card may no longer take.
+    var credentialEpoch: UInt64 = 0
 
-    /// Before an operation for `client`: if the card is verified for somebody else, reset it.
-    mutating func handOver(to client: ClientID) throws(CardError) {
-        if let verified, verified.client != client { try resetSecurity() }
+    /// Warm-resets the card (SCardReconnect with SCARD_RESET_CARD): it forgets every verified code.
+    mutating func resetSecurity() throws(CardError) {
+        try connection.reconnect(.reset)
+        mayBeVerified = false
     }
 
-    /// Warm-resets the card (SCardReconnect with SCARD_RESET_CARD): it forgets every verified PIN.
-    mutating func resetSecurity() throws(CardError) {
-        verified = nil
-        try connection.reconnect(.reset)
+    /// Before an operation: a card a failed reset may have left verified is reset now.
+    mutating func ensureNotVerified() throws(CardError) {
+        if mayBeVerified { try resetSecurity() }
+    }
+
+    /// After an operation that verified a code. A failure leaves `mayBeVerified` set, so the next
+    /// operation resets first (and a pulled card is gone anyway).
+    mutating func endVerifiedOperation() {
+        if mayBeVerified { try? resetSecurity() }
+    }
+
+    /// Whether `client`'s kept PIN may be sent: it logged in as the user in the current epoch.
+    func holdsCurrentLogin(_ client: ClientID) -> Bool {
+        loggedIn[client] == CardLogin(userType: .user, credentialEpoch: credentialEpoch)
+    }
+
+    /// A new credential epoch: every login but `keeping`'s ends (its client changed the code itself).
+    mutating func startCredentialEpoch(keeping client: ClientID?) {
+        credentialEpoch += 1
+        let kept = client.flatMap { loggedIn[$0] }
+        loggedIn.removeAll()
+        if let client, var kept {
+            kept.credentialEpoch = credentialEpoch
+            loggedIn[client] = kept
+        }
+    }
+
+    /// Before a kept PIN is verified again: the card's PIN counter must be the one cpsd knows. If it moved,
+    /// someone used the card outside cpsd (another middleware, another machine): every login ends and no
+    /// kept PIN is sent, so a changed PIN never costs a try.
+    mutating func checkCounterUnchanged(_ session: inout CardSession) throws -> Void {
+        let onCard = try CPS3Driver.readPINCounters(&session)
+        let known = contents.pinStatus.pin
+        contents.pinStatus.pin = onCard
+        guard onCard.triesLeft == known.triesLeft else {
+            startCredentialEpoch(keeping: nil)
+            throw TokenError(
+                .notLoggedIn,
+                "the card's PIN counter changed outside cpsd (\(known.triesLeft) → \(onCard.triesLeft) tries left): "
+                    + "log in again")
+        }
+        if onCard.isBlocked { throw TokenError(.pinLocked, "the card's PIN is blocked", triesLeft: 0) }
     }
 
     /// VERIFY of the PIN or PUK, keeping the counters in memory up to date with the card's answer.
@@ -38,6 +84,7 @@ struct InsertedCard: Sendable {
         _ session: inout CardSession, _ userType: UserType, _ secret: borrowing SecretBytes
     ) throws(IASECCError) {
         let counter: WritableKeyPath<PINStatus, CredentialCounters> = userType == .user ? \.pin : \.puk
+        mayBeVerified = true
         do {
             switch userType {
             case .user: try CPS3Driver.verifyPIN(&session, secret)
@@ -88,8 +135,10 @@ extension TokenState {
         var keys: [TokenPrivateKey] = []
         for key in contents.privateKeys {
             guard let role = Self.role(of: key) else { continue }
-            keys.append(TokenPrivateKey(label: key.label, id: key.id, role: role, modulusBits: key.modulusLength ?? 2048))
-            if let certificate = contents.certificate(for: key) {
+            let certificate = contents.certificate(for: key)
+            let bits = Self.modulusBits(declared: key.modulusLength, certificate: certificate?.der)
+            keys.append(TokenPrivateKey(label: key.label, id: key.id, role: role, modulusBits: bits))
+            if let certificate {
                 certificates.append(
                     TokenCertificate(label: certificate.object.label, id: key.id, der: certificate.der, role: role))
             }
@@ -106,6 +155,15 @@ extension TokenState {
             maxPINLength: CPS3Driver.pinLength,
             certificates: certificates,
             privateKeys: keys)
+    }
+
+    /// The key size, from the certificate's modulus: that is the length of every signature the key makes.
+    /// The PrKDF's declared size is only a fallback for a key without a certificate, and only when it is
+    /// a plausible RSA size (a card could declare anything, up to 2^63 bits).
+    static func modulusBits(declared: Int?, certificate: [UInt8]?) -> Int {
+        if let certificate, let bits = CertificateFields.modulusBits(ofCertificate: certificate) { return bits }
+        if let declared, (1024...4096).contains(declared) { return declared }
+        return 2048
     }
 
     private static func role(of key: PrivateKeyObject) -> KeyRole? {

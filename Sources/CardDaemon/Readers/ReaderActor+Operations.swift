@@ -2,87 +2,81 @@ import IASECC
 import PKCS11
 import SmartCardCore
 
-/// The card operations, each one PC/SC transaction (`CPS3Driver.perform`), with the PIN isolation of
-/// DESIGN decision 3: the card is only ever verified for the client the operation is for.
+/// The card operations, each one PC/SC transaction (`CPS3Driver.perform`), with the PIN rules of DESIGN
+/// decision 3: the card is verified only inside an operation that needs it and reset when it ends; a kept
+/// PIN is sent only while its login provably holds, and never again once the card refused it.
 extension ReaderActor {
-    /// C_Login: VERIFY once; on success the card is verified for `client`.
+    /// C_Login: VERIFY once; on success `client` is logged in. The card is reset right after (PIN or PUK):
+    /// later operations verify the kept code again, each inside its own transaction.
     func login(client: ClientID, generation: UInt64, userType: UserType, pin: SecretHolder) throws(TokenError) {
         try operate(generation, "login") { card in
-            try card.handOver(to: client)
+            try card.ensureNotVerified()
+            defer { card.endVerifiedOperation() }
             card.loggedIn[client] = nil
-            do {
-                try CPS3Driver.perform(on: card.connection) { session in
-                    try card.verify(&session, userType, pin.secret)
-                }
-            } catch {
-                // A refused VERIFY may leave the card in any state: make sure it is verified for nobody.
-                try? card.resetSecurity()
-                throw error
+            try CPS3Driver.perform(on: card.connection) { session in
+                try card.verify(&session, userType, pin.secret)
             }
-            card.verified = Verification(client: client, userType: userType)
-            card.loggedIn[client] = userType
+            card.loggedIn[client] = CardLogin(userType: userType, credentialEpoch: card.credentialEpoch)
         }
     }
 
-    /// C_Logout: the card forgets the verification if it was this client's.
+    /// C_Logout: the login ends. The card holds no verification between operations, so nothing is sent
+    /// unless a failed reset left it verified.
     func logout(client: ClientID) {
         guard case .present = state else { return }
         _ = try? operate(currentGeneration, "logout") { card in
             card.loggedIn[client] = nil
-            if card.verified?.client == client { try card.resetSecurity() }
+            try card.ensureNotVerified()
         }
     }
 
-    /// The idle timeout of the PKCS#11 layer, or SIGHUP: the card forgets any verification.
+    /// The idle timeout of the PKCS#11 layer, or SIGHUP: make sure the card holds no verification.
     func forgetVerification() {
         guard case .present = state else { return }
-        _ = try? operate(currentGeneration, "forget verification") { card in
-            if card.verified != nil { try card.resetSecurity() }
-        }
+        _ = try? operate(currentGeneration, "forget verification") { card in try card.ensureNotVerified() }
     }
 
-    /// Signs for `client`, verifying its PIN first unless the card is verified for it already. A
-    /// refused VERIFY is reported, never retried. If the card forgot a verification we recorded (another
-    /// process reset it), the PIN is verified once and the signature made again.
-    func sign(client: ClientID, generation: UInt64, request: SignatureRequest, pin: SecretHolder) throws(TokenError)
-        -> [UInt8]
-    {
+    /// Signs for `client`: VERIFY, sign, reset, in one transaction. A kept PIN is checked first (see
+    /// `InsertedCard`); a refused VERIFY is reported once and, for a kept PIN, ends the login for good.
+    func sign(
+        client: ClientID, generation: UInt64, request: SignatureRequest, pin: SecretHolder, origin: PINOrigin
+    ) throws(TokenError) -> [UInt8] {
         try Self.validate(request)
         return try operate(generation, "sign") { card in
-            try card.handOver(to: client)
-            let wanted = Verification(client: client, userType: .user)
+            try card.ensureNotVerified()
+            defer { card.endVerifiedOperation() }
+            let kept = origin == .keptSinceLogin
+            if kept, !card.holdsCurrentLogin(client) {
+                card.loggedIn[client] = nil
+                throw TokenError(.notLoggedIn, "the PIN was changed or unblocked since this login: log in again")
+            }
+            guard pin.secret.count > 0 else { throw TokenError(.notLoggedIn, "no PIN to verify for \(client)") }
             do {
                 return try CPS3Driver.perform(on: card.connection) { session in
-                    let alreadyVerified = card.verified == wanted
-                    if !alreadyVerified {
-                        guard pin.secret.count > 0 else {
-                            throw TokenError(.notLoggedIn, "no PIN to verify for \(client)")
-                        }
-                        try card.verify(&session, .user, pin.secret)
-                        card.verified = wanted
-                    }
-                    do {
-                        return try Self.sign(&session, request)
-                    } catch let error as IASECCError where error.code == .pinRequired && alreadyVerified && pin.secret.count > 0 {
-                        card.verified = nil
-                        try card.verify(&session, .user, pin.secret)
-                        card.verified = wanted
-                        return try Self.sign(&session, request)
-                    }
+                    if kept { try card.checkCounterUnchanged(&session) }
+                    try card.verify(&session, .user, pin.secret)
+                    // The previous operation's reset left the MF current: select the application now
+                    // rather than let the key command fail first and recover.
+                    try CPS3Driver.selectApplication(&session)
+                    return try Self.sign(&session, request)
                 }
             } catch let error as IASECCError where [.wrongPIN, .blocked, .invalidPINFormat].contains(error.code) {
-                try? card.resetSecurity()
+                if kept { card.loggedIn[client] = nil }
+                throw error
+            } catch let error as TokenError where error.code == .pinLocked {
+                if kept { card.loggedIn[client] = nil }
                 throw error
             }
         }
     }
 
-    /// C_SetPIN. The card is reset afterwards: whatever CHANGE REFERENCE DATA left verified, nobody
-    /// finds it so (the caller's next signature verifies the new PIN).
+    /// C_SetPIN. On success every other client's login ends (their kept PIN is the old one); the caller's
+    /// own login, if any, goes on with the new PIN. The card is reset afterwards.
     func changePIN(client: ClientID, generation: UInt64, old: SecretHolder, new: SecretHolder) throws(TokenError) {
         try operate(generation, "change PIN") { card in
-            try card.handOver(to: client)
-            defer { try? card.resetSecurity() }
+            try card.ensureNotVerified()
+            card.mayBeVerified = true
+            defer { card.endVerifiedOperation() }
             do {
                 try CPS3Driver.perform(on: card.connection) { session in
                     try CPS3Driver.changePIN(&session, old: old.secret, new: new.secret)
@@ -92,15 +86,17 @@ extension ReaderActor {
                 throw error
             }
             card.contents.pinStatus.pin.triesLeft = card.contents.pinStatus.pin.maxTries
+            card.startCredentialEpoch(keeping: card.loggedIn[client]?.userType == .user ? client : nil)
         }
     }
 
     /// C_InitPIN: VERIFY PUK then RESET RETRY COUNTER; the counters are read again afterwards (GET DATA,
-    /// no try spent), and the card is reset so the PUK verification does not outlive the operation.
+    /// no try spent). Every other client's login ends (the PIN changed); the card is reset afterwards.
     func unblockPIN(client: ClientID, generation: UInt64, puk: SecretHolder, newPIN: SecretHolder) throws(TokenError) {
         try operate(generation, "unblock PIN") { card in
-            try card.handOver(to: client)
-            defer { try? card.resetSecurity() }
+            try card.ensureNotVerified()
+            card.mayBeVerified = true
+            defer { card.endVerifiedOperation() }
             do {
                 let status = try CPS3Driver.perform(on: card.connection) { session in
                     try CPS3Driver.unblockPIN(&session, puk: puk.secret, newPIN: newPIN.secret)
@@ -114,15 +110,17 @@ extension ReaderActor {
                 }
             } catch let error as IASECCError {
                 if error.code != .noUnblocksLeft { card.note(error, \.puk) }
+                if [.wrongPIN, .blocked].contains(error.code) { card.loggedIn[client] = nil }
                 throw error
             }
+            card.startCredentialEpoch(keeping: client)
         }
     }
 
     /// C_GenerateRandom: GET CHALLENGE, 8 bytes at a time, in one transaction.
     func generateRandom(client: ClientID, generation: UInt64, length: Int) throws(TokenError) -> [UInt8] {
         try operate(generation, "generate random") { card in
-            try card.handOver(to: client)
+            try card.ensureNotVerified()
             return try CPS3Driver.perform(on: card.connection) { session in
                 var random: [UInt8] = []
                 random.reserveCapacity(length + 8)

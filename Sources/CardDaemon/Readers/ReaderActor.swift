@@ -118,7 +118,7 @@ actor ReaderActor {
     /// Forgets the card; a card that is still there is reset so nobody finds it verified.
     private func forgetCard(resetIfVerified: Bool) {
         if case .present(let card) = state {
-            card.connection.disconnect(resetIfVerified && card.verified != nil ? .reset : .leave)
+            card.connection.disconnect(resetIfVerified && card.mayBeVerified ? .reset : .leave)
         }
         state = .empty
     }

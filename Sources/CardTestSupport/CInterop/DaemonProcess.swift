@@ -11,6 +11,11 @@ package final class DaemonProcess: @unchecked Sendable {
 
     /// The private directory: `pkcs11` (the socket) and `cpsd.log`.
     package let directory: URL
+    /// The cpsd under test: this build's, or `CPSD_EXECUTABLE` (e.g. an address-sanitizer build, see
+    /// scripts/asan-check.sh).
+    package static var defaultExecutable: String {
+        ProcessInfo.processInfo.environment["CPSD_EXECUTABLE"] ?? ToolRunner.executable("cpsd")
+    }
     package let socketPath: String
     package let logPath: String
     private let baseEnvironment: [String: String]
@@ -21,10 +26,12 @@ package final class DaemonProcess: @unchecked Sendable {
     /// asks for it: it would otherwise make a CA in the user's home and compete for one port.
     package init(
         environment: [String: String], arguments: [String] = ["--no-bridge"],
-        executable: String = ToolRunner.executable("cpsd"), logLevel: String = "debug", timeout: Duration = .seconds(20)
+        executable: String = DaemonProcess.defaultExecutable, logLevel: String = "debug", timeout: Duration = .seconds(20)
     ) throws {
         directory = URL(fileURLWithPath: "/tmp/cpsd-dp-\(UUID().uuidString.prefix(8))", isDirectory: true)
-        try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
+        // 0700: cpsd serves only from a directory that is the user's alone.
+        try FileManager.default.createDirectory(
+            at: directory, withIntermediateDirectories: true, attributes: [.posixPermissions: 0o700])
         socketPath = directory.appendingPathComponent("pkcs11").path
         logPath = directory.appendingPathComponent("cpsd.log").path
         baseEnvironment = environment

@@ -17,6 +17,13 @@ extension CPS3Driver {
         return PINStatus(pin: pin, puk: puk)
     }
 
+    /// The PIN's counters alone (SELECT MF, GET DATA), no try spent: what a middleware compares with
+    /// what it knows before it verifies a kept PIN again, to see whether someone else used the card.
+    package static func readPINCounters(_ session: inout CardSession) throws(IASECCError) -> CredentialCounters {
+        _ = try session.expectSuccess(.selectPath(CPS3.masterFile), "SELECT MF")
+        return try decode(session.expectSuccess(.getPINInfo(reference: CPS3.pinReference), "GET DATA PIN"), DOCP.counters)
+    }
+
     /// VERIFY the PIN. Throws `.wrongPIN` with the tries left, or `.blocked`.
     package static func verifyPIN(_ session: inout CardSession, _ pin: borrowing SecretBytes) throws(IASECCError) {
         try checkFormat(pin, length: pinLength, what: "PIN")

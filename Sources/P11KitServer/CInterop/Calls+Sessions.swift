@@ -70,7 +70,10 @@ extension Calls {
                 switch result {
                 case .value(let bytes):
                     let target = attributes[index].pValue.assumingMemoryBound(to: UInt8.self)
-                    for (offset, byte) in bytes.enumerated() { target[offset] = byte }
+                    guard Convert.copy(bytes, into: target, capacity: attributes[index].ulValueLen) else {
+                        attributes[index].ulValueLen = unavailableInformation
+                        throw PKCS11Error(.bufferTooSmall)
+                    }
                     attributes[index].ulValueLen = UInt(bytes.count)
                 case .length(let length): attributes[index].ulValueLen = UInt(length)
                 case .sensitive, .invalidType, .bufferTooSmall: attributes[index].ulValueLen = unavailableInformation
@@ -93,7 +96,7 @@ extension Calls {
         withConnection { (connection) throws(PKCS11Error) in
             guard let objects, let count else { throw PKCS11Error(.argumentsBad) }
             let found = try connection.findObjects(session: session, maxCount: Int(clamping: max))
-            for (index, handle) in found.enumerated() { objects[index] = handle }
+            guard Convert.copy(found, into: objects, capacity: max) else { throw PKCS11Error(.generalError) }
             count.pointee = UInt(found.count)
         }
     }

@@ -40,7 +40,9 @@ extension Calls {
         withConnection { (connection) throws(PKCS11Error) in
             guard buffer != nil || length == 0 else { throw PKCS11Error(.argumentsBad) }
             let random = try connection.generateRandom(session: session, length: Int(clamping: length))
-            for (index, byte) in random.enumerated() { buffer?[index] = byte }
+            guard let buffer else { return }
+            // The buffer holds `length` bytes: never write more, whatever the layers below returned.
+            guard Convert.copy(random, into: buffer, capacity: length) else { throw PKCS11Error(.generalError) }
         }
     }
 }

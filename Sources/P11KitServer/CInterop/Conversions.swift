@@ -42,9 +42,7 @@ enum Convert {
         guard let count else { return .argumentsBad }
         defer { count.pointee = UInt(values.count) }
         guard let buffer else { return .ok }
-        guard count.pointee >= UInt(values.count) else { return .bufferTooSmall }
-        for (index, value) in values.enumerated() { buffer[index] = value }
-        return .ok
+        return copy(values, into: buffer, capacity: count.pointee) ? .ok : .bufferTooSmall
     }
 
     /// Output buffers (C_Sign, C_SignFinal) described by `OutputResult`.
@@ -61,10 +59,26 @@ enum Convert {
             return .bufferTooSmall
         case .value(let bytes):
             guard let buffer else { return .argumentsBad }
-            for (index, byte) in bytes.enumerated() { buffer[index] = byte }
+            // The caller's buffer holds `*length` bytes, whatever the layers below computed: a card that
+            // answers more than its certificate promised gets CKR_BUFFER_TOO_SMALL, never a write past it.
+            guard copy(bytes, into: buffer, capacity: length.pointee) else {
+                length.pointee = UInt(bytes.count)
+                return .bufferTooSmall
+            }
             length.pointee = UInt(bytes.count)
             return .ok
         }
+    }
+
+    /// Copies `values` into a caller's buffer of `capacity` elements, or writes nothing and returns false
+    /// when they do not fit. Every copy into memory the caller owns goes through here.
+    static func copy<T>(_ values: [T], into buffer: UnsafeMutablePointer<T>, capacity: UInt) -> Bool {
+        guard UInt(values.count) <= capacity else { return false }
+        values.withUnsafeBufferPointer { source in
+            guard let base = source.baseAddress else { return }
+            buffer.update(from: base, count: source.count)
+        }
+        return true
     }
 
     /// The capacity of an output buffer: nil for a NULL buffer (a length query).

@@ -79,10 +79,18 @@ extension PKCS11Connection {
         return try perform(action, session: session, token: token)
     }
 
+    /// At most this many random bytes per C_GenerateRandom: the card gives 8 per GET CHALLENGE, and a
+    /// real CPS3 takes tens of milliseconds per APDU, so a larger request would hold the reader (and
+    /// every other client's signature) for seconds. Callers needing more call again.
+    package static let maxRandomLength = 1024
+
     /// C_GenerateRandom: GET CHALLENGE on the card.
     package func generateRandom(session handle: UInt, length: Int) throws(PKCS11Error) -> [UInt8] {
         let (session, token) = try liveSession(handle)
         guard length > 0 else { return [] }
+        guard length <= Self.maxRandomLength else {
+            throw PKCS11Error(.argumentsBad, "at most \(Self.maxRandomLength) random bytes per call, \(length) asked")
+        }
         do {
             return try driver.generateRandom(
                 client: client, slot: session.slot, generation: token.generation, length: length)
@@ -115,14 +123,24 @@ extension PKCS11Connection {
                 do {
                     signed = try pin.use { (pin) throws(TokenError) in
                         try driver.sign(
-                            client: client, slot: session.slot, generation: token.generation, request: request, pin: pin)
+                            client: client, slot: session.slot, generation: token.generation, request: request, pin: pin,
+                            origin: .keptSinceLogin)
                     }
                 } catch {
+                    // The driver ended the login (kept PIN refused, PIN changed or counters moved elsewhere):
+                    // zero the kept PIN here too, so it can never reach the card again.
+                    if [.pinIncorrect, .pinLocked, .notLoggedIn].contains(error.code) { endLogin(slot: session.slot) }
                     throw PKCS11Error(error)
                 }
                 guard let signature = signed else {
                     endLogin(slot: session.slot)
                     throw PKCS11Error(.userNotLoggedIn, "the PIN was forgotten after the idle timeout")
+                }
+                // The length promised at C_SignInit (from the certificate) is what the caller's buffer was
+                // checked against: a card answering another length is broken, not trusted.
+                guard signature.count == context.signatureLength else {
+                    throw PKCS11Error(
+                        .deviceError, "the card signed \(signature.count) bytes for a \(context.signatureLength)-byte key")
                 }
                 report(context, session: session, result: .ok)
                 return .value(signature)

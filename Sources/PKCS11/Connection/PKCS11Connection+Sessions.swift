@@ -67,6 +67,8 @@ extension PKCS11Connection {
                     client: client, slot: session.slot, generation: token.generation, puk: puk, newPIN: pin)
             }
         } catch {
+            // A kept PUK the card refused is never sent again: the SO login ends with it.
+            if [.pinIncorrect, .pinLocked].contains(error.code) { endLogin(slot: session.slot) }
             throw PKCS11Error(error)
         }
         guard done != nil else {

@@ -2,7 +2,7 @@ import SwiftASN1
 
 /// The pieces of an X.509 certificate PKCS#11 exposes, cut out of the DER as it is (so CKA_SUBJECT
 /// matches byte for byte what other software derives from the same certificate).
-struct CertificateFields: Hashable, Sendable {
+package struct CertificateFields: Hashable, Sendable {
     /// The DER Name of the subject and the issuer.
     var subject: [UInt8]
     var issuer: [UInt8]
@@ -28,6 +28,16 @@ struct CertificateFields: Hashable, Sendable {
         issuer = Array(fields[2].encodedBytes)
         subject = Array(fields[4].encodedBytes)
         (modulus, publicExponent) = try Self.rsaPublicKey(subjectPublicKeyInfo: fields[5])
+    }
+
+    /// The size in bits of the RSA modulus of a DER certificate, or nil when it is not one. This is what
+    /// a signature's length is taken from: the key directory on the card (PrKDF) only declares a size,
+    /// and a card that declares less than its key signs would otherwise overrun a caller's buffer.
+    package static func modulusBits(ofCertificate der: [UInt8]) -> Int? {
+        guard let modulus = try? CertificateFields(der: der).modulus, let first = modulus.first, first != 0 else {
+            return nil
+        }
+        return modulus.count * 8 - first.leadingZeroBitCount
     }
 
     /// SubjectPublicKeyInfo ::= SEQUENCE { algorithm, BIT STRING { RSAPublicKey ::= SEQUENCE { n, e } } }.

@@ -12,7 +12,8 @@ package protocol TokenDriver: Sendable {
     func slots() -> [SlotState]
 
     /// C_Login: VERIFY the PIN (user) or the PUK (SO) once. A wrong code throws `.pinIncorrect`
-    /// with the tries left; it is never retried. On success the card stays verified for `client`.
+    /// with the tries left; it is never retried. On success `client` is logged in (the card itself is
+    /// reset at once: it is verified again, from the kept PIN, only inside each later operation).
     func login(
         client: ClientID, slot: SlotID, generation: UInt64, userType: UserType, pin: borrowing SecretBytes
     ) throws(TokenError)
@@ -20,10 +21,16 @@ package protocol TokenDriver: Sendable {
     /// C_Logout, or the client's last session closed: the card forgets the verification if it was this client's.
     func logout(client: ClientID, slot: SlotID)
 
-    /// C_Sign with a private key: re-establishes `client`'s verified state with `pin` if needed (one VERIFY,
-    /// never retried on failure), then signs, all in one card transaction.
+    /// A signature with a private key, in one card transaction: VERIFY `pin` once (never retried), sign,
+    /// and reset the card's security state so nobody finds it verified afterwards.
+    ///
+    /// With `.keptSinceLogin`, `pin` is the one `client` gave at C_Login: the driver sends it only if that
+    /// login still stands (no PIN change or unblock since, by anyone) and the card's PIN counter is the one
+    /// it knows (nobody spent a try behind its back). Otherwise, and when the card refuses it, the login
+    /// ends (`.notLoggedIn`, or `.pinIncorrect` once) and the kept PIN must never be sent again.
     func sign(
-        client: ClientID, slot: SlotID, generation: UInt64, request: SignatureRequest, pin: borrowing SecretBytes
+        client: ClientID, slot: SlotID, generation: UInt64, request: SignatureRequest, pin: borrowing SecretBytes,
+        origin: PINOrigin
     ) throws(TokenError) -> [UInt8]
 
     /// C_SetPIN: CHANGE REFERENCE DATA with the old and new PIN.
@@ -45,6 +52,14 @@ package protocol TokenDriver: Sendable {
 
     /// The connection ended (client disconnected or C_Finalize): forget everything about `client`.
     func clientEnded(_ client: ClientID)
+}
+
+/// Where the PIN of an operation comes from, which decides what the driver may do with it.
+package enum PINOrigin: Sendable, Hashable {
+    /// Kept by the client since its C_Login: sent again only while that login provably still holds.
+    case keptSinceLogin
+    /// Typed by the user for this one operation (the bridge's PIN dialog): verified once, then forgotten.
+    case typedForThisOperation
 }
 
 /// Who is calling: one per p11-kit connection (or per in-process user).

@@ -11,6 +11,13 @@ package struct CardSession: ~Copyable {
     package private(set) var bytesSent = 0
     package private(set) var bytesReceived = 0
 
+    /// A card that keeps announcing `61xx` (or `6Cxx`) would hold the reader forever: past these bounds
+    /// the command fails with `.malformedResponse` instead. A CPS answer is at most a few KiB (the
+    /// largest is a certificate read in 0xE7-byte chunks), so 64 GET RESPONSEs or 64 KiB is far beyond
+    /// any honest answer.
+    package static let maxGetResponses = 64
+    package static let maxResponseBytes = 64 * 1024
+
     package init(connection: any CardConnection) { self.connection = connection }
 
     package var readerName: String { connection.readerName }
@@ -25,7 +32,14 @@ package struct CardSession: ~Copyable {
             response = try exchange(resend.bytes)
         }
         var data = response.data
+        var getResponses = 0
         while let available = response.statusWord.bytesAvailableCount {
+            getResponses += 1
+            guard getResponses <= Self.maxGetResponses, data.count <= Self.maxResponseBytes else {
+                throw CardError(
+                    .malformedResponse,
+                    "the card announced more data after \(getResponses - 1) GET RESPONSEs (\(data.count) bytes)")
+            }
             response = try exchange(CommandAPDU.getResponse(cla: command.cla, length: available).bytes)
             data += response.data
         }

@@ -25,7 +25,7 @@ struct CardFileSystem {
         addEF(CPS3.efODF, in: ias, PKCS15Content.odf())
         addEF(CPS3.efTokenInfo, in: ias, PKCS15Content.tokenInfo(serial: state.serial))
         addEF(CPS3.efAODF, in: ias, PKCS15Content.aodf())
-        addEF(CPS3.efPrKDF, in: ias, PKCS15Content.prkdf())
+        addEF(CPS3.efPrKDF, in: ias, PKCS15Content.prkdf(declaredModulusBits: state.declaredModulusBits ?? CPS3.rsaModulusBits))
         addEF(CPS3.efCDF, in: ias, PKCS15Content.cdf())
         addEF(CPS3.efAuthenticationCertificate, in: ias, state.authenticationCertificateDER)
         addEF(CPS3.efSignatureCertificate, in: ias, state.signatureCertificateDER)

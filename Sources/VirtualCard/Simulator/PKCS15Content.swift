@@ -54,16 +54,18 @@ enum PKCS15Content {
 
     /// PrKDF (§4.2): CPS_PRIV_SIG and CPS_PRIV_AUT, with no algorithm references — the real card's
     /// defect is kept on purpose so the driver's fix-up is exercised.
-    static func prkdf() -> [UInt8] {
+    static func prkdf(declaredModulusBits bits: Int) -> [UInt8] {
         privateKey(
             label: "CPS_PRIV_SIG", id: CPS3.signatureKeyID, usageBits: [9],  // nonRepudiation
-            reference: CPS3.signatureKeyReference)
+            reference: CPS3.signatureKeyReference, modulusBits: bits)
             + privateKey(
                 label: "CPS_PRIV_AUT", id: CPS3.authenticationKeyID, usageBits: [1, 2],  // decrypt, sign
-                reference: CPS3.authenticationKeyReference)
+                reference: CPS3.authenticationKeyReference, modulusBits: bits)
     }
 
-    private static func privateKey(label: String, id: [UInt8], usageBits: [Int], reference: UInt8) -> [UInt8] {
+    private static func privateKey(
+        label: String, id: [UInt8], usageBits: [Int], reference: UInt8, modulusBits: Int
+    ) -> [UInt8] {
         TLV.sequence(
             TLV.sequence(
                 TLV.utf8String(label),
@@ -80,7 +82,7 @@ enum PKCS15Content {
                 0xA1,
                 TLV.sequence(
                     pathObject(bytes(CPS3.masterFile) + bytes(CPS3.iasApplication)),
-                    TLV.integer(CPS3.rsaModulusBits)
+                    TLV.integer(modulusBits)
                 ))
         )
     }

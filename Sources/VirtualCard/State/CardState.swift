@@ -29,6 +29,9 @@ package struct CardState: Codable, Sendable, Hashable {
     package var authenticationCertificateDER: [UInt8]
     /// The issuing chain, intermediate first, then the root (not on the card: exported for trust stores).
     package var caChainDER: [[UInt8]]
+    /// A faulty personalisation, for tests: the key size the PrKDF declares for both keys, whatever the
+    /// keys really are (nil: the true 2048). A middleware must not trust it for buffer sizes.
+    package var declaredModulusBits: Int?
 
     package init(
         serial: String,

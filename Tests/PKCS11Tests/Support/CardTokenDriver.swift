@@ -161,7 +161,8 @@ final class CardTokenDriver: TokenDriver, @unchecked Sendable {
     }
 
     func sign(
-        client: ClientID, slot: SlotID, generation: UInt64, request: SignatureRequest, pin: borrowing SecretBytes
+        client: ClientID, slot: SlotID, generation: UInt64, request: SignatureRequest, pin: borrowing SecretBytes,
+        origin: PINOrigin
     ) throws(TokenError) -> [UInt8] {
         try cardOperation(slot, generation, keepingStateOf: client, refreshCounters: false) { session in
             if self.securityOwner != client {
