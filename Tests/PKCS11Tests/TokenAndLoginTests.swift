@@ -193,5 +193,14 @@ struct TokenAndLoginTests {
         let random = try fixture.connection.generateRandom(session: session, length: 20)
         #expect(random.count == 20)
         #expect(try fixture.connection.generateRandom(session: session, length: 0).isEmpty)
+        // Bounded: a huge request would hold the reader for seconds on a real card (8 bytes per APDU).
+        let most = PKCS11Connection.maxRandomLength
+        #expect(try fixture.connection.generateRandom(session: session, length: most).count == most)
+        #expect(throws: PKCS11Error(.argumentsBad)) {
+            try fixture.connection.generateRandom(session: session, length: most + 1)
+        }
+        #expect(throws: PKCS11Error(.argumentsBad)) {
+            try fixture.connection.generateRandom(session: session, length: Int.max)
+        }
     }
 }

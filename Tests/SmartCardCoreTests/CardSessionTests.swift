@@ -76,4 +76,28 @@ struct CardSessionTests {
         let response = try connection.withTransaction { session in try session.transmitRaw([0x00, 0x84, 0x00, 0x00, 0x08]) }
         #expect(response.statusWord.bytesAvailableCount == 8)
     }
+
+    @Test("a card that announces 61xx forever is cut off after a bounded number of GET RESPONSEs")
+    func endlessGetResponse() throws {
+        let command: [UInt8] = [0x00, 0xCA, 0x01, 0x00, 0x00]
+        let getResponse: [UInt8] = [0x00, 0xC0, 0x00, 0x00, 0xFF]
+        let steps = [(command, [0x61, 0xFF])]
+            + Array(repeating: (getResponse, [UInt8](repeating: 0x42, count: 255) + [0x61, 0xFF]), count: 200)
+        let connection = ScriptedConnection(steps)
+        let exchanges = connection.withTransactionCount { session in
+            #expect(throws: CardError(.malformedResponse, "")) { try session.transmit(try CommandAPDU(bytes: command)) }
+        }
+        #expect(exchanges <= CardSession.maxGetResponses + 1)
+        #expect(connection.remaining > 0, "the session kept asking")
+    }
+}
+
+extension ScriptedConnection {
+    /// Runs `body` in a transaction and returns how many exchanges the session made.
+    func withTransactionCount(_ body: (inout CardSession) -> Void) -> Int {
+        (try? withTransaction { session in
+            body(&session)
+            return session.exchangeCount
+        }) ?? -1
+    }
 }
