@@ -6,7 +6,7 @@
 set -euo pipefail
 dir=${1:-$PWD/.build/demo}
 bin=$(swift build --show-bin-path)
-mkdir -p "$dir"
+mkdir -p "$dir" && chmod 700 "$dir"   # cpsd serves only from a directory of the user's alone
 rm -f "$dir/stack.out"
 
 coproc STACK { exec "$bin/cps-vcard" stack --dir "$dir" --readers 1 2>"$dir/stack.err"; }

@@ -30,10 +30,12 @@ package enum TestCards {
         CPS3Card(state: state, onStateChange: onStateChange)
     }
 
-    /// A directory under the system temporary directory, removed by the caller.
+    /// A directory under the system temporary directory (mode 0700: cpsd accepts a socket there), removed
+    /// by the caller.
     package static func temporaryDirectory(_ prefix: String = "cpsd-test") -> URL {
         let url = FileManager.default.temporaryDirectory.appendingPathComponent("\(prefix)-\(UUID().uuidString)")
-        try? FileManager.default.createDirectory(at: url, withIntermediateDirectories: true)
+        try? FileManager.default.createDirectory(
+            at: url, withIntermediateDirectories: true, attributes: [.posixPermissions: 0o700])
         return url
     }
 }

@@ -23,6 +23,8 @@ package final class PKCS11SocketServer: @unchecked Sendable {
     private var connections: [ClientID: PKCS11Connection] = [:]
     private var idleTimeout: Duration?
     private let sweeperWake = DispatchSemaphore(value: 0)
+    /// Cuts an accept back-off short when `stop()` is called.
+    private let acceptWake = DispatchSemaphore(value: 0)
     private var nextClient: UInt64 = 1
     private let threads = DispatchGroup()
 
@@ -84,6 +86,7 @@ package final class PKCS11SocketServer: @unchecked Sendable {
         }
         guard let fd else { return }
         sweeperWake.signal()
+        acceptWake.signal()
         UnixSocket.shutdownBoth(fd)
         threads.wait()
         UnixSocket.close(fd)
@@ -95,26 +98,50 @@ package final class PKCS11SocketServer: @unchecked Sendable {
     /// Clients being served now.
     package var connectionCount: Int { lock.withLock { live.count } }
 
+    /// Accepts until `stop()`. A failed accept never ends the loop (AcceptBackoff): cpsd out of file
+    /// descriptors must serve again as soon as one is free, not stop serving for the rest of the session.
     private func acceptLoop(_ listener: Int32) {
-        while let fd = UnixSocket.accept(listener) {
-            guard let peer = UnixSocket.peer(fd), peer.uid == UnixSocket.currentUID() else {
-                log("refused a PKCS#11 client of another user")
-                UnixSocket.close(fd)
-                continue
+        var backoff = AcceptBackoff()
+        while !lock.withLock({ stopping }) {
+            switch UnixSocket.accept(listener) {
+            case .failed(let code):
+                guard !lock.withLock({ stopping }) else { return }  // stop() shut the listener down
+                let step = backoff.failed()
+                if step.startsEpisode {
+                    log("PKCS#11 server: accept failed: \(UnixSocket.describe(errno: code)); retrying "
+                        + "(waits from \(backoff.initial) doubling to \(backoff.maximum))")
+                }
+                _ = acceptWake.wait(timeout: .now() + .nanoseconds(Self.nanoseconds(step.delay)))
+            case .client(let fd):
+                let failures = backoff.succeeded()
+                if failures > 0 { log("PKCS#11 server: accepting again after \(failures) failed accept(s)") }
+                admit(fd)
             }
-            let client: ClientID? = lock.withLock {
-                guard !stopping else { return nil }
-                defer { nextClient += 1 }
-                live[ClientID(nextClient)] = fd
-                return ClientID(nextClient)
-            }
-            guard let client else {
-                UnixSocket.close(fd)
-                break
-            }
-            serve(fd: fd, client: client, peer: peer)
         }
-        if !lock.withLock({ stopping }) { log("PKCS#11 server: accept failed (errno \(errno)), no longer accepting") }
+    }
+
+    /// Serves a freshly accepted client if it runs as this server's user.
+    private func admit(_ fd: Int32) {
+        guard let peer = UnixSocket.peer(fd), peer.uid == UnixSocket.currentUID() else {
+            log("refused a PKCS#11 client of another user")
+            UnixSocket.close(fd)
+            return
+        }
+        let client: ClientID? = lock.withLock {
+            guard !stopping else { return nil }
+            defer { nextClient += 1 }
+            live[ClientID(nextClient)] = fd
+            return ClientID(nextClient)
+        }
+        guard let client else {
+            UnixSocket.close(fd)
+            return
+        }
+        serve(fd: fd, client: client, peer: peer)
+    }
+
+    private static func nanoseconds(_ duration: Duration) -> Int {
+        Int(duration.components.seconds) * 1_000_000_000 + Int(duration.components.attoseconds / 1_000_000_000)
     }
 
     /// A client's kept PIN is zeroed after `timeout` without use (nil: kept until logout or disconnect).

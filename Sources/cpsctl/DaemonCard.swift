@@ -26,6 +26,7 @@ final class DaemonCard {
     /// Connects to cpsd and picks the slot of `reader`, or the first slot holding a card.
     init(route: DaemonRoute, reader: String?) throws(CLIError) {
         self.route = route
+        try route.checkServerIsOurs()  // before p11-kit-client.so connects and anything (a PIN) is sent
         do {
             client = try PKCS11Client(serverAddress: route.serverAddress)
         } catch {

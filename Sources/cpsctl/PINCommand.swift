@@ -23,7 +23,9 @@ struct SecretOptions: ParsableArguments {
     var confirmLastTry = false
 
     func pin(_ prompt: String) throws -> SecretBytes {
-        try pinFD.map { try SecretInput.fromDescriptor($0) } ?? SecretInput.fromTerminal(prompt: prompt)
+        // No core file of a process holding a PIN (as cpsd); failures only weaken that, so they are ignored.
+        _ = ProcessHardening.disableCoreDumps()
+        return try pinFD.map { try SecretInput.fromDescriptor($0) } ?? SecretInput.fromTerminal(prompt: prompt)
     }
 
     /// Reads the new PIN; on a terminal it is typed twice.

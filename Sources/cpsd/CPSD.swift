@@ -45,17 +45,24 @@ struct CPSD: AsyncParsableCommand {
 
     func run() async throws {
         let signals = SignalWatcher()  // first: from here on SIGTERM means a clean stop
+        // Before any PIN can arrive: no core file, no ptrace by another process of the user.
+        for failure in ProcessHardening.disableCoreDumps() {
+            FileHandle.standardError.write(Data("cpsd: warning: \(failure)\n".utf8))
+        }
         let configPath = config ?? Configuration.defaultPath()
         var settings: Configuration
         do {
             settings = try effective(Configuration.load(path: configPath))
         } catch {
             FileHandle.standardError.write(Data("cpsd: \(error)\n".utf8))
-            throw ExitCode(2)
+            throw ExitCode(StartFailure.configuration)
         }
         let level = SharedLogLevel(settings.logLevel)
         let logger = Self.makeLogger(level: level)
         let socketPath = try socket ?? DefaultPaths.pkcs11Socket()
+        // Before PC/SC and the socket: a second cpsd leaves at once, touching neither.
+        let instance = try SocketClaim.claim(socketPath: socketPath, logger: logger)
+        SocketClaim.raiseFileLimit(logger: logger)
         let backend = PCSCBackend()
         let registry = ReaderRegistry(backend: backend, logger: logger)
         let driver = DaemonTokenDriver(registry: registry, logger: logger)
@@ -100,6 +107,7 @@ struct CPSD: AsyncParsableCommand {
         server.stop()
         registryTask.cancel()
         await registryTask.value
+        withExtendedLifetime(instance) {}  // the lock is held until the socket is gone
         logger.notice("cpsd stopped")
     }
 

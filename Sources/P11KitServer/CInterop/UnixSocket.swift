@@ -36,19 +36,32 @@ enum UnixSocket {
         return fd
     }
 
+    enum Accepted {
+        case client(Int32)
+        /// accept(2) failed with this errno (EINTR and ECONNABORTED are retried here, never returned).
+        case failed(Int32)
+    }
+
     /// accept(2) with CLOEXEC set and a blocking fd (p11-kit's serve loop spins on EAGAIN).
-    static func accept(_ listener: Int32) -> Int32? {
+    static func accept(_ listener: Int32) -> Accepted {
         while true {
             let fd = Glibc.accept(listener, nil, nil)
             if fd >= 0 {
                 _ = fcntl(fd, F_SETFD, FD_CLOEXEC)
                 let flags = fcntl(fd, F_GETFL)
                 if flags & O_NONBLOCK != 0 { _ = fcntl(fd, F_SETFL, flags & ~O_NONBLOCK) }
-                return fd
+                return .client(fd)
             }
-            if errno == EINTR || errno == ECONNABORTED { continue }
-            return nil
+            let code = errno
+            if code == EINTR || code == ECONNABORTED { continue }
+            return .failed(code)
         }
+    }
+
+    /// "EMFILE (Too many open files)", for log lines.
+    static func describe(errno code: Int32) -> String {
+        let names: [Int32: String] = [EMFILE: "EMFILE", ENFILE: "ENFILE", ENOBUFS: "ENOBUFS", ENOMEM: "ENOMEM"]
+        return "\(names[code] ?? "errno \(code)") (\(String(cString: strerror(code))))"
     }
 
     /// SO_PEERCRED, and the executable from /proc/<pid>/exe.

@@ -1,12 +1,10 @@
-#if canImport(Glibc)
-import Glibc
-#endif
-
 /// A PIN or PUK in memory: one owner, a short life, zeroed when it dies (STYLE.md rule 10).
 ///
 /// `~Copyable`, so it is never duplicated by accident; no `description`, so it cannot end up in a
 /// log line or string interpolation; its bytes are reachable only inside `withUnsafeBytes`-style
-/// closures. The storage is locked in RAM (mlock) where the system allows, so it is not swapped out.
+/// closures. Its pages are locked in RAM (mlock) where the system allows, so it is not swapped out, and
+/// left out of core dumps (MADV_DONTDUMP), counted per page by ``SecretPageLocks`` so that freeing one
+/// secret never unlocks a page another still holds.
 package struct SecretBytes: ~Copyable, @unchecked Sendable {
     private let storage: UnsafeMutableBufferPointer<UInt8>
 
@@ -14,10 +12,10 @@ package struct SecretBytes: ~Copyable, @unchecked Sendable {
     package init(consuming bytes: inout [UInt8]) {
         storage = .allocate(capacity: max(bytes.count, 1))
         storage.initialize(repeating: 0)
-        for index in bytes.indices { storage[index] = bytes[index] }
         count = bytes.count
+        lockInMemory()  // before the bytes arrive, so they are never on a page that may be swapped out
+        for index in bytes.indices { storage[index] = bytes[index] }
         Self.wipe(&bytes)
-        lockInMemory()
     }
 
     /// Builds a secret of `count` bytes written by `body` (e.g. read from a terminal or a file descriptor).
@@ -34,9 +32,7 @@ package struct SecretBytes: ~Copyable, @unchecked Sendable {
     deinit {
         for index in storage.indices { storage[index] = 0 }
         withExtendedLifetime(storage) {}
-        #if canImport(Glibc)
-        munlock(storage.baseAddress, storage.count)
-        #endif
+        if let base = storage.baseAddress { SecretPageLocks.shared.release(base, count: storage.count) }
         storage.deallocate()
     }
 
@@ -69,9 +65,7 @@ package struct SecretBytes: ~Copyable, @unchecked Sendable {
     }
 
     private func lockInMemory() {
-        #if canImport(Glibc)
-        _ = mlock(storage.baseAddress, storage.count)  // best effort: RLIMIT_MEMLOCK may refuse
-        #endif
+        if let base = storage.baseAddress { SecretPageLocks.shared.retain(base, count: storage.count) }
     }
 }
 

@@ -6,14 +6,40 @@ enum UnixSocketProbe {
     /// This process's real user id (for p11-kit's `/run/user/<uid>` default).
     static var userID: UInt32 { getuid() }
 
+    /// Who serves a socket: the process that listens on it, as the kernel recorded it (SO_PEERCRED).
+    struct Server: Equatable {
+        let pid: Int32
+        let uid: UInt32
+    }
+
     /// The pid of the process serving `path` (SO_PEERCRED on a connection to it), for `bench pkcs11`.
-    static func serverPID(_ path: String) -> Int32? {
+    static func serverPID(_ path: String) -> Int32? { server(path)?.pid }
+
+    /// The process serving `path`: SO_PEERCRED on a connection that is closed without a byte sent.
+    static func server(_ path: String) -> Server? {
         guard let descriptor = connected(path) else { return nil }
         defer { close(descriptor) }
         var credentials = (pid: pid_t(0), uid: uid_t(0), gid: gid_t(0))
         var length = socklen_t(MemoryLayout.size(ofValue: credentials))
         guard getsockopt(descriptor, SOL_SOCKET, SO_PEERCRED, &credentials, &length) == 0 else { return nil }
-        return credentials.pid
+        return Server(pid: credentials.pid, uid: credentials.uid)
+    }
+
+    /// A directory as lstat(2) sees it (a symlink is reported as one, not followed).
+    struct DirectoryStatus: Equatable {
+        let owner: UInt32
+        let mode: UInt32
+        let isSymbolicLink: Bool
+        let isDirectory: Bool
+    }
+
+    static func directoryStatus(_ path: String) -> DirectoryStatus? {
+        var status = stat()
+        guard lstat(path, &status) == 0 else { return nil }
+        let kind = status.st_mode & S_IFMT
+        return DirectoryStatus(
+            owner: status.st_uid, mode: UInt32(status.st_mode & 0o7777), isSymbolicLink: kind == S_IFLNK,
+            isDirectory: kind == S_IFDIR)
     }
 
     static func accepts(_ path: String) -> Bool {

@@ -1,0 +1,66 @@
+import Glibc
+
+/// The directory holding cpsd's socket must be the user's own: a real directory (lstat, so a symlink
+/// is seen as one, not followed), owned by this uid, with no access for group or others (0700).
+/// Otherwise someone else could replace the socket, or the lock next to it, with their own, and
+/// clients would hand PINs to a stranger's process.
+package enum SocketDirectory {
+    /// The directory part of `socketPath` ("." for a bare name).
+    package static func directory(of socketPath: String) -> String {
+        var path = socketPath
+        while path.count > 1, path.hasSuffix("/") { path.removeLast() }
+        guard let slash = path.lastIndex(of: "/") else { return "." }
+        return slash == path.startIndex ? "/" : String(path[..<slash])
+    }
+
+    /// Throws, naming the directory and what is wrong with it, unless it is safe to serve from.
+    package static func check(socketPath: String) throws(SocketDirectoryError) {
+        let directory = directory(of: socketPath)
+        var status = stat()
+        guard lstat(directory, &status) == 0 else {
+            throw SocketDirectoryError(.unreadable(errno: errno), directory: directory)
+        }
+        let kind = status.st_mode & S_IFMT
+        if kind == S_IFLNK { throw SocketDirectoryError(.symbolicLink, directory: directory) }
+        guard kind == S_IFDIR else { throw SocketDirectoryError(.notADirectory, directory: directory) }
+        guard status.st_uid == getuid() else {
+            throw SocketDirectoryError(.ownedByAnother(owner: status.st_uid, user: getuid()), directory: directory)
+        }
+        let permissions = status.st_mode & 0o7777
+        guard permissions & 0o077 == 0 else {
+            throw SocketDirectoryError(.openToOthers(mode: UInt32(permissions)), directory: directory)
+        }
+    }
+}
+
+/// What is wrong with the socket's directory.
+package struct SocketDirectoryError: Error, Sendable, Equatable, CustomStringConvertible {
+    package enum Code: Sendable, Equatable {
+        case unreadable(errno: Int32)
+        case symbolicLink
+        case notADirectory
+        case ownedByAnother(owner: UInt32, user: UInt32)
+        case openToOthers(mode: UInt32)
+    }
+
+    package let code: Code
+    package let directory: String
+
+    package init(_ code: Code, directory: String) {
+        self.code = code
+        self.directory = directory
+    }
+
+    package var description: String {
+        let what = "the socket's directory \(directory)"
+        return switch code {
+        case .unreadable(let code): "\(what) cannot be examined: \(String(cString: strerror(code)))"
+        case .symbolicLink: "\(what) is a symbolic link; it must be a real directory of yours, mode 0700"
+        case .notADirectory: "\(what) is not a directory"
+        case .ownedByAnother(let owner, let user):
+            "\(what) is owned by uid \(owner), not by you (uid \(user)); it must be yours, mode 0700"
+        case .openToOthers(let mode):
+            "\(what) has mode 0\(String(mode, radix: 8)); it must be 0700 (chmod 700 \(directory))"
+        }
+    }
+}
