@@ -8,24 +8,35 @@ import VirtualCard
 /// refusal also shows the card untouched where a card was involved.
 @Suite("Bridge: refusals", .serialized)
 struct BridgeRefusalTests {
-    @Test("status: readers and card presence, no personal data; listens on 127.0.0.1 and ::1 only")
+    @Test("status: unpaired, only that the bridge is there; paired, readers and card presence; never personal data; 127.0.0.1 and ::1 only")
     func status() async throws {
         try await BridgeHarness.withBridge { stack, bridge in
+            let holder = stack.cards[0].state.holder
+            let secrets = [holder.idNat, holder.surname, stack.cards[0].state.serial]
             for host in ["127.0.0.1", "::1"] {
                 let answer = try bridge.call("GET", "/v1/status", host: host)
                 #expect(answer.status == 200)
                 #expect(answer.json["protocol"] as? String == "cps-bridge/1")
                 #expect(answer.json["paired"] as? Bool == false)
-                let readers = answer.json["readers"] as? [[String: Any]] ?? []
-                #expect(readers.first?["cardPresent"] as? Bool == true)
-                let holder = stack.cards[0].state.holder
-                for secret in [holder.idNat, holder.surname, stack.cards[0].state.serial] {
-                    #expect(!answer.body.contains(secret))
+                #expect(Set(answer.json.keys) == ["protocol", "version", "tokenFormats", "paired"], "\(answer.body)")
+                for revealing in ["readers", "cardPresent", "CPS3", stack.readerName(0)] + secrets {
+                    #expect(!answer.body.contains(revealing), "unpaired status reveals \(revealing)")
                 }
             }
             // What the WebExtension sends (its GETs carry no Origin header).
             let posted = try bridge.call("POST", "/v1/status", json: "{}")
             #expect(posted.status == 200 && posted.json["protocol"] as? String == "cps-bridge/1", "\(posted.body)")
+            #expect(posted.json["readers"] == nil)
+            let wrongToken = try bridge.call("POST", "/v1/status", json: "{}", token: String(repeating: "A", count: 43))
+            #expect(wrongToken.json["readers"] == nil && wrongToken.json["paired"] as? Bool == false)
+
+            let token = try bridge.pair()
+            let paired = try bridge.call("POST", "/v1/status", json: "{}", token: token)
+            #expect(paired.json["paired"] as? Bool == true)
+            let readers = paired.json["readers"] as? [[String: Any]] ?? []
+            #expect(readers.first?["cardPresent"] as? Bool == true, "\(paired.body)")
+            #expect(readers.first?["name"] as? String == stack.readerName(0))
+            for secret in secrets { #expect(!paired.body.contains(secret)) }
             let listening = try ToolRunner.shell("ss -Hltn 'sport = :\(bridge.port)'")
             let addresses = listening.stdout.split(separator: "\n").map { $0.split(separator: " ", omittingEmptySubsequences: true)[3] }
             #expect(Set(addresses) == ["127.0.0.1:\(bridge.port)", "[::1]:\(bridge.port)"])

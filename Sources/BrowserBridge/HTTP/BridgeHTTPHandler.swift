@@ -6,6 +6,12 @@ import NIOHTTP1
 /// beyond that the answer is 413 and the connection closes, the rest is never buffered), runs it
 /// through `BridgeService` on a worker thread (dialogs and card work block), and writes the answer.
 /// No CORS header is ever written: only the extension, which needs none, may call.
+///
+/// A connection cannot be held idle: from its start, and again after each answer, a whole request
+/// must arrive within `requestDeadline` (TLS handshake included), else the connection closes. The
+/// deadline counts from the start, not from the last byte read, so a client trickling a byte at a
+/// time gains nothing. A connection serves at most `maximumRequests`, the last answered with
+/// `Connection: close`.
 final class BridgeHTTPHandler: ChannelInboundHandler, RemovableChannelHandler {
     typealias InboundIn = HTTPServerRequestPart
     typealias OutboundOut = HTTPServerResponsePart
@@ -17,6 +23,11 @@ final class BridgeHTTPHandler: ChannelInboundHandler, RemovableChannelHandler {
     private var tooLarge = false
     /// A request is with the service (perhaps waiting for the user's PIN): the connection is not idle.
     private var inFlight = false
+    private var served = 0
+    private var deadline: Scheduled<Void>?
+
+    static let requestDeadline = TimeAmount.seconds(30)
+    static let maximumRequests = 1000
 
     init(service: BridgeService, workers: DispatchQueue) {
         self.service = service
@@ -49,11 +60,41 @@ final class BridgeHTTPHandler: ChannelInboundHandler, RemovableChannelHandler {
         }
     }
 
+    func handlerAdded(context: ChannelHandlerContext) { armDeadline(context: context) }
+
+    func handlerRemoved(context: ChannelHandlerContext) { cancelDeadline() }
+
+    func channelInactive(context: ChannelHandlerContext) {
+        cancelDeadline()
+        context.fireChannelInactive()
+    }
+
+    /// Closes the connection unless a request reaches the service within `requestDeadline`. Nothing
+    /// is closed while a request is in flight (the user may be typing the PIN): closing then would make
+    /// the browser send the request again on a new connection (it does so for a reused connection
+    /// closed before any answer), and the repeat would be refused as ERR_ACTION_PENDING.
+    private func armDeadline(context: ChannelHandlerContext) {
+        cancelDeadline()
+        let bound = NIOLoopBound((self, context), eventLoop: context.eventLoop)
+        deadline = context.eventLoop.scheduleTask(in: Self.requestDeadline) {
+            let (handler, context) = bound.value
+            handler.deadline = nil
+            if !handler.inFlight { context.close(promise: nil) }
+        }
+    }
+
+    private func cancelDeadline() {
+        deadline?.cancel()
+        deadline = nil
+    }
+
     private func dispatch(context: ChannelHandlerContext, _ requestHead: HTTPRequestHead, body: [UInt8]) {
         let request = BridgeRequestHead(
             method: requestHead.method.rawValue, path: requestHead.uri,
             headers: requestHead.headers.map { (name: $0.name, value: $0.value) })
-        let keepAlive = requestHead.isKeepAlive
+        served += 1
+        let keepAlive = requestHead.isKeepAlive && served < Self.maximumRequests
+        cancelDeadline()
         let bound = NIOLoopBound((self, context), eventLoop: context.eventLoop)
         let (service, eventLoop) = (service, context.eventLoop)
         inFlight = true
@@ -80,18 +121,12 @@ final class BridgeHTTPHandler: ChannelInboundHandler, RemovableChannelHandler {
         context.write(wrapOutboundOut(.body(.byteBuffer(context.channel.allocator.buffer(bytes: response.body)))), promise: nil)
         let done = context.writeAndFlushPromise()
         context.writeAndFlush(wrapOutboundOut(.end(nil)), promise: done)
-        if !keepAlive {
+        if keepAlive {
+            armDeadline(context: context)
+        } else {
             let channel = context.channel
             done.futureResult.whenComplete { _ in channel.close(promise: nil) }
         }
-    }
-
-    func userInboundEventTriggered(context: ChannelHandlerContext, event: Any) {
-        // Nothing is read while the user types the PIN: closing then would make the browser send the
-        // request again on a new connection (it does so for a reused connection closed before any
-        // answer), and the repeat would be refused as ERR_ACTION_PENDING.
-        if event is IdleStateHandler.IdleStateEvent, !inFlight { context.close(promise: nil) }
-        context.fireUserInboundEventTriggered(event)
     }
 
     func errorCaught(context: ChannelHandlerContext, error: any Error) {

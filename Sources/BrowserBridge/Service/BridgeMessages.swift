@@ -13,7 +13,8 @@ package enum BridgeMessages {
         var version: String
         var tokenFormats = ["web-eid:1.0"]
         var paired: Bool
-        var readers: [Reader]
+        /// Only for a paired caller; absent otherwise (`BridgeService.status`).
+        var readers: [Reader]?
     }
 
     package struct PairStartResponse: Encodable, Sendable {

@@ -1,4 +1,5 @@
 import SmartCardCore
+import Synchronization
 package import Foundation
 package import Logging
 package import PKCS11
@@ -97,13 +98,16 @@ package final class BridgeService: Sendable {
         }
     }
 
-    /// Readers and cards, no personal data.
+    /// Unpaired: only that the bridge is there (protocol, version). Paired: also the readers and whether
+    /// each holds a card, never personal data. Reader names can carry a USB serial, and whether a card
+    /// is in tells a web page that its visitor is a health professional: neither before pairing.
     func status(paired: Bool) -> BridgeMessages.Status {
+        guard paired else { return BridgeMessages.Status(version: configuration.version, paired: false, readers: nil) }
         let readers = driver.slots().map { slot in
             BridgeMessages.Status.Reader(
                 name: slot.readerName, cardPresent: slot.token != nil, cardType: slot.token.map { _ in "CPS3" })
         }
-        return BridgeMessages.Status(version: configuration.version, paired: paired, readers: readers)
+        return BridgeMessages.Status(version: configuration.version, paired: true, readers: readers)
     }
 
     /// Starts a pairing and shows its code in a dialog on a thread of its own; answers at once.
@@ -131,17 +135,24 @@ package final class BridgeService: Sendable {
     }
 }
 
-/// Rate limits per caller: a general one, and a stricter one for pairing (each shows a dialog).
-final class LimitTable: @unchecked Sendable {  // state under `lock`
-    private let lock = NSLock()
-    private var general = RateLimiter(burst: 30, perSecond: 10)
-    private var pairing = RateLimiter(burst: 3, perSecond: 1.0 / 20)
+/// The rate limits: a general one per caller (Origin), and one for pairing starts shared by every
+/// caller. Pairing is global because each start shows a dialog and each caller may claim any
+/// `moz-extension://` uuid: per origin, an endless supply of fresh origins would open endless dialogs.
+package final class LimitTable: Sendable {
+    private struct Limiters {
+        var general = RateLimiter(burst: 30, perSecond: 10)
+        var pairing = RateLimiter(burst: 3, perSecond: 1.0 / 20)
+    }
 
-    func admit(_ caller: String, route: String) -> Bool {
-        lock.withLock {
-            let now = Date()
-            guard general.admit(caller, now: now) else { return false }
-            return route != "/v1/pair/start" || pairing.admit(caller, now: now)
+    static let pairingKey = "pair-start"
+    private let limiters = Mutex(Limiters())
+
+    package init() {}
+
+    package func admit(_ caller: String, route: String, now: Date = Date()) -> Bool {
+        limiters.withLock { limiters in
+            guard limiters.general.admit(caller, now: now) else { return false }
+            return route != "/v1/pair/start" || limiters.pairing.admit(Self.pairingKey, now: now)
         }
     }
 }
