@@ -139,6 +139,8 @@ let package = Package(
             swiftSettings: swiftSettings
         ),
         .testTarget(name: "SmartCardCoreTests", dependencies: ["SmartCardCore"], swiftSettings: swiftSettings),
+        // cpsctl's pure functions (the support bundle's redaction), tested without running the tool.
+        .testTarget(name: "CPSCtlTests", dependencies: ["cpsctl"], swiftSettings: swiftSettings),
         .testTarget(
             name: "IASECCTests",
             dependencies: [

@@ -1,6 +1,7 @@
 import Foundation
 
-/// The support archive: report.txt, report.json, versions.txt and recent cpsd logs, redacted unless asked.
+/// The support archive: report.txt, report.json, versions.txt and recent cpsd logs, redacted unless asked
+/// (every file goes through ``Redactor``).
 struct DiagBundle {
     let report: DiagReport
     let runner: DiagRunner
@@ -12,7 +13,7 @@ struct DiagBundle {
         let root = directory.appendingPathComponent("cpsd-diag")
         try FileManager.default.createDirectory(at: root, withIntermediateDirectories: true)
         defer { try? FileManager.default.removeItem(at: directory) }
-        let redactor = Redactor(knownValues: redact ? runner.personalValues : [], enabled: redact)
+        let redactor = Redactor(knownValues: redact ? runner.personalValues : [], environment: runner.options.environment, enabled: redact)
         var files = [
             ("report.txt", report.text(colour: false) + "\n"),
             ("report.json", try report.jsonText() + "\n"),
@@ -39,39 +40,5 @@ struct DiagBundle {
             result.status == 0
         else { return nil }
         return result.output
-    }
-}
-
-/// Removes personal data from text: the values seen on the card, and anything shaped like a French
-/// health identifier (idNat: RPPS 8 + 10 digits, ADELI 0 + 9 digits and their bare forms), a FINESS
-/// (9 digits) or SIRET (14 digits), a card serial (10 digits) or a certificate serial (hex).
-struct Redactor {
-    let knownValues: [String]
-    let enabled: Bool
-
-    static let patterns: [(String, String)] = [
-        // Certificate serial numbers as printed (hex bytes, with or without colons), 8 bytes or more.
-        (#"\b[0-9A-Fa-f]{2}(?::[0-9A-Fa-f]{2}){7,}\b"#, "<certificate-serial>"),
-        (#"\b[0-9A-Fa-f]{16,}\b"#, "<hex>"),
-        // idNat: a type prefix digit then RPPS (11), ADELI (9); with the prefix 8/0 or bare.
-        (#"\b[0-9]{9,14}\b"#, "<number>"),
-    ]
-
-    init(knownValues: [String], enabled: Bool = true) {
-        // Longest first, so a value containing another is removed whole.
-        self.knownValues = knownValues.filter { $0.count >= 2 }.sorted { $0.count > $1.count }
-        self.enabled = enabled
-    }
-
-    func redact(_ text: String) -> String {
-        guard enabled else { return text }
-        var result = text
-        for value in knownValues {
-            result = result.replacingOccurrences(of: value, with: "<redacted>", options: .caseInsensitive)
-        }
-        for (pattern, replacement) in Self.patterns {
-            result = result.replacingOccurrences(of: pattern, with: replacement, options: .regularExpression)
-        }
-        return result
     }
 }
