@@ -50,6 +50,8 @@ struct PKCS11Bench: AsyncParsableCommand {
         print("reader: \(card.readerName), cpsd at \(route.socketPath)")
         print(LatencyStatistics.line(label: "sign via cpsd (C_Sign, CKM_RSA_PKCS, CPS_PRIV_AUT)", samples: socketTimes))
         print(LatencyStatistics.line(label: "sign direct (driver over PC/SC, one transaction each)", samples: directTimes))
+        let isolatedTimes = try directIsolatedSignatures(reader: card.readerName, pin: pin)
+        print(LatencyStatistics.line(label: "sign direct, isolated as cpsd does (counter, VERIFY, reset)", samples: isolatedTimes))
         let overhead = (Self.median(socketTimes) / Self.median(directTimes) - 1) * 100
         print(String(format: "socket overhead on the median: %+.1f %%", overhead))
         for count in clients {
@@ -96,6 +98,28 @@ struct PKCS11Bench: AsyncParsableCommand {
                     _ = try connection.withTransaction {
                         try CPS3Driver.signWithAuthenticationKey(&$0, input: Self.digestInfo)
                     }
+                }
+            }
+        }
+    }
+
+    /// The same signature with cpsd's PIN isolation: read the counter (no try), VERIFY, select the
+    /// application, sign, then warm-reset the card so it is not left verified. The difference with
+    /// `directSignatures` is what leaving no verified card between operations costs.
+    private func directIsolatedSignatures(reader: String, pin: borrowing SecretBytes) throws -> [Duration] {
+        let connection = try CLIError.wrap { try PCSCBackend().connect(to: reader) }
+        defer { connection.disconnect(.leave) }
+        let clock = ContinuousClock()
+        return try CLIError.wrap {
+            try (0..<signatures).map { _ in
+                try clock.measure {
+                    _ = try connection.withTransaction { session in
+                        _ = try CPS3Driver.readPINCounters(&session)
+                        try CPS3Driver.verifyPIN(&session, pin)
+                        try CPS3Driver.selectApplication(&session)
+                        return try CPS3Driver.signWithAuthenticationKey(&session, input: Self.digestInfo)
+                    }
+                    try connection.reconnect(.reset)
                 }
             }
         }
