@@ -63,10 +63,11 @@ enum DaemonClientScript {
                               and command.get("slot", s["slot"]) == s["slot"]]
                 if not candidates:
                     return {"ok": False, "error": "NO_TOKEN"}
-                session = lib.openSession(candidates[0]["slot"], PyKCS11.CKF_SERIAL_SESSION)
+                flags = PyKCS11.CKF_SERIAL_SESSION | (PyKCS11.CKF_RW_SESSION if command.get("rw") else 0)
+                session = lib.openSession(candidates[0]["slot"], flags)
                 return {"slot": candidates[0]["slot"]}
             if op == "login":
-                session.login(command["pin"])
+                session.login(command["pin"], PyKCS11.CKU_SO if command.get("so") else PyKCS11.CKU_USER)
                 return {}
             if op == "logout":
                 session.logout()

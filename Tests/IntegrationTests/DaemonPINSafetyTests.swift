@@ -1,5 +1,7 @@
 import CardTestSupport
 import Foundation
+import PCSC
+import SmartCardCore
 import Testing
 import VirtualCard
 
@@ -96,6 +98,32 @@ struct DaemonPINSafetyTests {
             #expect(stack.cards[0].state.pin.triesLeft == 2, "cpsd spent a try with the kept PIN")
             let tokenInfo = try DaemonTest.tool(daemon, ["-T"])
             #expect(tokenInfo.stdout.contains("user PIN count low"), "\(tokenInfo.stdout)")
+        }
+    }
+
+    /// Whether credential `reference` (01 PIN, 02 PUK) is verified on the card now, asked over a PC/SC
+    /// connection of the test's own with VERIFY without data (9000 only when verified; costs no try).
+    static func isVerified(_ stack: RealStack, reference: UInt8) throws -> Bool {
+        let connection = try PCSCBackend().connect(to: stack.readerName(0))
+        defer { connection.disconnect(.leave) }
+        return try connection.transmit([0x00, 0x20, 0x00, reference]) == [0x90, 0x00]
+    }
+
+    @Test("the card is not left verified between operations: after C_Login, a signature, an SO login")
+    func notLeftVerified() async throws {
+        try await DaemonTest.withDaemon(singleCard: true) { stack, daemon in
+            let (client, handle) = try Self.loggedInClient(daemon)
+            defer { client.kill() }
+            #expect(try !Self.isVerified(stack, reference: 0x01), "the PIN stayed verified after C_Login + C_Sign")
+            #expect(try Self.sign(client, handle) == "ok", "the kept PIN is verified again inside the signature")
+            #expect(try !Self.isVerified(stack, reference: 0x01), "the PIN stayed verified after a signature")
+            let officer = try PythonClient(environment: daemon.environment)
+            defer { officer.kill() }
+            #expect(PythonClient.outcome(try officer.send(["op": "open", "rw": true])) == "ok", "\(officer.stderr)")
+            #expect(PythonClient.outcome(try officer.send(["op": "login", "pin": "12345678", "so": true])) == "ok")
+            #expect(try !Self.isVerified(stack, reference: 0x02), "the PUK stayed verified after the SO login")
+            #expect(stack.cards[0].state.pin.triesLeft == 3)
+            #expect(stack.cards[0].state.puk.triesLeft == 3)
         }
     }
 }
