@@ -52,6 +52,10 @@ struct BridgePolicyTests {
         #expect(refusal(head(origin: chromium, extra: [("Content-Type", "application/json")])) == .callerOrigin)
         #expect(refusal(head(origin: chromium, extra: [("X-CPS-Bridge", "1"), ("Content-Type", "text/plain")])) == .unsupportedMediaType)
         #expect(refusal(head(origin: chromium, extra: [("X-CPS-Bridge", "1")])) == .unsupportedMediaType)
+        // Found by `make fuzz`: an empty or bare-";" Content-Type used to crash cpsd (index out of range).
+        for empty in ["", ";", " ; charset=utf-8"] {
+            #expect(refusal(head(origin: chromium, extra: [("X-CPS-Bridge", "1"), ("Content-Type", empty)])) == .unsupportedMediaType)
+        }
         #expect(refusal(head(origin: chromium, extra: [
             ("X-CPS-Bridge", "1"), ("Content-Type", "application/json"), ("Content-Length", "8193"),
         ])) == .payloadTooLarge)

@@ -29,6 +29,10 @@ final class RecordingCard: CardSimulator, @unchecked Sendable {
 
     func onCommand(_ hook: (@Sendable ([UInt8]) -> Void)?) { lock.withLock { self.hook = hook } }
 
+    /// The next command with this INS gets a one-byte answer, which no card gives (a garbled exchange).
+    func garbleNext(ins: UInt8) { lock.withLock { garbled = ins } }
+    private var garbled: UInt8?
+
     func powerOn() { inner.powerOn() }
     func powerOff() { inner.powerOff() }
     func reset() {
@@ -42,7 +46,12 @@ final class RecordingCard: CardSimulator, @unchecked Sendable {
             return self.hook
         }
         hook?(command)
-        return inner.process(command)
+        let answer = inner.process(command)
+        let garble = lock.withLock {
+            defer { if command.count > 1, garbled == command[1] { garbled = nil } }
+            return command.count > 1 && garbled == command[1]
+        }
+        return garble ? [0x6F] : answer
     }
 }
 

@@ -151,4 +151,25 @@ import VirtualCard
             }
         }
     }
+
+    @Test func aBrokenExchangeEndsEveryLoginOnTheCard() async throws {
+        try await Daemon.run { daemon in
+            let card = RecordingCard()
+            let slot = try await daemon.readerWithCard(card: card)
+            let (driver, generation) = (daemon.driver, slot.token!.generation)
+            try await onThread {
+                try driver.login(client: Self.alice, slot: slot.id, generation: generation, userType: .user, pin: Codes.pin())
+                // The card's answer to the signature is garbled, as when it is pulled and put back (or
+                // swapped) faster than pcscd looks: cpsd cannot tell it is still the same card.
+                card.garbleNext(ins: 0x88)
+                #expect(throws: TokenError(.deviceError, "")) { try Self.sign(driver, Self.alice, slot) }
+                let before = Self.verifies(card)
+                #expect(throws: TokenError(.notLoggedIn, "")) { try Self.sign(driver, Self.alice, slot) }
+                #expect(Self.verifies(card) == before, "a kept PIN was sent after a broken exchange")
+                try driver.login(client: Self.alice, slot: slot.id, generation: generation, userType: .user, pin: Codes.pin())
+                #expect(try Self.sign(driver, Self.alice, slot).count == 256)
+                #expect(driver.slots().first?.token?.pin.triesLeft == 3)
+            }
+        }
+    }
 }

@@ -100,7 +100,9 @@ package struct CallerPolicy: Sendable {
     }
 
     static func isJSON(_ contentType: String) -> Bool {
-        let media = contentType.split(separator: ";", maxSplits: 1)[0].trimmingCharacters(in: .whitespaces).lowercased()
+        // `first`, never `[0]`: an empty header (or a bare ";") splits into no parts at all.
+        let media = (contentType.split(separator: ";", maxSplits: 1).first ?? "")
+            .trimmingCharacters(in: .whitespaces).lowercased()
         return media == "application/json"
     }
 }

@@ -45,6 +45,13 @@ struct InsertedCard: Sendable {
         if mayBeVerified { try? resetSecurity() }
     }
 
+    /// After a broken exchange: every login ends, so no kept PIN goes to a card that may be another one,
+    /// and the next operation resets the card first (it may have been left verified).
+    mutating func transportFailed() {
+        startCredentialEpoch(keeping: nil)
+        mayBeVerified = true
+    }
+
     /// Whether `client`'s kept PIN may be sent: it logged in as the user in the current epoch.
     func holdsCurrentLogin(_ client: ClientID) -> Bool {
         loggedIn[client] == CardLogin(userType: .user, credentialEpoch: credentialEpoch)

@@ -161,9 +161,22 @@ actor ReaderActor {
         do {
             return try body(&card)
         } catch {
+            if Self.isTransportFailure(error) { card.transportFailed() }
             let mapped = TokenErrorMapping.map(error)
             logger.debug("operation failed", metadata: ["operation": "\(operation)", "error": "\(mapped)"])
             throw mapped
+        }
+    }
+}
+
+extension ReaderActor {
+    /// The exchange with the card broke (pulled, reset, garbled): cpsd no longer knows what the card did,
+    /// nor that it is still the same card (pulled and put back, or swapped, faster than pcscd looked).
+    static func isTransportFailure(_ error: any Error) -> Bool {
+        switch error {
+        case let error as CardError: error.code != .internalError
+        case let error as IASECCError: error.code == .transport
+        default: false
         }
     }
 }
