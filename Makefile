@@ -5,7 +5,7 @@ export PATH := /opt/swift/usr/bin:$(PATH)
 SWIFT ?= swift
 DEMO_DIR ?= $(CURDIR)/.build/demo
 
-.PHONY: all deps build release test demo bench clean
+.PHONY: all deps build release test demo bench fuzz asan-check clean
 
 all: build
 
@@ -31,6 +31,19 @@ CONFIG ?= debug
 bench: deps
 	$(SWIFT) build -c $(CONFIG)
 	@./scripts/bench.sh $(CONFIG)
+	@echo; echo "== make fuzz at FUZZ_SCALE=$(BENCH_FUZZ_SCALE) (make fuzz runs the full campaign)"
+	@FUZZ_SCALE=$(BENCH_FUZZ_SCALE) scripts/fuzz/fuzz.py --config $(CONFIG) \
+		|| echo "(benchmarks have no pass/fail: the campaign's failed figures are listed above)"
+
+# The fault campaign of issue 10: bounded, seeded, stops by itself, prints figures; exit 1 if a
+# must-be-zero figure is not zero. FUZZ_SCALE=0.1 for a quick run, FUZZ_SEED=N for another seed.
+BENCH_FUZZ_SCALE ?= 0.05
+fuzz: build
+	@scripts/fuzz/fuzz.py --config debug
+
+# cpsd built with the address sanitizer (.build-asan), and the buffer and PIN-safety tests run against it.
+asan-check: deps
+	@./scripts/asan-check.sh
 
 clean:
 	rm -rf .build

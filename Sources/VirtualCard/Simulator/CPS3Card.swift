@@ -13,6 +13,8 @@ package final class CPS3Card: CardSimulator, @unchecked Sendable {
     private let lock = NSLock()
     private var machine: CardMachine
     private let onStateChange: @Sendable (CardState) -> Void
+    /// Fault hooks for `make fuzz`; nil unless `CPS_VCARD_FAULTS` is set. Guarded by `lock`.
+    private let faults = CardFaultInjector.fromEnvironment()
 
     package init(state: CardState, onStateChange: @escaping @Sendable (CardState) -> Void = { _ in }) {
         self.machine = CardMachine(state: state)
@@ -36,7 +38,7 @@ package final class CPS3Card: CardSimulator, @unchecked Sendable {
             let before = machine.persistent
             let response = machine.process(command)
             if machine.persistent != before { onStateChange(machine.persistent) }
-            return response
+            return faults?.answer(command, genuine: response) ?? response
         }
     }
 }
