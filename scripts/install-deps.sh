@@ -6,7 +6,7 @@ set -euo pipefail
 packages=(
     pcscd libpcsclite-dev vsmartcard-vpcd pcsc-tools opensc
     p11-kit p11-kit-modules libp11-kit-dev
-    util-linux iproute2 openssl procps psmisc curl
+    util-linux iproute2 openssl procps psmisc curl rpm2cpio cpio
     libnss3-tools gnutls-bin python3-pykcs11
     # Real browsers: logins by TLS client authentication (on a private Xvfb display), the WebExtension (headless).
     chromium chromium-driver python3-selenium firefox-esr xvfb xdotool x11-utils

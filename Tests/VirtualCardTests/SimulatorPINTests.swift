@@ -73,7 +73,7 @@ import VirtualCard
         _ = try session.verifyPIN(Self.wrongPIN)
         #expect(try session.send(Self.docpPIN).data.containsSubsequence(bytes("9B 01 02")))
         let puk = try session.send(Self.docpPUK)
-        #expect(puk.data.containsSubsequence(bytes("9A 01 03 9B 01 03 9C 01 03 9D 01 03")))
+        #expect(puk.data.containsSubsequence(bytes("9A 01 03 9B 01 03 9C 01 03 9D 02 00 03")))
         // Only with the MF current.
         #expect(try session.send("00 A4 04 0C 0D E8 28 BD 08 0F 80 25 00 00 01 FF 00 10").statusWord == .success)
         #expect(try session.send(Self.docpPIN).statusWord == .referencedDataNotFound)
@@ -121,7 +121,7 @@ import VirtualCard
         #expect(try session.send(resetRetryCounter).statusWord == .success)
         #expect(rig.card.state.unblocksLeft == 0)
         #expect(try session.send(resetRetryCounter).statusWord == .authenticationMethodBlocked)
-        #expect(try session.send(Self.docpPUK).data.containsSubsequence(bytes("9D 01 00")))
+        #expect(try session.send(Self.docpPUK).data.containsSubsequence(bytes("9D 02 00 00")))
     }
 
     @Test func resetClearsTheVerifiedPIN() throws {

@@ -79,7 +79,8 @@ import VirtualCard
         let rig = try SimulatorRig()
         var session = rig.session()
         #expect(try session.raw("00 12 00 00").statusWord == .instructionNotSupported)
-        #expect(try session.raw("A0 A4 00 00 02 3F 00").statusWord == .classNotSupported)
+        // CLA A0 is the CPS2ter application (SimulatorCPS2terTests); other proprietary classes are refused.
+        #expect(try session.raw("B0 A4 00 00 02 3F 00").statusWord == .classNotSupported)
         #expect(try session.raw("80 CA 00 00 00").statusWord == .classNotSupported)
         #expect(try session.raw("00 A4 04 0C 05 E8").statusWord == .wrongLength)
         #expect(try session.transmitRaw([0x00, 0xA4]).statusWord == .wrongLength)

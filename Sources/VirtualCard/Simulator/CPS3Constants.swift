@@ -27,6 +27,9 @@ enum CPS3 {
 
     // MARK: - AIDs (§3.1)
 
+    /// The card's root AID (EF.ATR tag 4F, cps4-card.md §14.1): selecting it by name selects the MF, which is
+    /// how OpenSC and Cryptolib's 6E00/6A86 recovery get back to IAS (§11.3, §11.4).
+    static let rootAID: [UInt8] = [0x80, 0x25, 0x00, 0x00, 0x01, 0xFF, 0x01, 0x00]
     /// "CPx IAS", the PKCS#15 contact application.
     static let iasAID: [UInt8] = [0xE8, 0x28, 0xBD, 0x08, 0x0F, 0x80, 0x25, 0x00, 0x00, 0x01, 0xFF, 0x00, 0x10]
     static let iasLabel = "CPx IAS"
@@ -46,6 +49,10 @@ enum CPS3 {
     static let algorithmSHA1WithRSA: UInt8 = 0x12
     static let algorithmSHA256WithRSA: UInt8 = 0x42
     static let algorithmRSAPKCS1: UInt8 = 0x02
+    /// MSE SET CT algorithm of PSO DECIPHER, RSA PKCS#1 v1.5 with card-side unpadding (cps4-card.md §11.3).
+    static let algorithmRSADecipher: UInt8 = 0x1A
+    /// The padding-indicator byte that starts PSO DECIPHER data (`10 2A 80 86 FF 81 …`, §11.3).
+    static let decipherPaddingIndicator: UInt8 = 0x81
     /// CKA_ID of CPS_PRIV_SIG and its certificate (§4.2).
     static let signatureKeyID: [UInt8] = iasAID + [0x01]
     /// CKA_ID of CPS_PRIV_AUT and its certificate (§4.2).
@@ -57,8 +64,11 @@ enum CPS3 {
     // MARK: - Instructions (§5)
 
     static let classISO: UInt8 = 0x00
+    /// CLA of every command of a chain but the last (ISO/IEC 7816-4 §5.1.1, bit b5).
+    static let classChaining: UInt8 = 0x10
     static let insSelect: UInt8 = 0xA4
     static let insReadBinary: UInt8 = 0xB0
+    static let insUpdateBinary: UInt8 = 0xD6
     static let insGetResponse: UInt8 = 0xC0
     static let insGetData: UInt8 = 0xCB
     static let insVerify: UInt8 = 0x20

@@ -1,11 +1,14 @@
 /// The card's file tree (reference `cps3-card.md` §3.2): the MF with EF.ATR, EF.DIR, EF.SN.ICC and the
-/// IAS application DF holding the PKCS#15 files. All EFs are transparent and read-only (§3.2 ACLs).
+/// IAS application DF holding the PKCS#15 files and the business-data files of the DODF (`BusinessData`).
+/// All EFs are transparent and read-only (§3.2 ACLs) except CPS_DATA, written after VERIFY.
 struct CardFileSystem {
     struct File {
         var fid: UInt16
         /// nil for the MF; the DF's FID for every other file.
         var parent: UInt16?
         var kind: Kind
+        /// Who may read and write it (business-data files only; every other EF is read-always).
+        var access: BusinessData.Access = .free
     }
 
     enum Kind {
@@ -16,7 +19,7 @@ struct CardFileSystem {
     private(set) var files: [UInt16: File] = [:]
 
     init(state: CardState) {
-        add(File(fid: CPS3.masterFile, parent: nil, kind: .dedicated(aid: nil)))
+        add(File(fid: CPS3.masterFile, parent: nil, kind: .dedicated(aid: CPS3.rootAID)))
         addEF(CPS3.efATR, in: CPS3.masterFile, Self.efATRContent, sfi: CPS3.sfiATR)
         addEF(CPS3.efDIR, in: CPS3.masterFile, Self.efDIRContent(), sfi: CPS3.sfiDIR)
         addEF(CPS3.efSNICC, in: CPS3.masterFile, Self.efSNICCContent(serial: state.serial), sfi: CPS3.sfiSNICC)
@@ -29,6 +32,24 @@ struct CardFileSystem {
         addEF(CPS3.efCDF, in: ias, PKCS15Content.cdf())
         addEF(CPS3.efAuthenticationCertificate, in: ias, state.authenticationCertificateDER)
         addEF(CPS3.efSignatureCertificate, in: ias, state.signatureCertificateDER)
+        let objects = BusinessData.objects(state)
+        addEF(BusinessData.efDODF, in: ias, BusinessData.dodf(objects))
+        for object in objects {
+            let kind = Kind.elementary(content: object.content, sfi: nil)
+            add(File(fid: object.fid, parent: ias, kind: kind, access: object.access))
+        }
+    }
+
+    /// Writes `data` at `offset` of a transparent EF whose size it keeps; returns the new content, or nil
+    /// when it does not fit.
+    mutating func update(_ fid: UInt16, offset: Int, _ data: [UInt8]) -> [UInt8]? {
+        guard var file = files[fid], case .elementary(var content, let sfi) = file.kind,
+            offset + data.count <= content.count
+        else { return nil }
+        content.replaceSubrange(offset..<(offset + data.count), with: data)
+        file.kind = .elementary(content: content, sfi: sfi)
+        files[fid] = file
+        return content
     }
 
     private mutating func add(_ file: File) { files[file.fid] = file }

@@ -31,6 +31,21 @@ struct CardKeys {
         return Array(result.rawRepresentation)
     }
 
+    /// PSO DECIPHER with the authentication key (cps4-card.md §11.3): the raw private operation on a
+    /// modulus-sized cryptogram, then the card removes the PKCS#1 v1.5 type-2 padding (RFC 8017 §7.2.2).
+    /// nil when the key is missing, the length is not the modulus' or the padding is wrong.
+    func decipher(_ cryptogram: [UInt8], with key: Key) -> [UInt8]? {
+        guard let privateKey = key == .signature ? signature : authentication,
+            cryptogram.count == privateKey.keySizeInBits / 8,
+            let result = try? privateKey.blindSignature(for: cryptogram)
+        else { return nil }
+        let block = Array(result.rawRepresentation)
+        guard block.count >= 11, block[0] == 0x00, block[1] == 0x02,
+            let separator = block.dropFirst(2).firstIndex(of: 0x00), separator >= 10
+        else { return nil }
+        return Array(block[(separator + 1)...])
+    }
+
     /// DER DigestInfo prefixes (RFC 8017 §9.2 note 1).
     static func digestInfo(_ algorithm: SecurityEnvironment.HashAlgorithm, _ digest: [UInt8]) -> [UInt8] {
         switch algorithm {

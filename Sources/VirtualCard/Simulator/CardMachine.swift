@@ -23,6 +23,13 @@ struct VolatileState {
     var environment = SecurityEnvironment()
     /// T=0: a case-4 response waiting for GET RESPONSE, with the status word to give after its last byte.
     var pendingResponse: Reply?
+    /// The CPS2ter application's own current DF and EF (CLA A0, `CPS2terApplication.swift`).
+    var cps2terDF: UInt16 = CPS3.masterFile
+    var cps2terEF: UInt16?
+    /// The last command went to CPS2ter and IAS has not been selected by AID since.
+    var cps2terActive = false
+    /// Data of the PSO commands chained so far (CLA 10), waiting for the last one (CLA 00).
+    var chainedData: [UInt8]?
 }
 
 /// The card's logic without locking: persistent state, volatile state, files and keys. `CPS3Card`
@@ -30,7 +37,7 @@ struct VolatileState {
 struct CardMachine {
     var persistent: CardState
     var volatile = VolatileState()
-    let fileSystem: CardFileSystem
+    var fileSystem: CardFileSystem
     let keys: CardKeys
 
     init(state: CardState) {
@@ -43,11 +50,28 @@ struct CardMachine {
 
     /// Answers one parsed command (after T=0 handling, see `T0Transport.swift`).
     mutating func dispatch(_ command: CommandAPDU) -> Reply {
-        // CLA A0 is CPS2ter (§10), not emulated; other proprietary classes are not supported either (§8).
-        guard command.cla == CPS3.classISO else { return .status(.classNotSupported) }
+        if command.cla == CPS2ter.classByte {
+            volatile.cps2terActive = true
+            return dispatchCPS2ter(command)
+        }
+        if volatile.cps2terActive {
+            // Only a SELECT by AID brings IAS back (Cryptolib's recovery, cps4-card.md §11.3).
+            let selectsByName = command.ins == CPS3.insSelect && command.p1 == 0x04
+            if persistent.refusesIASAfterCPS2ter == true && !selectsByName { return .status(.classNotSupported) }
+            volatile.cps2terActive = false
+        }
+        // Other proprietary classes are not supported (§8).
+        // CLA 10 chains PSO DECIPHER data only (cps4-card.md §11.3); any other command ends a chain.
+        let chainable = command.ins == CPS3.insPerformSecurityOperation
+        guard command.cla == CPS3.classISO || (command.cla == CPS3.classChaining && chainable) else {
+            volatile.chainedData = nil
+            return .status(.classNotSupported)
+        }
+        if !chainable { volatile.chainedData = nil }
         switch command.ins {
         case CPS3.insSelect: return select(command)
         case CPS3.insReadBinary: return readBinary(command)
+        case CPS3.insUpdateBinary: return updateBinary(command)
         case CPS3.insGetData: return getData(command)
         case CPS3.insVerify: return verify(command)
         case CPS3.insChangeReferenceData: return changeReferenceData(command)

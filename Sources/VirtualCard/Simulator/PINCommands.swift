@@ -123,7 +123,9 @@ extension CardMachine {
             + TLV.encode(0x9B, [UInt8(clamping: current.triesLeft)])
         if reference == .puk {
             body += TLV.encode(0x9C, [UInt8(clamping: persistent.unblocksMax)])
-            body += TLV.encode(0x9D, [UInt8(clamping: persistent.unblocksLeft)])
+            // Two bytes, as the real PUK answers `9D 02 00 64` (100 unblocks left, cps4-card.md §11.2).
+            let left = UInt16(clamping: persistent.unblocksLeft)
+            body += TLV.encode(0x9D, [UInt8(left >> 8), UInt8(left & 0xFF)])
         }
         body += TLV.encode(0xA1, TLV.encode(0x8C, [0xF3, 0x00, 0x00, 0x13, 0xFF, 0x00]))
         return TLV.encode(0x70, TLV.encode([0xBF, 0x81, reference.rawValue], TLV.encode(0xA0, body)))

@@ -14,10 +14,11 @@ enum PKCS15Content {
         TLV.sequence(TLV.octetString(path))
     }
 
-    /// EF.ODF: privateKeys [0], certificates [4], authObjects [8], each a `Path`.
+    /// EF.ODF: privateKeys [0], certificates [4], dataObjects [7], authObjects [8], each a `Path`.
     static func odf() -> [UInt8] {
         TLV.encode(0xA0, pathObject(path(CPS3.efPrKDF)))
             + TLV.encode(0xA4, pathObject(path(CPS3.efCDF)))
+            + TLV.encode(0xA7, pathObject(path(BusinessData.efDODF)))
             + TLV.encode(0xA8, pathObject(path(CPS3.efAODF)))
     }
 
@@ -34,20 +35,31 @@ enum PKCS15Content {
         )
     }
 
-    /// AODF (§4.4): the cardholder PIN, reference 01, ASCII digits, 4...8 without padding.
+    /// AODF (§4.4): the cardholder PIN, reference 01, ASCII digits, 4...8 without padding; then the PUK,
+    /// reference 02, 8 digits, flagged unblockingPin, so that Cryptolib reads its DOCP (usage counter) and
+    /// logs the SO in with it (cps4-card.md §11.2 step 7, §11.3). The PUK's label is ours (synthetic).
     static func aodf() -> [UInt8] {
+        authenticationObject(
+            label: "Code porteur de la carte CPX", reference: CPS3.pinReference, flags: [1, 4], minLength: 4)
+            + authenticationObject(
+                label: "Code de deblocage de la carte CPX", reference: CPS3.pukReference, flags: [1, 4, 6, 7],
+                minLength: 8)
+    }
+
+    /// One PIN object. `flags` are PinFlags bits: 1 local, 4 initialized, 6 unblockingPin, 7 soPin (needs-padding clear).
+    private static func authenticationObject(label: String, reference: UInt8, flags: [Int], minLength: Int) -> [UInt8] {
         let pinAttributes = TLV.sequence(
-            TLV.bitString(namedBits: [1, 4]),  // pinFlags: local, initialized (needs-padding clear)
+            TLV.bitString(namedBits: flags),
             TLV.enumerated(1),  // pinType ascii-numeric
-            TLV.integer(4),  // minLength
+            TLV.integer(minLength),
             TLV.integer(8),  // storedLength
             TLV.integer(8),  // maxLength
-            TLV.encode(0x80, [CPS3.pinReference]),  // pinReference [0]
+            TLV.encode(0x80, [reference]),  // pinReference [0]
             pathObject(bytes(CPS3.masterFile))
         )
         return TLV.sequence(
-            TLV.sequence(TLV.utf8String("Code porteur de la carte CPX")),  // CommonObjectAttributes
-            TLV.sequence(TLV.octetString([CPS3.pinReference])),  // CommonAuthenticationObjectAttributes: authId
+            TLV.sequence(TLV.utf8String(label)),  // CommonObjectAttributes
+            TLV.sequence(TLV.octetString([reference])),  // CommonAuthenticationObjectAttributes: authId
             TLV.encode(0xA1, pinAttributes)  // typeAttributes [1]
         )
     }

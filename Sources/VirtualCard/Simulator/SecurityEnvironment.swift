@@ -18,6 +18,8 @@ struct SecurityEnvironment {
     var signatureAlgorithm: UInt8?
     /// MSE SET AT with algorithm 0x02 and key 0x82 was given.
     var authenticationSet = false
+    /// MSE SET CT with algorithm 0x1A and key 0x82 was given (PSO DECIPHER, cps4-card.md §11.3).
+    var decipherSet = false
 
     /// The hash algorithm a DST algorithm reference signs with.
     static func hashAlgorithm(forSignature reference: UInt8) -> HashAlgorithm? {
@@ -34,6 +36,7 @@ extension CardMachine {
         case hash = 0xAA
         case digitalSignature = 0xB6
         case authentication = 0xA4
+        case confidentiality = 0xB8
     }
 
     /// MSE SET `00 22 41 tpl Lc CRT`: the CRT holds `80 01 alg` and (for DST/AT) `84 01 key`, in
@@ -75,6 +78,10 @@ extension CardMachine {
             guard algorithm == CPS3.algorithmRSAPKCS1 else { return .status(.incorrectData) }
             guard key == CPS3.authenticationKeyReference else { return .status(.referencedDataNotFound) }
             volatile.environment.authenticationSet = true
+        case .confidentiality:
+            guard algorithm == CPS3.algorithmRSADecipher else { return .status(.incorrectData) }
+            guard key == CPS3.authenticationKeyReference else { return .status(.referencedDataNotFound) }
+            volatile.environment.decipherSet = true
         }
         return .ok
     }

@@ -4,12 +4,17 @@ import SmartCardCore
 /// PSO HASH, PSO COMPUTE DIGITAL SIGNATURE, INTERNAL AUTHENTICATE and GET CHALLENGE (reference
 /// `cps3-card.md` §5, §6, §16 point 7).
 extension CardMachine {
-    /// PSO `00 2A P1 P2`: 90 A0 is HASH, 9E 9A is COMPUTE DIGITAL SIGNATURE. PSO DECIPHER is not emulated.
+    /// PSO `00 2A P1 P2`: 90 A0 is HASH, 9E 9A is COMPUTE DIGITAL SIGNATURE, 80 86 DECIPHER (the only
+    /// one chained with CLA 10, see `DecipherOperation.swift`).
     mutating func performSecurityOperation(_ command: CommandAPDU) -> Reply {
+        if command.cla == CPS3.classChaining || (command.p1, command.p2) == (0x80, 0x86) {
+            return decipherChain(command)
+        }
+        volatile.chainedData = nil
         switch (command.p1, command.p2) {
-        case (0x90, 0xA0): hash(command)
-        case (0x9E, 0x9A): computeDigitalSignature(command)
-        default: .status(.incorrectP1P2)
+        case (0x90, 0xA0): return hash(command)
+        case (0x9E, 0x9A): return computeDigitalSignature(command)
+        default: return .status(.incorrectP1P2)
         }
     }
 

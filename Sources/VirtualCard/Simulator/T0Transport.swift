@@ -17,14 +17,18 @@ extension CardMachine {
             volatile.pendingResponse = nil
             return Reply.status(.wrongLength).wireBytes
         }
-        if command.cla == CPS3.classISO && command.ins == CPS3.insGetResponse {
+        let isCPS2ter = command.cla == CPS2ter.classByte
+        if (command.cla == CPS3.classISO || isCPS2ter) && command.ins == CPS3.insGetResponse {
             return getResponse(command).wireBytes
         }
         volatile.pendingResponse = nil
         let reply = dispatch(command)
         guard !command.data.isEmpty, !reply.data.isEmpty else { return reply.wireBytes }
         volatile.pendingResponse = reply
-        return Reply.status(.bytesAvailable(UInt8(truncatingIfNeeded: min(reply.data.count, 256)))).wireBytes
+        // CPS2ter (GSM style) says "response available" with 9F xx, IAS with 61 xx.
+        let available = UInt8(truncatingIfNeeded: min(reply.data.count, 256))
+        let status = isCPS2ter ? StatusWord(rawValue: 0x9F00 | UInt16(available)) : .bytesAvailable(available)
+        return Reply.status(status).wireBytes
     }
 
     private mutating func getResponse(_ command: CommandAPDU) -> Reply {

@@ -32,6 +32,13 @@ package struct CardState: Codable, Sendable, Hashable {
     /// A faulty personalisation, for tests: the key size the PrKDF declares for both keys, whatever the
     /// keys really are (nil: the true 2048). A middleware must not trust it for buffer sizes.
     package var declaredModulusBits: Int?
+    /// CPS_DATA, the one writable business-data file, as last written by UPDATE BINARY (nil: never
+    /// written, all zeros). Optional so that states saved before it existed still load.
+    package var cpsData: [UInt8]?
+    /// How this card answers an IAS (CLA 00) command right after a CPS2ter (CLA A0) one: `6E00` until the
+    /// root AID is selected again when true, normally when nil or false. Real CPS3 cards do either
+    /// (cps4-card.md §11.5); Cryptolib recovers from the former by selecting the root AID and retrying.
+    package var refusesIASAfterCPS2ter: Bool?
 
     package init(
         serial: String,
