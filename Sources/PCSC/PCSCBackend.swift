@@ -1,3 +1,5 @@
+import Dispatch
+import Foundation
 package import SmartCardCore
 import Glibc
 
@@ -46,6 +48,19 @@ package struct PCSCBackend: CardBackend {
 
     package func connect(to reader: String) throws(CardError) -> any CardConnection {
         try PCSCConnection(readerName: reader)
+    }
+
+    /// Waits (on a thread of its own, never the concurrency pool) until every reader monitor's thread
+    /// has left libpcsclite, or `timeout` passes: call it after the event streams were cancelled and
+    /// before the process exits.
+    package static func waitForMonitorsToFinish(timeout: Duration = .seconds(5)) async {
+        let milliseconds = Int(timeout.components.seconds * 1000)
+        await withCheckedContinuation { (continuation: CheckedContinuation<Void, Never>) in
+            Thread {
+                _ = ReaderMonitor.running.wait(timeout: .now() + .milliseconds(milliseconds))
+                continuation.resume()
+            }.start()
+        }
     }
 
     package func events() -> AsyncStream<ReaderEvent> {

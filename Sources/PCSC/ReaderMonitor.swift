@@ -24,10 +24,17 @@ final class ReaderMonitor: Sendable {
         self.finished = finished
     }
 
+    /// Every monitor thread still running, so a process can wait for them before it exits: libpcsclite's
+    /// exit-time destructor frees its context list, and a monitor thread still returning from
+    /// SCardGetStatusChange then crashes inside libpcsclite (seen at cpsd's SIGTERM under load).
+    static let running = DispatchGroup()
+
     func start() {
+        Self.running.enter()
         let thread = Thread { [self] in
             run()
             finished()
+            Self.running.leave()
         }
         thread.name = "cpsd.pcsc-monitor"
         thread.start()

@@ -76,9 +76,15 @@ package final class DaemonProcess: @unchecked Sendable {
     }
 
     /// The last lines of cpsd's log, for failure messages.
+    /// A crash report (Swift's backtracer) is shown from its first line, with its crashing thread's frames,
+    /// rather than cut to its last lines (registers and images).
     package func logTail(lines: Int = 30) -> String {
         guard let text = try? String(contentsOfFile: logPath, encoding: .utf8) else { return "(no cpsd log)" }
-        return text.split(separator: "\n", omittingEmptySubsequences: false).suffix(lines).joined(separator: "\n")
+        let all = text.split(separator: "\n", omittingEmptySubsequences: false)
+        if let crash = all.lastIndex(where: { $0.contains("Program crashed") }) {
+            return all[max(all.startIndex, crash - 5)...].prefix(lines + 60).joined(separator: "\n")
+        }
+        return all.suffix(lines).joined(separator: "\n")
     }
 
     /// The whole log (e.g. to look for audit lines).
