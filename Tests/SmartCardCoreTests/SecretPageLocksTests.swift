@@ -102,9 +102,16 @@ struct SecretPageLocksTests {
 
     @Test("SecretBytes: of small secrets sharing a page, freeing one keeps that page locked for the other")
     func secretBytesSharePages() throws {
-        // Small allocations come from the same pages: among 32 secrets, two share one.
-        let boxes = (0..<32).map { _ in SecretBox(SecretBytes(count: 8) { $0.initialize(repeating: 0x31) }) }
-        let byPage = Dictionary(grouping: boxes.indices) { boxes[$0].address & ~(SecretPageLocks.pageSize - 1) }
+        // Small allocations come from the same pages: keep making secrets until two share one. Usually
+        // a few do; under load other threads' frees can scatter malloc's free lists, so allow many (once
+        // the free lists are used up, malloc carves consecutive chunks from fresh memory).
+        var boxes: [SecretBox] = []
+        var byPage: [UInt: [Int]] = [:]
+        while boxes.count < 4096, !byPage.values.contains(where: { $0.count >= 2 }) {
+            let box = SecretBox(SecretBytes(count: 8) { $0.initialize(repeating: 0x31) })
+            byPage[box.address & ~(SecretPageLocks.pageSize - 1), default: []].append(boxes.count)
+            boxes.append(box)
+        }
         let (page, sharing) = try #require(byPage.first { $0.value.count >= 2 })
         let pageAddress = try #require(UnsafeRawPointer(bitPattern: page))
         #expect(SecretPageLocks.shared.count(atPageOf: pageAddress) >= 2)
