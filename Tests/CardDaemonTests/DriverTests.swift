@@ -17,15 +17,16 @@ import VirtualCard
                 let requests: [SignatureRequest] = [
                     .rsaPKCS(role: .signature, input: sha256DigestInfo),
                     .rsaPKCS(role: .signature, input: [UInt8](repeating: 0x11, count: 20)),
-                    .hashAndSign(sha256: true, message: Array("a message to sign on the card".utf8)),
-                    .hashAndSign(sha256: false, message: [UInt8](repeating: 0x42, count: 200)),
+                    SignatureRequest(role: .signature, mechanism: .sha256RSAPKCS, data: Array("a message to sign on the card".utf8)),
+                    SignatureRequest(role: .signature, mechanism: .sha1RSAPKCS, data: [UInt8](repeating: 0x42, count: 200)),
                 ]
                 for request in requests {
                     let signature = try driver.sign(
                         client: Self.alice, slot: slot.id, generation: generation, request: request, pin: Codes.pin(), origin: .keptSinceLogin)
                     #expect(signature.count == 256)
                 }
-                #expect(throws: TokenError(.mechanismInvalid, "")) {
+                // ANS test plan row 618: a data length the mechanism cannot take is CKR_DATA_LEN_RANGE.
+                #expect(throws: TokenError(.dataLengthRange, "")) {
                     try driver.sign(
                         client: Self.alice, slot: slot.id, generation: generation,
                         request: .rsaPKCS(role: .signature, input: [UInt8](repeating: 1, count: 50)), pin: Codes.pin(), origin: .keptSinceLogin)
@@ -132,7 +133,7 @@ import VirtualCard
             #expect(audits.first?.metadata["mechanism"] == "CKM_RSA_PKCS")
             #expect(audits.first?.metadata["result"] == "ok")
             #expect(audits.first?.metadata["duration_ms"] != nil)
-            #expect(audits.last?.metadata["result"] == "mechanismInvalid")
+            #expect(audits.last?.metadata["result"] == "dataLengthRange")
             let pinText = String(decoding: TestCards.pin, as: UTF8.self)
             for line in daemon.logs.lines {
                 #expect(!line.message.contains(pinText))

@@ -1,3 +1,4 @@
+import SmartCardCore
 import CardTestSupport
 import Foundation
 import Glibc

@@ -54,19 +54,35 @@ package final class DaemonTokenDriver: TokenDriver, TokenDriverControl {
         client: ClientID, slot: SlotID, generation: UInt64, request: SignatureRequest, pin: borrowing SecretBytes,
         origin: PINOrigin
     ) throws(TokenError) -> [UInt8] {
+        try keyOperation(client: client, slot: slot, pin: pin, audit: request.audit) { (reader, holder) throws(TokenError) in
+            try await reader.sign(client: client, generation: generation, request: request, pin: holder, origin: origin)
+        }
+    }
+
+    package func decrypt(
+        client: ClientID, slot: SlotID, generation: UInt64, request: DecryptionRequest, pin: borrowing SecretBytes,
+        origin: PINOrigin
+    ) throws(TokenError) -> [UInt8] {
+        try keyOperation(client: client, slot: slot, pin: pin, audit: request.audit) { (reader, holder) throws(TokenError) in
+            try await reader.decrypt(client: client, generation: generation, request: request, pin: holder, origin: origin)
+        }
+    }
+
+    /// A private-key operation on `slot`'s reader, audited with its outcome and duration.
+    private func keyOperation(
+        client: ClientID, slot: SlotID, pin: borrowing SecretBytes, audit operation: KeyOperationAudit,
+        _ body: @escaping @Sendable (ReaderActor, SecretHolder) async throws(TokenError) -> [UInt8]
+    ) throws(TokenError) -> [UInt8] {
         let start = ContinuousClock.now
         let holder = pin.count == 0 ? SecretHolder() : SecretHolder(copying: pin)
         do {
             if pin.count > 0 { try Self.checkFormat(pin, length: Self.pinLength) }
             let reader = try reader(slot)
-            let signature = try BlockingBridge.wait { () async throws(TokenError) in
-                try await reader.sign(
-                    client: client, generation: generation, request: request, pin: holder, origin: origin)
-            }
-            audit(client: client, slot: slot, request: request, result: "ok", since: start)
-            return signature
+            let result = try BlockingBridge.wait { () async throws(TokenError) in try await body(reader, holder) }
+            audit(client: client, slot: slot, operation: operation, result: "ok", since: start)
+            return result
         } catch {
-            audit(client: client, slot: slot, request: request, result: error.code.rawValue, since: start)
+            audit(client: client, slot: slot, operation: operation, result: error.code.rawValue, since: start)
             throw error
         }
     }
@@ -139,10 +155,12 @@ package final class DaemonTokenDriver: TokenDriver, TokenDriverControl {
         guard secret.isAllDigits else { throw TokenError(.pinInvalid, "the code must be digits only") }
     }
 
-    private func audit(client: ClientID, slot: SlotID, request: SignatureRequest, result: String, since start: ContinuousClock.Instant) {
+    private func audit(
+        client: ClientID, slot: SlotID, operation: KeyOperationAudit, result: String, since start: ContinuousClock.Instant
+    ) {
         var metadata: Logger.Metadata = [
-            "audit": "signature", "client": "\(client)", "slot": "\(slot)",
-            "key": "\(request.keyLabel)", "mechanism": "\(request.mechanismName)", "result": "\(result)",
+            "audit": "\(operation.kind)", "client": "\(client)", "slot": "\(slot)",
+            "key": "\(operation.keyLabel)", "mechanism": "\(operation.mechanismName)", "result": "\(result)",
             "duration_ms": "\((ContinuousClock.now - start).milliseconds)",
         ]
         if let peer = peers.peer(for: client) {
@@ -150,7 +168,7 @@ package final class DaemonTokenDriver: TokenDriver, TokenDriverControl {
             metadata["peer_uid"] = "\(peer.uid)"
             if let executable = peer.executable { metadata["peer_exe"] = "\(executable)" }
         }
-        logger.notice("signature", metadata: metadata)
+        logger.notice("\(operation.kind)", metadata: metadata)
     }
 }
 
@@ -163,18 +181,35 @@ private final class PeerTable: @unchecked Sendable {
     func peer(for client: ClientID) -> PeerInfo? { lock.withLock { peers[client] } }
 }
 
-extension SignatureRequest {
-    var keyLabel: String {
-        switch self {
-        case .rsaPKCS(.authentication, _): "CPS_PRIV_AUT"
-        case .rsaPKCS(.signature, _), .hashAndSign: "CPS_PRIV_SIG"
-        }
-    }
+/// What an audit line says of a private-key operation: never the data, only which key and how.
+struct KeyOperationAudit: Sendable {
+    var kind: String
+    var keyLabel: String
+    var mechanismName: String
 
-    var mechanismName: String {
-        switch self {
-        case .rsaPKCS: "CKM_RSA_PKCS"
-        case .hashAndSign(let sha256, _): sha256 ? "CKM_SHA256_RSA_PKCS" : "CKM_SHA1_RSA_PKCS"
-        }
+    static func keyLabel(_ role: KeyRole) -> String { role == .authentication ? "CPS_PRIV_AUT" : "CPS_PRIV_SIG" }
+}
+
+extension SignatureRequest {
+    var audit: KeyOperationAudit {
+        let name =
+            switch mechanism {
+            case .rsaPKCS: "CKM_RSA_PKCS"
+            case .rsaX509: "CKM_RSA_X_509"
+            case .sha1RSAPKCS: "CKM_SHA1_RSA_PKCS"
+            case .sha256RSAPKCS: "CKM_SHA256_RSA_PKCS"
+            case .rsaPKCSPSS: "CKM_RSA_PKCS_PSS"
+            case .sha1RSAPKCSPSS: "CKM_SHA1_RSA_PKCS_PSS"
+            case .sha256RSAPKCSPSS: "CKM_SHA256_RSA_PKCS_PSS"
+            }
+        return KeyOperationAudit(kind: "signature", keyLabel: KeyOperationAudit.keyLabel(role), mechanismName: name)
+    }
+}
+
+extension DecryptionRequest {
+    var audit: KeyOperationAudit {
+        KeyOperationAudit(
+            kind: "decryption", keyLabel: KeyOperationAudit.keyLabel(role),
+            mechanismName: mechanism == .rsaPKCS ? "CKM_RSA_PKCS" : "CKM_RSA_X_509")
     }
 }

@@ -22,7 +22,9 @@ enum TokenErrorMapping {
         case .inputTooLong: TokenError(.dataLengthRange, error.reason)
         case .notCPS3: TokenError(.tokenNotPresent, error.reason)
         case .transport: error.cardError.map(map) ?? TokenError(.deviceError, error.reason)
-        case .conditionsNotSatisfied: TokenError(.functionFailed, error.reason)
+        case .conditionsNotSatisfied, .contextLost: TokenError(.functionFailed, error.reason)
+        case .mechanismNotSupported: TokenError(.mechanismInvalid, error.reason)
+        case .encryptedDataInvalid: TokenError(.encryptedDataInvalid, error.reason)
         default: TokenError(.deviceError, error.description)
         }
     }

@@ -8,7 +8,7 @@ struct CardLogin: Hashable, Sendable {
     var credentialEpoch: UInt64
 }
 
-/// A CPS3 card that was read at insertion, with what the daemon knows of its security state.
+/// A CPS3 or CPS4 card that was read at insertion, with what the daemon knows of its security state.
 ///
 /// The invariants that keep PINs from leaking between clients and from blocking the card (DESIGN
 /// decision 3):
@@ -19,6 +19,8 @@ struct CardLogin: Hashable, Sendable {
 struct InsertedCard: Sendable {
     let generation: UInt64
     let connection: any CardConnection
+    /// The card generation's driver: every APDU the daemon sends goes through it.
+    let driver: any CardDriver
     var contents: CardContents
     /// True from the moment a VERIFY is sent until a reset succeeded: the card may be verified for someone.
     var mayBeVerified = false
@@ -72,7 +74,7 @@ struct InsertedCard: Sendable {
     /// someone used the card outside cpsd (another middleware, another machine): every login ends and no
     /// kept PIN is sent, so a changed PIN never costs a try.
     mutating func checkCounterUnchanged(_ session: inout CardSession) throws -> Void {
-        let onCard = try CPS3Driver.readPINCounters(&session)
+        let onCard = try driver.readPINCounters(&session)
         let known = contents.pinStatus.pin
         contents.pinStatus.pin = onCard
         guard onCard.triesLeft == known.triesLeft else {
@@ -94,8 +96,8 @@ struct InsertedCard: Sendable {
         mayBeVerified = true
         do {
             switch userType {
-            case .user: try CPS3Driver.verifyPIN(&session, secret)
-            case .securityOfficer: try CPS3Driver.verifyPUK(&session, secret)
+            case .user: try driver.verifyPIN(&session, secret)
+            case .securityOfficer: try driver.verifyPUK(&session, secret)
             }
         } catch {
             note(error, counter)
@@ -114,37 +116,22 @@ struct InsertedCard: Sendable {
     }
 
     /// The token PKCS#11 shows for this card.
-    var token: TokenState { TokenState(contents, generation: generation) }
-}
-
-extension CPS3Driver {
-    /// VERIFY of the PUK alone (`00 20 00 02 08 <PUK>`, cps3-card.md §7), for an SO login. The IASECC
-    /// target only verifies the PUK as part of an unblock; an SO session needs it on its own.
-    static func verifyPUK(_ session: inout CardSession, _ puk: borrowing SecretBytes) throws(IASECCError) {
-        try checkFormat(puk, length: pukLength, what: "PUK")
-        let response: ResponseAPDU
-        do {
-            response = try session.transmitSensitive(ins: 0x20, p1: 0x00, p2: CPS3.pukReference) { buffer in
-                puk.withBytes { buffer += $0 }
-            }
-        } catch {
-            throw IASECCError(error)
-        }
-        if let error = IASECCError.check(response.statusWord, "VERIFY PUK") { throw error }
-    }
+    var token: TokenState { TokenState(contents, driver: driver, generation: generation) }
 }
 
 extension TokenState {
     /// The PKCS#11 view of a card read at insertion (cps3-card.md §12.2).
-    init(_ contents: CardContents, generation: UInt64) {
+    init(_ contents: CardContents, driver: any CardDriver, generation: UInt64) {
         let serial = contents.serialNumber
         var certificates: [TokenCertificate] = []
         var keys: [TokenPrivateKey] = []
         for key in contents.privateKeys {
-            guard let role = Self.role(of: key) else { continue }
+            guard let role = driver.role(of: key) else { continue }
             let certificate = contents.certificate(for: key)
             let bits = Self.modulusBits(declared: key.modulusLength, certificate: certificate?.der)
-            keys.append(TokenPrivateKey(label: key.label, id: key.id, role: role, modulusBits: bits))
+            keys.append(
+                TokenPrivateKey(
+                    label: key.label, id: key.id, role: role, modulusBits: bits, capabilities: driver.capabilities(of: role)))
             if let certificate {
                 certificates.append(
                     TokenCertificate(label: certificate.object.label, id: key.id, der: certificate.der, role: role))
@@ -152,14 +139,14 @@ extension TokenState {
         }
         self.init(
             generation: generation,
-            label: contents.tokenInfo.label ?? "CPS3v3-\(serial)",
+            label: contents.tokenInfo.label ?? "\(driver.kind == .cps4 ? "CPS4v1" : "CPS3v3")-\(serial)",
             manufacturer: contents.tokenInfo.manufacturer ?? "ASIP SANTE",
-            model: "IAS ECC",
+            model: driver.model,
             serialNumber: serial,
             pin: TokenCounters(triesLeft: contents.pinStatus.pin.triesLeft, maxTries: contents.pinStatus.pin.maxTries),
             puk: TokenCounters(triesLeft: contents.pinStatus.puk.triesLeft, maxTries: contents.pinStatus.puk.maxTries),
-            minPINLength: CPS3Driver.pinLength,
-            maxPINLength: CPS3Driver.pinLength,
+            minPINLength: driver.pinLength,
+            maxPINLength: driver.pinLength,
             certificates: certificates,
             privateKeys: keys)
     }
@@ -171,13 +158,5 @@ extension TokenState {
         if let certificate, let bits = CertificateFields.modulusBits(ofCertificate: certificate) { return bits }
         if let declared, (1024...4096).contains(declared) { return declared }
         return 2048
-    }
-
-    private static func role(of key: PrivateKeyObject) -> KeyRole? {
-        switch key.keyReference.map(UInt8.init(truncatingIfNeeded:)) {
-        case CPS3.signatureKeyReference: .signature
-        case CPS3.authenticationKeyReference: .authentication
-        default: nil
-        }
     }
 }

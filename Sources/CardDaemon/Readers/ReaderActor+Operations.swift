@@ -41,8 +41,32 @@ extension ReaderActor {
     func sign(
         client: ClientID, generation: UInt64, request: SignatureRequest, pin: SecretHolder, origin: PINOrigin
     ) throws(TokenError) -> [UInt8] {
-        try Self.validate(request)
-        return try operate(generation, "sign") { card in
+        try withVerifiedPIN(client: client, generation: generation, pin: pin, origin: origin, "sign",
+            validate: { (driver) throws(IASECCError) in try driver.validate(request) }
+        ) { (card, session) throws(IASECCError) in try card.driver.sign(&session, request)
+        }
+    }
+
+    /// Decrypts for `client`, under the same rules as `sign`.
+    func decrypt(
+        client: ClientID, generation: UInt64, request: DecryptionRequest, pin: SecretHolder, origin: PINOrigin
+    ) throws(TokenError) -> [UInt8] {
+        try withVerifiedPIN(client: client, generation: generation, pin: pin, origin: origin, "decrypt",
+            validate: { (driver) throws(IASECCError) in try driver.validate(request) }
+        ) { (card, session) throws(IASECCError) in try card.driver.decrypt(&session, request)
+        }
+    }
+
+    /// One key operation: VERIFY, `body`, reset, in one transaction. A kept PIN is sent only while its
+    /// login holds and the card's counter is the one cpsd knows; a refusal ends that login.
+    private func withVerifiedPIN(
+        client: ClientID, generation: UInt64, pin: SecretHolder, origin: PINOrigin, _ name: String,
+        validate: (any CardDriver) throws(IASECCError) -> Void,
+        _ body: (InsertedCard, inout CardSession) throws(IASECCError) -> [UInt8]
+    ) throws(TokenError) -> [UInt8] {
+        try operate(generation, name) { card in
+            // Before any APDU: a request the card cannot make costs no VERIFY.
+            try validate(card.driver)
             try card.ensureNotVerified()
             defer { card.endVerifiedOperation() }
             let kept = origin == .keptSinceLogin
@@ -55,10 +79,7 @@ extension ReaderActor {
                 return try CPS3Driver.perform(on: card.connection) { session in
                     if kept { try card.checkCounterUnchanged(&session) }
                     try card.verify(&session, .user, pin.secret)
-                    // The previous operation's reset left the MF current: select the application now
-                    // rather than let the key command fail first and recover.
-                    try CPS3Driver.selectApplication(&session)
-                    return try Self.sign(&session, request)
+                    return try body(card, &session)
                 }
             } catch let error as IASECCError where [.wrongPIN, .blocked, .invalidPINFormat].contains(error.code) {
                 if kept { card.loggedIn[client] = nil }
@@ -79,7 +100,7 @@ extension ReaderActor {
             defer { card.endVerifiedOperation() }
             do {
                 try CPS3Driver.perform(on: card.connection) { session in
-                    try CPS3Driver.changePIN(&session, old: old.secret, new: new.secret)
+                    try card.driver.changePIN(&session, old: old.secret, new: new.secret)
                 }
             } catch let error as IASECCError {
                 card.note(error, \.pin)
@@ -99,8 +120,8 @@ extension ReaderActor {
             defer { card.endVerifiedOperation() }
             do {
                 let status = try CPS3Driver.perform(on: card.connection) { session in
-                    try CPS3Driver.unblockPIN(&session, puk: puk.secret, newPIN: newPIN.secret)
-                    return try? CPS3Driver.readPINStatus(&session)
+                    try card.driver.unblockPIN(&session, puk: puk.secret, newPIN: newPIN.secret)
+                    return try? card.driver.readPINStatus(&session)
                 }
                 if let status {
                     card.contents.pinStatus = status
@@ -122,10 +143,7 @@ extension ReaderActor {
         try operate(generation, "generate random") { card in
             try card.ensureNotVerified()
             return try CPS3Driver.perform(on: card.connection) { session in
-                var random: [UInt8] = []
-                random.reserveCapacity(length + 8)
-                while random.count < length { random += try CPS3Driver.getChallenge(&session, length: 8) }
-                return Array(random.prefix(length))
+                try card.driver.getChallenge(&session, length: length)
             }
         }
     }
@@ -133,34 +151,5 @@ extension ReaderActor {
     private var currentGeneration: UInt64 {
         if case .present(let card) = state { return card.generation }
         return 0
-    }
-
-    /// Refuses, before the card sees anything, what CKM_RSA_PKCS cannot do on the signature key: it
-    /// signs only a SHA-1/SHA-256 DigestInfo or bare digest (the card finishes the DigestInfo itself).
-    static func validate(_ request: SignatureRequest) throws(TokenError) {
-        guard case .rsaPKCS(.signature, let input) = request else { return }
-        if SignatureHash.parseDigestInfo(input) != nil { return }
-        if SignatureHash.allCases.contains(where: { $0.digestLength == input.count }) { return }
-        throw TokenError(
-            .mechanismInvalid, "the signature key signs a SHA-1/SHA-256 DigestInfo or digest, not \(input.count) bytes")
-    }
-
-    /// One signature, with the key and mechanism `request` names (cps3-card.md §6).
-    static func sign(_ session: inout CardSession, _ request: SignatureRequest) throws(IASECCError) -> [UInt8] {
-        switch request {
-        case .rsaPKCS(.authentication, let input):
-            return try CPS3Driver.signWithAuthenticationKey(&session, input: input)
-        case .rsaPKCS(.signature, let input):
-            if let (hash, digest) = SignatureHash.parseDigestInfo(input) {
-                return try CPS3Driver.signDigestWithSignatureKey(&session, digest: digest, hash: hash)
-            }
-            if let hash = SignatureHash.allCases.first(where: { $0.digestLength == input.count }) {
-                return try CPS3Driver.signDigestWithSignatureKey(&session, digest: input, hash: hash)
-            }
-            throw IASECCError(
-                .inputTooLong, "the signature key signs a SHA-1/SHA-256 DigestInfo or digest, not \(input.count) bytes")
-        case .hashAndSign(let sha256, let message):
-            return try CPS3Driver.signWithSignatureKey(&session, message: message, hash: sha256 ? .sha256 : .sha1)
-        }
     }
 }

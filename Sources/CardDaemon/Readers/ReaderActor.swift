@@ -66,9 +66,9 @@ actor ReaderActor {
         forgetCard(resetIfVerified: false)
         let generation = table.nextGeneration()
         let kind = CardKind(atr: atr)
-        guard kind == .cps3Contact else {
+        guard let driver = CardDrivers.driver(for: atr) else {
             logger.notice("card inserted, not supported", metadata: ["kind": "\(kind.displayName)"])
-            set(.failed(reason: "\(kind.displayName) is not supported (CPS3 contact cards only)"))
+            set(.failed(reason: "\(kind.displayName) is not supported (CPS3 and CPS4 contact cards only)"))
             return
         }
         set(.reading(generation: generation))
@@ -82,12 +82,16 @@ actor ReaderActor {
             return
         }
         do {
-            let contents = try CPS3Driver.perform(on: connection) { session in try CPS3Driver.readCard(&session) }
-            set(.present(InsertedCard(generation: generation, connection: connection, contents: contents)))
+            let contents = try CPS3Driver.perform(on: connection) { session in try driver.readCard(&session) }
+            set(
+                .present(
+                    InsertedCard(
+                        generation: generation, connection: connection, driver: driver.bound(to: contents),
+                        contents: contents)))
             logger.info(
                 "card read",
                 metadata: [
-                    "serial": "\(contents.serialNumber)", "generation": "\(generation)",
+                    "kind": "\(kind.rawValue)", "serial": "\(contents.serialNumber)", "generation": "\(generation)",
                     "pin_tries_left": "\(contents.pinStatus.pin.triesLeft)",
                     "duration_ms": "\((ContinuousClock.now - start).milliseconds)",
                 ])

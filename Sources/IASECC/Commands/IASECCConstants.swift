@@ -24,6 +24,9 @@ package enum CPS3 {
     /// RSA-2048 authentication key CPS_PRIV_AUT, used through INTERNAL AUTHENTICATE (§4.2).
     package static let authenticationKeyReference: UInt8 = 0x82
 
+    /// The padding-indicator byte before a PSO DECIPHER cryptogram: PKCS#1 v1.5, removed by the card.
+    package static let paddingIndicatorPKCS1: UInt8 = 0x81
+
     /// READ BINARY returns at most 0xE7 bytes per command (§5).
     package static let maxReadLength = 0xE7
     /// INTERNAL AUTHENTICATE takes at most 40 % of the modulus: 102 bytes for RSA-2048 (§6.3).

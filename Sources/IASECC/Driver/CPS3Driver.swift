@@ -3,7 +3,9 @@ package import SmartCardCore
 /// The CPS3 (IAS-ECC) card driver. Every operation takes the transaction's session (STYLE.md rule 4)
 /// and sends the fewest APDUs it can: no file is read twice, no SELECT is sent that the previous
 /// command already made unnecessary. Counts are pinned by tests.
-package enum CPS3Driver {
+package struct CPS3Driver: Sendable {
+    package init() {}
+
     /// Reads everything the middleware needs at insertion: serial, counters, PKCS#15 objects and
     /// both certificates. No PIN is involved and no try is spent.
     package static func readCard(_ session: inout CardSession) throws(IASECCError) -> CardContents {
@@ -11,9 +13,9 @@ package enum CPS3Driver {
             throw IASECCError(.notCPS3, "ATR \(session.atr) is not a CPS3 contact card")
         }
         // MF first: EF.SN.ICC by SFI and the DOCP GET DATA both need it current.
-        _ = try session.expectSuccess(.selectPath(CPS3.masterFile), "SELECT MF")
+        try selectMasterFile(&session)
         let pan = try readPAN(&session)
-        let pinStatus = try readPINStatus(&session, selectMasterFile: false)
+        let pinStatus = try readPINStatus(&session, selectingMasterFile: false)
         try selectApplication(&session)
         let odf = try decode(session.readFile(CPS3.efODF, "EF.ODF"), PKCS15Parser.objectDirectory)
         let tokenInfo = try decode(session.readFile(CPS3.efTokenInfo, "EF.TokenInfo"), PKCS15Parser.tokenInfo)
@@ -37,11 +39,18 @@ package enum CPS3Driver {
 
     /// SELECT the IAS application by AID; 6A82 means this is not a CPS3 IAS-ECC card.
     package static func selectApplication(_ session: inout CardSession) throws(IASECCError) {
+        session.currentApplication = nil
         let response = try session.send(.selectApplication(CPS3.iasApplicationAID))
         if response.statusWord == .fileNotFound {
             throw IASECCError(.notCPS3, "no CPx IAS application (SELECT AID answered 6A82)")
         }
         if let error = IASECCError.check(response.statusWord, "SELECT IAS application") { throw error }
+        session.currentApplication = CPS3.iasApplicationAID
+    }
+
+    /// Selects the application unless this transaction already did (and selected nothing else since).
+    static func ensureApplication(_ session: inout CardSession) throws(IASECCError) {
+        if session.currentApplication != CPS3.iasApplicationAID { try selectApplication(&session) }
     }
 
     /// EF.SN.ICC by SFI: `5A 0A <BCD PAN>` (cps3-card.md §3.2). The MF must be current.

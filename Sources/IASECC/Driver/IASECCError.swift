@@ -1,6 +1,6 @@
 package import SmartCardCore
 
-/// What went wrong talking to a CPS3, grouped like `CardError` (STYLE.md rule 3). Status words become
+/// What went wrong talking to a CPx card (CPS3 or CPS4), grouped like `CardError` (STYLE.md rule 3). Status words become
 /// codes here, once; 63Cx becomes `.wrongPIN` with `triesLeft`.
 package struct IASECCError: Error, Hashable, Sendable, CustomStringConvertible {
     package struct Code: Hashable, Sendable, CustomStringConvertible {
@@ -24,11 +24,17 @@ package struct IASECCError: Error, Hashable, Sendable, CustomStringConvertible {
         package static let invalidPINFormat = Code("invalid PIN format", .user)
         /// Input longer than the card accepts, refused before the card saw it.
         package static let inputTooLong = Code("input too long", .user)
-        /// Not a CPS3 IAS-ECC card (the application is missing or the ATR is foreign).
-        package static let notCPS3 = Code("not a CPS3 card", .user)
+        /// Not a CPx card cpsd drives (the application is missing or the ATR is foreign).
+        package static let notCPS3 = Code("not a supported CPx card", .user)
+        /// The key cannot do this mechanism on this card generation, refused before the card saw it.
+        package static let mechanismNotSupported = Code("mechanism not supported", .user)
+        /// A decrypted block that is not a well-formed PKCS#1 v1.5 type-2 block (or a card that said so).
+        package static let encryptedDataInvalid = Code("encrypted data invalid", .user)
         package static let fileNotFound = Code("file not found", .fatal)
         /// The card's wrong-sequence answer (6985) persisted after reselecting the application.
         package static let conditionsNotSatisfied = Code("conditions of use not satisfied", .retriable)
+        /// The card lost its application context (another stack, a reset) and the verification with it.
+        package static let contextLost = Code("card context lost", .retriable)
         /// A status word the operation does not expect.
         package static let unexpectedStatus = Code("unexpected status word", .fatal)
         /// Card data (PKCS#15, DOCP, certificate) that does not parse.

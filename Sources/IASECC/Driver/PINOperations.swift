@@ -8,10 +8,10 @@ extension CPS3Driver {
     package static let pukLength = 8
 
     /// The PIN and PUK counters from GET DATA (DOCP): no VERIFY, no try spent.
-    package static func readPINStatus(_ session: inout CardSession, selectMasterFile: Bool = true) throws(IASECCError)
+    package static func readPINStatus(_ session: inout CardSession, selectingMasterFile: Bool = true) throws(IASECCError)
         -> PINStatus
     {
-        if selectMasterFile { _ = try session.expectSuccess(.selectPath(CPS3.masterFile), "SELECT MF") }
+        if selectingMasterFile { try selectMasterFile(&session) }
         let pin = try decode(session.expectSuccess(.getPINInfo(reference: CPS3.pinReference), "GET DATA PIN"), DOCP.counters)
         let puk = try decode(session.expectSuccess(.getPINInfo(reference: CPS3.pukReference), "GET DATA PUK"), DOCP.counters)
         return PINStatus(pin: pin, puk: puk)
@@ -20,14 +20,26 @@ extension CPS3Driver {
     /// The PIN's counters alone (SELECT MF, GET DATA), no try spent: what a middleware compares with
     /// what it knows before it verifies a kept PIN again, to see whether someone else used the card.
     package static func readPINCounters(_ session: inout CardSession) throws(IASECCError) -> CredentialCounters {
-        _ = try session.expectSuccess(.selectPath(CPS3.masterFile), "SELECT MF")
+        try selectMasterFile(&session)
         return try decode(session.expectSuccess(.getPINInfo(reference: CPS3.pinReference), "GET DATA PIN"), DOCP.counters)
+    }
+
+    /// SELECT MF: the GET DATA of the CHV SDOs needs it current; the application no longer is.
+    static func selectMasterFile(_ session: inout CardSession) throws(IASECCError) {
+        session.currentApplication = nil
+        _ = try session.expectSuccess(.selectPath(CPS3.masterFile), "SELECT MF")
     }
 
     /// VERIFY the PIN. Throws `.wrongPIN` with the tries left, or `.blocked`.
     package static func verifyPIN(_ session: inout CardSession, _ pin: borrowing SecretBytes) throws(IASECCError) {
         try checkFormat(pin, length: pinLength, what: "PIN")
         try verify(&session, reference: CPS3.pinReference, pin, "VERIFY PIN")
+    }
+
+    /// VERIFY the PUK alone (`00 20 00 02 08 <PUK>`, cps3-card.md §7), for an SO login.
+    package static func verifyPUK(_ session: inout CardSession, _ puk: borrowing SecretBytes) throws(IASECCError) {
+        try checkFormat(puk, length: pukLength, what: "PUK")
+        try verify(&session, reference: CPS3.pukReference, puk, "VERIFY PUK")
     }
 
     /// CHANGE REFERENCE DATA `00 24 00 01 Lc old‖new`: the card checks the old PIN (a wrong one costs a try).
@@ -47,9 +59,8 @@ extension CPS3Driver {
     package static func unblockPIN(
         _ session: inout CardSession, puk: borrowing SecretBytes, newPIN: borrowing SecretBytes
     ) throws(IASECCError) {
-        try checkFormat(puk, length: pukLength, what: "PUK")
         try checkFormat(newPIN, length: pinLength, what: "new PIN")
-        try verify(&session, reference: CPS3.pukReference, puk, "VERIFY PUK")
+        try verifyPUK(&session, puk)
         let response = try sendSecret(&session, ins: 0x2C, p1: 0x02, p2: CPS3.pinReference) { buffer in
             newPIN.withBytes { buffer += $0 }
         }

@@ -1,32 +1,7 @@
 package import PartialHash
 package import SmartCardCore
 
-/// Hash algorithms the signature key finishes on the card (cps3-card.md §6.1).
-package enum SignatureHash: String, Sendable, CaseIterable {
-    case sha1 = "SHA-1"
-    case sha256 = "SHA-256"
-
-    package var digestLength: Int { self == .sha1 ? 20 : 32 }
-
-    /// The DER DigestInfo prefix (PKCS#1 v2.2 §9.2 note 1) that precedes the digest.
-    package var digestInfoPrefix: [UInt8] {
-        switch self {
-        case .sha1: [0x30, 0x21, 0x30, 0x09, 0x06, 0x05, 0x2B, 0x0E, 0x03, 0x02, 0x1A, 0x05, 0x00, 0x04, 0x14]
-        case .sha256:
-            [0x30, 0x31, 0x30, 0x0D, 0x06, 0x09, 0x60, 0x86, 0x48, 0x01, 0x65, 0x03, 0x04, 0x02, 0x01, 0x05, 0x00, 0x04, 0x20]
-        }
-    }
-
-    /// Recognises a DigestInfo for SHA-1 or SHA-256 and splits it into algorithm and digest.
-    package static func parseDigestInfo(_ bytes: [UInt8]) -> (SignatureHash, [UInt8])? {
-        for hash in allCases where bytes.count == hash.digestInfoPrefix.count + hash.digestLength
-            && bytes.starts(with: hash.digestInfoPrefix)
-        {
-            return (hash, Array(bytes.dropFirst(hash.digestInfoPrefix.count)))
-        }
-        return nil
-    }
-
+extension SignatureHash {
     var hashTemplate: IASAlgorithm { self == .sha1 ? .sha1 : .sha256 }
     var signatureAlgorithm: IASAlgorithm { self == .sha1 ? .sha1WithRSA : .sha256WithRSA }
 }
@@ -104,13 +79,15 @@ extension CPS3Driver {
 
     /// Runs the first command of a key operation; if the card says the application is not current
     /// (6985 after another process selected elsewhere, 6A88/6A82 when the key is not found from the
-    /// current DF), reselects the application once and runs it again (Cryptolib release note #1722).
+    /// current DF, 6E00 after another middleware talked CPS2ter with CLA A0), reselects the application
+    /// once and runs it again (Cryptolib release note #1722, ANS bug #1359). Never used around a command
+    /// carrying a PIN.
     static func withApplicationRecovery(
         _ session: inout CardSession, _ body: (inout CardSession) throws(IASECCError) -> Void
     ) throws(IASECCError) {
         do {
             try body(&session)
-        } catch where [.conditionsOfUseNotSatisfied, .referencedDataNotFound, .fileNotFound]
+        } catch where [.conditionsOfUseNotSatisfied, .referencedDataNotFound, .fileNotFound, .classNotSupported]
             .contains(error.statusWord ?? .success)
         {
             try selectApplication(&session)

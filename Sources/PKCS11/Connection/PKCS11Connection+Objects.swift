@@ -1,3 +1,5 @@
+package import SmartCardCore
+
 /// Objects, signatures and random numbers (PKCS#11 2.40 §5.7, §5.8, §5.11, §5.15).
 extension PKCS11Connection {
     /// C_FindObjectsInit: every attribute of `template` must match exactly.
@@ -109,12 +111,13 @@ extension PKCS11Connection {
             report(context, session: session, result: error.rv)
             throw error
         case .sign(let context, let data):
-            let request: SignatureRequest =
+            let mechanism: SignatureMechanism =
                 switch context.mechanism {
-                case .sha1RSAPKCS: .hashAndSign(sha256: false, message: data)
-                case .sha256RSAPKCS: .hashAndSign(sha256: true, message: data)
-                default: .rsaPKCS(role: context.role, input: data)
+                case .sha1RSAPKCS: .sha1RSAPKCS
+                case .sha256RSAPKCS: .sha256RSAPKCS
+                default: .rsaPKCS
                 }
+            let request = SignatureRequest(role: context.role, mechanism: mechanism, data: data)
             do throws(PKCS11Error) {
                 guard let pin = keptSecret(session.slot), login.user(on: session.slot) == .user else {
                     throw PKCS11Error(.userNotLoggedIn)

@@ -25,6 +25,8 @@ package struct CKR: RawRepresentable, Hashable, Sendable, CustomStringConvertibl
     package static let dataInvalid = CKR(0x020)
     package static let dataLenRange = CKR(0x021)
     package static let deviceError = CKR(0x030)
+    package static let encryptedDataInvalid = CKR(0x040)
+    package static let encryptedDataLenRange = CKR(0x041)
     package static let deviceRemoved = CKR(0x032)
     package static let functionNotSupported = CKR(0x054)
     package static let keyHandleInvalid = CKR(0x060)

@@ -1,3 +1,5 @@
+package import SmartCardCore
+
 /// One PKCS#11 object of a token: its handle, attributes as the C caller reads them, and which
 /// attribute types exist but are sensitive (CKR_ATTRIBUTE_SENSITIVE).
 package struct TokenObject: Sendable, Hashable {

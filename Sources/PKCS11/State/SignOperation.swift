@@ -1,3 +1,5 @@
+package import SmartCardCore
+
 /// What a signature is made with: fixed at C_SignInit.
 package struct SignContext: Sendable, Hashable {
     package var keyHandle: UInt

@@ -33,6 +33,12 @@ package protocol TokenDriver: Sendable {
         origin: PINOrigin
     ) throws(TokenError) -> [UInt8]
 
+    /// C_Decrypt with a private key, under the same PIN rules as `sign`.
+    func decrypt(
+        client: ClientID, slot: SlotID, generation: UInt64, request: DecryptionRequest, pin: borrowing SecretBytes,
+        origin: PINOrigin
+    ) throws(TokenError) -> [UInt8]
+
     /// C_SetPIN: CHANGE REFERENCE DATA with the old and new PIN.
     func changePIN(
         client: ClientID, slot: SlotID, generation: UInt64, old: borrowing SecretBytes, new: borrowing SecretBytes
@@ -141,12 +147,6 @@ package struct TokenCounters: Sendable, Hashable {
     }
 }
 
-/// Which card key: CPS_PRIV_AUT (0x82, INTERNAL AUTHENTICATE) or CPS_PRIV_SIG (0x81, PSO CDS).
-package enum KeyRole: Sendable, Hashable {
-    case authentication
-    case signature
-}
-
 /// A certificate object: "Certificat d'Authentification CPS" / "Certificat de Signature CPS".
 package struct TokenCertificate: Sendable, Hashable {
     package var label: String
@@ -168,21 +168,15 @@ package struct TokenPrivateKey: Sendable, Hashable {
     package var id: [UInt8]
     package var role: KeyRole
     package var modulusBits: Int
-    package init(label: String, id: [UInt8], role: KeyRole, modulusBits: Int) {
+    /// The mechanisms this key offers on this card generation (the card driver says).
+    package var capabilities: KeyCapabilities
+    package init(label: String, id: [UInt8], role: KeyRole, modulusBits: Int, capabilities: KeyCapabilities) {
         self.label = label
         self.id = id
         self.role = role
         self.modulusBits = modulusBits
+        self.capabilities = capabilities
     }
-}
-
-/// A signature the card makes (cps3-card.md §6, §12.3).
-package enum SignatureRequest: Sendable, Hashable {
-    /// CKM_RSA_PKCS: the card pads `input` (a DigestInfo, or TLS ≤ 1.1's MD5‖SHA-1) with PKCS#1 v1.5.
-    /// On the signature key, `input` must be a SHA-1/SHA-256 DigestInfo or bare digest.
-    case rsaPKCS(role: KeyRole, input: [UInt8])
-    /// CKM_SHA1_RSA_PKCS / CKM_SHA256_RSA_PKCS on the signature key: the card finishes the hash.
-    case hashAndSign(sha256: Bool, message: [UInt8])
 }
 
 /// Why a token operation failed, in the terms PKCS#11 reports (each maps to exactly one CKR).
@@ -208,6 +202,8 @@ package struct TokenError: Error, Hashable, Sendable, CustomStringConvertible {
         case dataLengthRange
         /// CKR_KEY_TYPE_INCONSISTENT / CKR_MECHANISM_INVALID for a key that cannot do it.
         case mechanismInvalid
+        /// CKR_ENCRYPTED_DATA_INVALID: the cryptogram does not decrypt to a well-padded message.
+        case encryptedDataInvalid
         /// CKR_DEVICE_ERROR: the reader, pcscd or the card failed.
         case deviceError
         /// CKR_FUNCTION_FAILED.

@@ -10,6 +10,10 @@ package struct CardSession: ~Copyable {
     package private(set) var exchangeCount = 0
     package private(set) var bytesSent = 0
     package private(set) var bytesReceived = 0
+    /// The application a driver selected in this transaction, so it is not selected twice. Each
+    /// transaction starts not knowing (another process, or a reset, may have changed it in between);
+    /// a driver that selects anything else sets it back to nil.
+    package var currentApplication: [UInt8]?
 
     /// A card that keeps announcing `61xx` (or `6Cxx`) would hold the reader forever: past these bounds
     /// the command fails with `.malformedResponse` instead. A CPS answer is at most a few KiB (the

@@ -36,13 +36,3 @@ extension CardTokenDriver {
         guard secret.isAllDigits else { throw TokenError(.pinInvalid, "digits only") }
     }
 }
-
-extension CPS3Driver {
-    /// VERIFY the PUK (the SO login of PKCS#11), as the unblock flow's first step does.
-    static func verifyPUK(_ session: inout CardSession, _ puk: borrowing SecretBytes) throws {
-        let response = try session.transmitSensitive(ins: 0x20, p1: 0x00, p2: CPS3.pukReference) { buffer in
-            puk.withBytes { buffer += $0 }
-        }
-        if let error = IASECCError.check(response.statusWord, "VERIFY PUK") { throw error }
-    }
-}

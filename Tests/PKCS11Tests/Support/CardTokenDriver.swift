@@ -75,7 +75,9 @@ final class CardTokenDriver: TokenDriver, @unchecked Sendable {
     private static func token(from contents: CardContents, generation: UInt64) -> TokenState {
         func role(_ id: [UInt8]) -> KeyRole { id == contents.authenticationKey?.id ? .authentication : .signature }
         let keys = [contents.authenticationKey, contents.signatureKey].compactMap { $0 }.map {
-            TokenPrivateKey(label: $0.label, id: $0.id, role: role($0.id), modulusBits: $0.modulusLength ?? 2048)
+            TokenPrivateKey(
+                label: $0.label, id: $0.id, role: role($0.id), modulusBits: $0.modulusLength ?? 2048,
+                capabilities: CPS3Driver().capabilities(of: role($0.id)))
         }
         let certificates = contents.certificates.map {
             TokenCertificate(label: $0.object.label, id: $0.object.id, der: $0.der, role: role($0.object.id))
@@ -175,19 +177,20 @@ final class CardTokenDriver: TokenDriver, @unchecked Sendable {
     }
 
     private static func sign(_ session: inout CardSession, _ request: SignatureRequest) throws -> [UInt8] {
-        switch request {
-        case .rsaPKCS(.authentication, let input):
-            return try CPS3Driver.signWithAuthenticationKey(&session, input: input)
-        case .rsaPKCS(.signature, let input):
-            if let (hash, digest) = SignatureHash.parseDigestInfo(input) {
-                return try CPS3Driver.signDigestWithSignatureKey(&session, digest: digest, hash: hash)
+        try CPS3Driver().sign(&session, request)
+    }
+
+    func decrypt(
+        client: ClientID, slot: SlotID, generation: UInt64, request: DecryptionRequest, pin: borrowing SecretBytes,
+        origin: PINOrigin
+    ) throws(TokenError) -> [UInt8] {
+        try cardOperation(slot, generation, keepingStateOf: client, refreshCounters: false) { session in
+            if self.securityOwner != client {
+                self.verifyCount += 1
+                try CPS3Driver.verifyPIN(&session, pin)
+                self.securityOwner = client
             }
-            guard let hash = SignatureHash.allCases.first(where: { $0.digestLength == input.count }) else {
-                throw TokenError(.dataLengthRange, "the signature key signs a SHA-1/SHA-256 digest")
-            }
-            return try CPS3Driver.signDigestWithSignatureKey(&session, digest: input, hash: hash)
-        case .hashAndSign(let sha256, let message):
-            return try CPS3Driver.signWithSignatureKey(&session, message: message, hash: sha256 ? .sha256 : .sha1)
+            return try CPS3Driver().decrypt(&session, request)
         }
     }
 
