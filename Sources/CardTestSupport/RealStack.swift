@@ -5,7 +5,8 @@ package import VirtualCard
 package import VirtualReaderStack
 
 /// The real PC/SC stack of this test process: a private pcscd with two vpcd readers and a virtual
-/// CPS3 in each, started on first use and shared by every test that talks to pcscd through
+/// CPS3 in each (`insertFreshCard(TestCards.cps4State(), reader:)` or `insertFreshCards` give CPS4s or a
+/// mixed pair), started on first use and shared by every test that talks to pcscd through
 /// libpcsclite (the client library reads PCSCLITE_CSOCK_NAME once per process, so there is one such
 /// stack per process). Tests take it one at a time: some restart pcscd or pull cards.
 ///
@@ -57,6 +58,22 @@ package final class RealStack: @unchecked Sendable {
         cards[index] = card
         stack.insertCard(card, reader: index)
         try waitForPresence(reader: index, present: true)
+    }
+
+    /// Puts `card` (e.g. one with its own fault injector) in reader `index` and waits until pcscd reports it.
+    package func insertCard(_ card: CPS3Card, reader index: Int) throws {
+        stack.removeCard(reader: index)
+        try waitForPresence(reader: index, present: false)
+        cards[index] = card
+        stack.insertCard(card, reader: index)
+        try waitForPresence(reader: index, present: true)
+    }
+
+    /// Puts a new card made from `states[i]` in reader `i` for each state given, e.g. a mixed pair
+    /// `[TestCards.defaultState, TestCards.cps4State()]` (a CPS3 in reader 0, a CPS4 in reader 1).
+    package func insertFreshCards(_ states: [CardState]) throws {
+        precondition(states.count <= Self.readerCount, "more cards than readers")
+        for (index, state) in states.enumerated() { try insertFreshCard(state, reader: index) }
     }
 
     /// Pulls the card of reader `index`; with `wait`, returns once pcscd reports the reader empty.

@@ -18,6 +18,12 @@ package enum TestCards {
         }
     }()
 
+    /// A CPS4 (NXP ChipDoc) with the default card's keys, certificates and counters (no new keys: fast), giving
+    /// the T=0/T=1 ATR by default or the T=0-only one with `atr: .t0`.
+    package static func cps4State(atr: CPS4ATRVariant? = nil) -> CardState {
+        defaultState.asGeneration(.cps4, atr: atr)
+    }
+
     /// A card made with `options` (slow: new keys).
     package static func makeState(_ options: CardProvisioningOptions) throws -> CardState {
         try CardFactory.makeCard(options)

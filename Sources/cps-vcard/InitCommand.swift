@@ -12,6 +12,10 @@ struct InitCommand: ParsableCommand {
         discussion: """
             The PIN is 1234 and the PUK 12345678 unless --pin-fd / --puk-fd name a file descriptor to read \
             them from (secrets never go on the command line).
+
+            --generation cps4 makes a CPS4 (NXP ChipDoc: logical channel 1, ISO selection, RSA-PSS) instead of \
+            a CPS3 (IAS-ECC); --atr chooses a CPS4's ATR: t0t1 (default, 3B 9B 18 80 01 …, T=0 and T=1) or t0 \
+            (3B DC 18 FF …, T=0 only).
             """
     )
 
@@ -38,8 +42,18 @@ struct InitCommand: ParsableCommand {
     @Option(help: ArgumentHelp("Read the PIN from this file descriptor.", valueName: "fd")) var pinFd: Int32?
     @Option(help: ArgumentHelp("Read the PUK from this file descriptor.", valueName: "fd")) var pukFd: Int32?
     @Flag(help: "Replace an existing card.") var force = false
+    @Option(help: "cps3 (IAS-ECC, default) or cps4 (NXP ChipDoc).") var generation = "cps3"
+    @Option(help: ArgumentHelp("A CPS4's ATR: t0t1 (T=0 and T=1, default) or t0 (T=0 only).", valueName: "t0t1|t0"))
+    var atr: String?
 
     func validate() throws {
+        guard CardGeneration(rawValue: generation) != nil else {
+            throw ValidationError("--generation must be cps3 or cps4")
+        }
+        if let atr {
+            guard CPS4ATRVariant(rawValue: atr) != nil else { throw ValidationError("--atr must be t0t1 or t0") }
+            guard generation == "cps4" else { throw ValidationError("--atr applies to --generation cps4 only") }
+        }
         guard CardType(rawValue: cardType) != nil else {
             throw ValidationError("--card-type must be one of CPS, CPF, CPE, CDE, CPA, CDA")
         }
@@ -58,13 +72,16 @@ struct InitCommand: ParsableCommand {
             idNat: idNat, givenName: givenName, surname: surname, profession: profession,
             cardType: CardType(rawValue: cardType) ?? .cps, organization: organization)
         let (validFrom, validUntil) = try validity()
-        let options = CardProvisioningOptions(
+        var options = CardProvisioningOptions(
             holder: holder, serial: serial, pin: pin, puk: puk, notBefore: validFrom, notAfter: validUntil,
             pinTriesLeft: pinTriesLeft, pukTriesLeft: pukTriesLeft, unblocksMax: unblocksMax, unblocksLeft: unblocksLeft)
+        options.generation = CardGeneration(rawValue: generation) ?? .cps3
+        options.cps4ATR = atr.flatMap(CPS4ATRVariant.init(rawValue:))
         let card = try CardFactory.makeCard(options)
         if force { try CardLoader.removeCard(in: directory) }
         try CardStore(directory: directory).initialize(card)
-        status("card \(card.serial) for \(holder.givenName) \(holder.surname) saved in \(state)")
+        let kind = card.cardGeneration.rawValue.uppercased()
+        status("\(kind) card \(card.serial) for \(holder.givenName) \(holder.surname) saved in \(state)")
     }
 
     private func validity() throws -> (Date?, Date?) {

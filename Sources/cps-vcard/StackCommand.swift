@@ -13,6 +13,12 @@ struct StackCommand: ParsableCommand {
             Once every card is powered, prints the client environment as shell `export` lines on standard \
             output, then a line `ready`. Standard input takes `remove N`, `insert N`, `restart-pcscd` and \
             `quit`; SIGINT and SIGTERM stop everything.
+
+            --generation chooses the cards made in <dir>/cards/N: cps3 (default), cps4 (NXP ChipDoc, ATR \
+            offering T=0 and T=1) or cps4-t0 (T=0-only ATR). One word applies to every reader; a comma-separated \
+            list gives one per reader, in order, e.g. `--readers 2 --generation cps3,cps4` puts a CPS3 in reader 0 \
+            and a CPS4 in reader 1 (readers past the list's end get a CPS3). A reader given a --state directory \
+            keeps that card's own generation (see `cps-vcard init --generation`).
             """
     )
 
@@ -21,12 +27,31 @@ struct StackCommand: ParsableCommand {
     @Option(name: .customLong("state"), help: ArgumentHelp("A card state directory, for the next reader.", valueName: "dir"))
     var states: [String] = []
     @Option(help: "Number of readers that get a card (default: all).") var cards: Int?
+    @Option(
+        help: ArgumentHelp(
+            "cps3, cps4 or cps4-t0, for all readers or as a list, one per reader.", valueName: "kind[,kind…]"))
+    var generation: String?
 
     func validate() throws {
         guard (0...16).contains(readers) else { throw ValidationError("--readers must be 0 to 16") }
         let count = cards ?? readers
         guard (0...readers).contains(count) else { throw ValidationError("--cards must be 0 to --readers") }
         guard states.count <= count else { throw ValidationError("more --state directories than cards") }
+        if let generation {
+            guard let kinds = StackCardKind.list(generation) else {
+                throw ValidationError("--generation takes cps3, cps4 or cps4-t0, or a comma-separated list of them")
+            }
+            guard kinds.count == 1 || kinds.count <= readers else {
+                throw ValidationError("--generation lists \(kinds.count) cards for \(readers) readers")
+            }
+        }
+    }
+
+    /// The generation of the default card of reader `index`, nil when not asked for.
+    private func kind(forReader index: Int) -> StackCardKind? {
+        guard let generation, let kinds = StackCardKind.list(generation) else { return nil }
+        if kinds.count == 1 { return kinds[0] }
+        return index < kinds.count ? kinds[index] : StackCardKind("cps3")
     }
 
     func run() throws {
@@ -34,7 +59,8 @@ struct StackCommand: ParsableCommand {
         let simulators: [any CardSimulator] = try (0..<(cards ?? readers)).map { index in
             index < states.count
                 ? try CardLoader.load(stateDirectory: URL(fileURLWithPath: states[index]))
-                : try CardLoader.loadOrCreateDefault(in: directory.appendingPathComponent("cards/\(index)"))
+                : try CardLoader.loadOrCreateDefault(
+                    in: directory.appendingPathComponent("cards/\(index)"), kind: kind(forReader: index))
         }
         let events = ControlEvents(signals: [SIGTERM: .quit, SIGINT: .quit])
         let stack = VirtualStack(directory: directory, readerCount: readers)

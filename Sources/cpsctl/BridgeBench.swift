@@ -2,6 +2,7 @@ import ArgumentParser
 import Foundation
 import LocalCA
 import NIOHTTP1
+import SmartCardCore
 import WebEid
 
 /// `cpsctl bench bridge`: what a card login through the browser bridge costs, next to a PKCS#11
@@ -72,7 +73,7 @@ struct BridgeBench: AsyncParsableCommand {
         let card = try DaemonCard(route: route, reader: selection.reader)
         let digestInfo = WebEidSignedData.sha256DigestInfo(origin: webOrigin, nonce: lastNonce)
         let pkcs11Times = try card.timedSignatures(
-            pin: pin, keyID: DaemonCard.authenticationKeyID, mechanism: PKCS11Bench.rsaPKCS, input: digestInfo, count: count)
+            pin: pin, key: .authentication, mechanism: PKCS11Bench.rsaPKCS, input: digestInfo, count: count)
         print("bridge https://127.0.0.1:\(port), cpsd at \(route.socketPath), \(count) each")
         print(LatencyStatistics.line(label: "bridge GET /v1/status (TLS, kept-alive connection)", samples: statusTimes))
         print(LatencyStatistics.line(label: "bridge POST /v1/authenticate (PIN dialog + VERIFY + sign + reset)", samples: bridgeTimes))

@@ -30,6 +30,16 @@ struct CardOptions: ParsableArguments {
     }
 }
 
+extension CardOptions {
+    /// `withCard` with the driver of the card's generation (chosen by ATR).
+    func withDriver<R>(_ body: (inout CardSession, any CardDriver) throws -> R) throws -> R {
+        try withCard { session in
+            let driver = try CardDrivers.driver(for: session)
+            return try body(&session, driver)
+        }
+    }
+}
+
 extension CLIError {
     /// Card answers in words, with what to do next. A wrong PIN says how many tries remain.
     static func explain(_ error: IASECCError) -> CLIError {
@@ -43,7 +53,7 @@ extension CLIError {
         case .noUnblocksLeft:
             CLIError("This card cannot be unblocked any more (no unblocks left): ask ANS support for a new card.")
         case .invalidPINFormat, .inputTooLong: CLIError(error.reason)
-        case .notCPS3: CLIError("This is not a CPS3 card: \(error.reason)")
+        case .notCPS3: CLIError("This is not a CPS3 or CPS4 card: \(error.reason)")
         case .transport: error.cardError.map(explain) ?? CLIError(error.description)
         default: CLIError("The card answered unexpectedly: \(error)")
         }

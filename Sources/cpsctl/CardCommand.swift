@@ -28,8 +28,8 @@ struct CardInfoCommand: AsyncParsableCommand {
 
     func run() async throws {
         if let route = daemon.route() { return try await runViaDaemon(route) }
-        let (reader, contents) = try card.withCard { session in
-            (session.readerName, try CPS3Driver.readCard(&session))
+        let (reader, contents) = try card.withDriver { session, driver in
+            (session.readerName, try driver.readCard(&session))
         }
         let report = try await CardReport(reader: reader, contents: contents, trustStore: trust.load())
         print(json ? try report.jsonText() : report.text)
@@ -50,7 +50,7 @@ struct CardCertsCommand: AsyncParsableCommand {
 
     func run() async throws {
         if let route = daemon.route() { return try runViaDaemon(route) }
-        let contents = try card.withCard { try CPS3Driver.readCard(&$0) }
+        let contents = try card.withDriver { try $1.readCard(&$0) }
         let directory = URL(fileURLWithPath: export)
         try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
         for (name, key) in [("auth", contents.authenticationKey), ("sig", contents.signatureKey)] {

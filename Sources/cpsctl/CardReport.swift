@@ -105,7 +105,7 @@ struct CardReport: Encodable {
             lines.append("Identifier:    \(holder.idNat) (\(holder.idKind))")
             lines.append("Card type:     \(holder.cardType ?? "unknown")")
         }
-        lines.append("Card:          \(tokenLabel ?? "CPS3"), serial \(serialNumber), reader \"\(reader)\"")
+        lines.append("Card:          \(tokenLabel ?? "CPx card"), serial \(serialNumber), reader \"\(reader)\"")
         for certificate in certificates {
             let expiry = certificate.daysUntilExpiry < 0
                 ? "EXPIRED \(-certificate.daysUntilExpiry) days ago"

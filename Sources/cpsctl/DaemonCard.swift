@@ -13,8 +13,19 @@ struct DaemonCertificate {
 /// `sign` need, in cpsctl's terms. Every failure comes back as a `CLIError` with advice.
 final class DaemonCard {
     /// CKA_ID of CPS_PRIV_SIG / CPS_PRIV_AUT and their certificates (cps3-card.md §6).
-    static let signatureKeyID: [UInt8] = [0xE8, 0x28, 0xBD, 0x08, 0x0F, 0x80, 0x25, 0x00, 0x00, 0x01, 0xFF, 0x00, 0x10, 0x01]
-    static let authenticationKeyID: [UInt8] = [0xE8, 0x28, 0xBD, 0x08, 0x0F, 0x80, 0x25, 0x00, 0x00, 0x01, 0xFF, 0x00, 0x10, 0x02]
+    /// The CKA_IDs of both generations (cps4-card.md §5): the PKCS#15 AID then 01/02 on CPS3, 10/20 on CPS4.
+    static func role(ofKeyID id: [UInt8]) -> KeyRole? {
+        let prefix: [UInt8] = [0xE8, 0x28, 0xBD, 0x08, 0x0F, 0x80, 0x25, 0x00, 0x00, 0x01, 0xFF, 0x00, 0x10]
+        guard id.count == prefix.count + 1, id.starts(with: prefix) else { return nil }
+        switch id[prefix.count] {
+        case 0x02, 0x20: return .authentication
+        case 0x01, 0x10: return .signature
+        default: return nil
+        }
+    }
+
+    /// The private key labels, the same on CPS3 and CPS4 (§5).
+    static func privateKeyLabel(_ role: KeyRole) -> String { role == .authentication ? "CPS_PRIV_AUT" : "CPS_PRIV_SIG" }
     /// CPS3 PIN and PUK counters both allow 3 tries; PKCS#11 does not carry the maximum.
     static let maxTries = 3
 
@@ -100,7 +111,7 @@ final class DaemonCard {
             var found: [DaemonCertificate] = []
             for object in try client.findObjects(session, matching: template.map { (type: $0.0, value: $0.1) }) {
                 let id = try client.attribute(session, object: object, type: PKCS11Constant.attributeID)
-                let name = id == Self.authenticationKeyID ? "auth" : id == Self.signatureKeyID ? "sig" : nil
+                let name = id.flatMap(Self.role(ofKeyID:)).map { $0 == .authentication ? "auth" : "sig" }
                 guard let name, let der = try client.attribute(session, object: object, type: PKCS11Constant.attributeValue)
                 else { continue }
                 let label = try client.attribute(session, object: object, type: PKCS11Constant.attributeLabel) ?? []
@@ -128,9 +139,9 @@ final class DaemonCard {
         }
     }
 
-    /// C_Login(user), the private key by CKA_ID, C_SignInit/C_Sign, C_Logout.
-    func sign(pin: borrowing SecretBytes, keyID: [UInt8], mechanism: UInt, input: [UInt8]) throws(CLIError) -> [UInt8] {
-        try withSigningKey(pin: pin, keyID: keyID) { [client] (session, key) throws(PKCS11ClientError) in
+    /// C_Login(user), the private key by label, C_SignInit/C_Sign, C_Logout.
+    func sign(pin: borrowing SecretBytes, key role: KeyRole, mechanism: UInt, input: [UInt8]) throws(CLIError) -> [UInt8] {
+        try withSigningKey(pin: pin, role: role) { [client] (session, key) throws(PKCS11ClientError) in
             try client.sign(session, mechanism: mechanism, key: key, data: input)
         }
     }
@@ -142,9 +153,9 @@ final class DaemonCard {
 
     /// Logs in once, then times `count` C_Sign calls (for `cpsctl bench pkcs11`).
     func timedSignatures(
-        pin: borrowing SecretBytes, keyID: [UInt8], mechanism: UInt, input: [UInt8], count: Int
+        pin: borrowing SecretBytes, key role: KeyRole, mechanism: UInt, input: [UInt8], count: Int
     ) throws(CLIError) -> [Duration] {
-        try withSigningKey(pin: pin, keyID: keyID) { [client] (session, key) throws(PKCS11ClientError) in
+        try withSigningKey(pin: pin, role: role) { [client] (session, key) throws(PKCS11ClientError) in
             let clock = ContinuousClock()
             var times: [Duration] = []
             for _ in 0..<count {
@@ -156,16 +167,16 @@ final class DaemonCard {
         }
     }
 
-    /// A session logged in as the user, and the private key with `keyID`, for `body`; logs out afterwards.
+    /// A session logged in as the user, and `role`'s private key, for `body`; logs out afterwards.
     private func withSigningKey<R>(
-        pin: borrowing SecretBytes, keyID: [UInt8], _ body: (UInt, UInt) throws(PKCS11ClientError) -> R
+        pin: borrowing SecretBytes, role: KeyRole, _ body: (UInt, UInt) throws(PKCS11ClientError) -> R
     ) throws(CLIError) -> R {
         try withSession(readWrite: false, user: .user) { [client] (session) throws(PKCS11ClientError) in
             try client.login(session, as: .user, pin: pin)
             defer { client.logout(session) }
             let template = [
                 (type: PKCS11Constant.attributeClass, value: Self.ulong(PKCS11Constant.classPrivateKey)),
-                (type: PKCS11Constant.attributeID, value: keyID),
+                (type: PKCS11Constant.attributeLabel, value: Array(Self.privateKeyLabel(role).utf8)),
             ]
             guard let key = try client.findObjects(session, matching: template).first else {
                 throw PKCS11ClientError(.call(function: "C_FindObjects (private key)", rv: CKRName.functionFailed))

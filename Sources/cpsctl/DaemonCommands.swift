@@ -65,14 +65,14 @@ extension PINUnblockCommand {
 extension SignCommand {
     /// Runs after `plan` accepted the input, so a malformed input never reaches cpsd.
     func runViaDaemon(_ route: DaemonRoute, data: [UInt8]) throws {
-        let (keyID, mechanismType, input) = daemonRequest(data)
+        let (role, mechanismType, input) = daemonRequest(data)
         let daemonCard = try DaemonCard(route: route, reader: card.selection.reader)
         let counters = try daemonCard.counters()
         guard !counters.pin.isBlocked else { throw CLIError.explain(IASECCError(.blocked, "PIN")) }
         try secrets.confirmIfLastTry(counters.pin, what: "PIN")
         let pin = try secrets.pin("PIN")
         try secrets.check(pin, length: CPS3Driver.pinLength, what: "PIN")
-        let signature = try daemonCard.sign(pin: pin, keyID: keyID, mechanism: mechanismType, input: input)
+        let signature = try daemonCard.sign(pin: pin, key: role, mechanism: mechanismType, input: input)
         try Data(signature).write(to: URL(fileURLWithPath: output))
         FileHandle.standardError.write(
             Data("Signed \(data.count) bytes with \(key.rawValue) (\(mechanism.rawValue)) via cpsd.\n".utf8))
@@ -81,8 +81,8 @@ extension SignCommand {
     /// The PKCS#11 request: SHA*-RSA-PKCS on the authentication key is refused by cpsd (as by
     /// Cryptolib), so cpsctl hashes on the host and sends the DigestInfo with CKM_RSA_PKCS — the same
     /// signature the direct path makes.
-    func daemonRequest(_ data: [UInt8]) -> (keyID: [UInt8], mechanism: UInt, input: [UInt8]) {
-        let keyID = key == .auth ? DaemonCard.authenticationKeyID : DaemonCard.signatureKeyID
+    func daemonRequest(_ data: [UInt8]) -> (role: KeyRole, mechanism: UInt, input: [UInt8]) {
+        let keyID: KeyRole = key == .auth ? .authentication : .signature
         switch (key, mechanism) {
         case (_, .rsaPKCS): return (keyID, PKCS11Constant.mechanismRSAPKCS, data)
         case (.sig, .sha1RSAPKCS): return (keyID, PKCS11Constant.mechanismSHA1RSAPKCS, data)

@@ -72,13 +72,13 @@ struct PINChangeCommand: AsyncParsableCommand {
 
     func run() async throws {
         if let route = daemon.route() { return try runViaDaemon(route) }
-        let status = try card.withCard { try CPS3Driver.readPINStatus(&$0) }
+        let status = try card.withDriver { try $1.readPINStatus(&$0) }
         guard !status.pin.isBlocked else { throw CLIError.explain(IASECCError(.blocked, "PIN")) }
         try secrets.confirmIfLastTry(status.pin, what: "PIN")
         let old = try secrets.pin("Current PIN")
         try secrets.check(old, length: CPS3Driver.pinLength, what: "current PIN")
         let new = try secrets.newPIN()
-        try card.withCard { try CPS3Driver.changePIN(&$0, old: old, new: new) }
+        try card.withDriver { try $1.changePIN(&$0, old: old, new: new) }
         print("PIN changed.")
     }
 }
@@ -96,7 +96,7 @@ struct PINUnblockCommand: AsyncParsableCommand {
 
     func run() async throws {
         if let route = daemon.route() { return try runViaDaemon(route) }
-        let status = try card.withCard { try CPS3Driver.readPINStatus(&$0) }
+        let status = try card.withDriver { try $1.readPINStatus(&$0) }
         guard !status.puk.isBlocked else { throw CLIError.explain(IASECCError(.blocked, "PUK")) }
         if status.unblocksLeft == 0 { throw CLIError.explain(IASECCError(.noUnblocksLeft, "")) }
         if let left = status.unblocksLeft { FileHandle.standardError.write(Data("Unblocks left: \(left).\n".utf8)) }
@@ -104,7 +104,7 @@ struct PINUnblockCommand: AsyncParsableCommand {
         let puk = try pukFD.map { try SecretInput.fromDescriptor($0) } ?? SecretInput.fromTerminal(prompt: "PUK (8 digits)")
         try secrets.check(puk, length: CPS3Driver.pukLength, what: "PUK")
         let new = try secrets.newPIN()
-        try card.withCard { try CPS3Driver.unblockPIN(&$0, puk: puk, newPIN: new) }
+        try card.withDriver { try $1.unblockPIN(&$0, puk: puk, newPIN: new) }
         print("PIN unblocked and set; 3 tries available.")
     }
 }

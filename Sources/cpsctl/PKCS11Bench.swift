@@ -44,7 +44,7 @@ struct PKCS11Bench: AsyncParsableCommand {
         try secrets.check(pin, length: CPS3Driver.pinLength, what: "PIN")
         let card = try DaemonCard(route: route, reader: selection.reader)
         let socketTimes = try card.timedSignatures(
-            pin: pin, keyID: DaemonCard.authenticationKeyID, mechanism: Self.rsaPKCS, input: Self.digestInfo,
+            pin: pin, key: .authentication, mechanism: Self.rsaPKCS, input: Self.digestInfo,
             count: signatures)
         let directTimes = try directSignatures(reader: card.readerName, pin: pin)
         print("reader: \(card.readerName), cpsd at \(route.socketPath)")
@@ -199,7 +199,7 @@ struct PKCS11BenchWorker: AsyncParsableCommand {
         let pin = try SecretInput.fromDescriptor(0)
         let card = try DaemonCard(route: DaemonRoute(socketPath: daemonSocket), reader: reader)
         let times = try card.timedSignatures(
-            pin: pin, keyID: DaemonCard.authenticationKeyID, mechanism: PKCS11Bench.rsaPKCS,
+            pin: pin, key: .authentication, mechanism: PKCS11Bench.rsaPKCS,
             input: PKCS11Bench.digestInfo, count: count)
         print(times.map { "\($0.components.seconds * 1_000_000_000 + $0.components.attoseconds / 1_000_000_000)" }
             .joined(separator: "\n"))

@@ -11,9 +11,10 @@ struct SignCommand: AsyncParsableCommand {
         commandName: "sign",
         abstract: "Sign a file with the card (asks for the PIN).",
         discussion: """
-            RSA-PKCS signs the input as given: with --key auth, a DigestInfo (or any data up to 102 bytes); \
-            with --key sig, a SHA-1 or SHA-256 DigestInfo or bare digest. SHA1-RSA-PKCS and SHA256-RSA-PKCS \
-            hash the input first (on the signature key, the card finishes the hash).
+            RSA-PKCS signs the input as given: with --key auth, a DigestInfo (or other data: up to 102 bytes \
+            on a CPS3, 245 on a CPS4); with --key sig, a SHA-1 or SHA-256 DigestInfo or bare digest. \
+            SHA1-RSA-PKCS and SHA256-RSA-PKCS hash the input first (on a CPS3's signature key, the card \
+            finishes the hash).
             """
     )
 
@@ -28,7 +29,7 @@ struct SignCommand: AsyncParsableCommand {
     @OptionGroup var daemon: DaemonOptions
     @OptionGroup var secrets: SecretOptions
 
-    @Option(name: .long, help: "auth (CPS_PRIV_AUT, 0x82) or sig (CPS_PRIV_SIG, 0x81).")
+    @Option(name: .long, help: "auth (CPS_PRIV_AUT) or sig (CPS_PRIV_SIG).")
     var key: Key
 
     @Option(name: .long, help: "RSA-PKCS, SHA1-RSA-PKCS or SHA256-RSA-PKCS.")
@@ -42,45 +43,47 @@ struct SignCommand: AsyncParsableCommand {
 
     func run() async throws {
         let data = try [UInt8](Data(contentsOf: URL(fileURLWithPath: input)))
-        let operation = try plan(data)
+        let request = try plan(data)
         if let route = daemon.route() { return try runViaDaemon(route, data: data) }
-        let status = try card.withCard { try CPS3Driver.readPINStatus(&$0) }
+        let (status, driver) = try card.withDriver { session, driver in (try driver.readPINStatus(&session), driver) }
+        do {
+            try driver.validate(request)
+        } catch {
+            throw CLIError("This card cannot sign that: \(error.reason)")
+        }
         guard !status.pin.isBlocked else { throw CLIError.explain(IASECCError(.blocked, "PIN")) }
         try secrets.confirmIfLastTry(status.pin, what: "PIN")
         let pin = try secrets.pin("PIN")
-        try secrets.check(pin, length: CPS3Driver.pinLength, what: "PIN")
-        let signature = try card.withCard { session in
-            try CPS3Driver.verifyPIN(&session, pin)
-            return try operation(&session)
+        try secrets.check(pin, length: driver.pinLength, what: "PIN")
+        let signature = try card.withDriver { session, driver in
+            try driver.verifyPIN(&session, pin)
+            return try driver.sign(&session, request)
         }
         try Data(signature).write(to: URL(fileURLWithPath: output))
         FileHandle.standardError.write(Data("Signed \(data.count) bytes with \(key.rawValue) (\(mechanism.rawValue)).\n".utf8))
     }
 
-    /// Decides, before any PIN is asked, what the card will be sent; bad input fails here.
-    private func plan(_ data: [UInt8]) throws -> (inout CardSession) throws -> [UInt8] {
+    /// Decides, before any PIN is asked, what the card will be sent; bad input fails here. On the
+    /// authentication key the host hashes and sends the DigestInfo with RSA-PKCS, which both generations sign.
+    private func plan(_ data: [UInt8]) throws -> SignatureRequest {
         switch (key, mechanism) {
-        case (.sig, .sha1RSAPKCS), (.sig, .sha256RSAPKCS):
-            let hash: SignatureHash = mechanism == .sha1RSAPKCS ? .sha1 : .sha256
-            return { try CPS3Driver.signWithSignatureKey(&$0, message: data, hash: hash) }
+        case (.sig, .sha1RSAPKCS): return SignatureRequest(role: .signature, mechanism: .sha1RSAPKCS, data: data)
+        case (.sig, .sha256RSAPKCS): return SignatureRequest(role: .signature, mechanism: .sha256RSAPKCS, data: data)
         case (.sig, .rsaPKCS):
-            guard let (hash, digest) = SignatureHash.parseDigestInfo(data) ?? Self.bareDigest(data) else {
+            guard SignatureHash.parseDigestInfo(data) != nil || SignatureHash(digestLength: data.count) != nil else {
                 throw CLIError("With --key sig, RSA-PKCS signs a SHA-1/SHA-256 DigestInfo or bare digest (20 or 32 bytes).")
             }
-            return { try CPS3Driver.signDigestWithSignatureKey(&$0, digest: digest, hash: hash) }
+            return .rsaPKCS(role: .signature, input: data)
         case (.auth, .rsaPKCS):
-            guard !data.isEmpty, data.count <= CPS3.maxInternalAuthenticateInput else {
-                throw CLIError("With --key auth, RSA-PKCS signs 1 to \(CPS3.maxInternalAuthenticateInput) bytes.")
-            }
-            return { try CPS3Driver.signWithAuthenticationKey(&$0, input: data) }
+            guard !data.isEmpty else { throw CLIError("With --key auth, RSA-PKCS signs at least 1 byte.") }
+            return .rsaPKCS(role: .authentication, input: data)
         case (.auth, _):
             let hash: SignatureHash = mechanism == .sha1RSAPKCS ? .sha1 : .sha256
-            let digestInfo = Self.digestInfo(of: data, hash: hash)
-            return { try CPS3Driver.signWithAuthenticationKey(&$0, input: digestInfo) }
+            return .rsaPKCS(role: .authentication, input: Self.digestInfo(of: data, hash: hash))
         }
     }
 
-    /// Hashes on the host: the authentication key only signs what it is given (INTERNAL AUTHENTICATE).
+    /// Hashes on the host: RSA-PKCS on the authentication key signs the DigestInfo it is given.
     static func digestInfo(of data: [UInt8], hash: SignatureHash) -> [UInt8] {
         let digest: [UInt8]
         if hash == .sha1 {
@@ -93,9 +96,5 @@ struct SignCommand: AsyncParsableCommand {
             digest = state.finalize()
         }
         return hash.digestInfoPrefix + digest
-    }
-
-    private static func bareDigest(_ data: [UInt8]) -> (SignatureHash, [UInt8])? {
-        SignatureHash.allCases.first { $0.digestLength == data.count }.map { ($0, data) }
     }
 }

@@ -14,6 +14,7 @@ struct RedactorTests {
     func serials() {
         #expect(Self.redact("token CPS3v3-12345678 in slot 0") == "token CPS3v3-<serial> in slot 0")
         #expect(Self.redact("CPS3v3-0123456789") == "CPS3v3-<serial>")
+        #expect(Self.redact("token CPS4v1-3100603746 read") == "token CPS4v1-<serial> read")
         #expect(Self.redact("info cpsd: generation=1 pin_tries_left=3 serial=12345678 card read")
             == "info cpsd: generation=1 pin_tries_left=3 serial=<serial> card read")
         #expect(Self.redact(#"{"serialNumber": "87654321", "pinTriesLeft": 3}"#) == #"{"serialNumber": "<serial>", "pinTriesLeft": 3}"#)

@@ -1,5 +1,6 @@
 import CardTestSupport
 import Foundation
+import VirtualCard
 import Testing
 
 /// A cpsd with its browser bridge on the real stack, a private home (the bridge's CA and pairings),
@@ -29,10 +30,11 @@ struct BridgeHarness {
     /// The real stack with fresh cards (one, in reader 0, unless `cards` says 0), and cpsd with its bridge;
     /// `userTimeout` (seconds) shortens how long cpsd's dialogs wait for the user.
     static func withBridge<R>(
-        cards: Int = 1, userTimeout: Int? = nil, _ body: (RealStack, BridgeHarness) async throws -> R
+        cards: Int = 1, card state: CardState = TestCards.defaultState, userTimeout: Int? = nil,
+        _ body: (RealStack, BridgeHarness) async throws -> R
     ) async throws -> R {
         try await RealStack.withStack { stack in
-            try stack.insertFreshCard(reader: 0)
+            try stack.insertFreshCard(state, reader: 0)
             try stack.removeCard(reader: 1)
             if cards == 0 { try stack.removeCard(reader: 0) }
             let home = URL(fileURLWithPath: "/tmp/cpsd-bridge-\(UUID().uuidString.prefix(8))")

@@ -14,9 +14,10 @@ struct BrowserBridgeLoginTests {
 
     @Test(
         "Pair through the popup, click the login button, type the PIN: the page shows the holder's verified idNat",
-        arguments: Browser.allCases)
-    func login(browser: Browser) async throws {
-        try await BridgeLoginSession.run(browser) { session in
+        arguments: Browser.allCases, ["CPS3", "CPS4"])
+    func login(browser: Browser, generation: String) async throws {
+        let card = generation == "CPS4" ? TestCards.cps4State() : TestCards.defaultState
+        try await BridgeLoginSession.run(browser, card: card) { session in
             let pairing = try session.pair()
             // cpsd's dialog names the extension asking: its origin, as the browser sent it.
             let pairingText = pairing["desc"] as? String ?? ""

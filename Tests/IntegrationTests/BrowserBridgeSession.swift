@@ -28,10 +28,11 @@ final class BridgeLoginSession {
 
     /// Runs `body` in a new session with `browser`; cpsd's dialogs wait `userTimeout` seconds at most.
     static func run(
-        _ browser: Browser, userTimeout: Int? = nil, _ body: (BridgeLoginSession) throws -> Void
+        _ browser: Browser, card: CardState = TestCards.defaultState, userTimeout: Int? = nil,
+        _ body: (BridgeLoginSession) throws -> Void
     ) async throws {
         try await WebExtensionTest.exclusive {
-            try await BridgeHarness.withBridge(userTimeout: userTimeout) { stack, bridge in
+            try await BridgeHarness.withBridge(card: card, userTimeout: userTimeout) { stack, bridge in
                 let home = try WebExtensionHome()
                 defer { home.remove() }
                 // cpsd made its CA at first start; the user's `cpsctl setup` trusts it in both browsers.

@@ -49,15 +49,32 @@ struct BrowserTLSClientAuthTests {
         try await Self.logIn(Self.firefox) { _ in nil }
     }
 
+    @Test("Chromium with a CPS4: the server allows TLS 1.3 and the card signs the handshake with RSA-PSS")
+    func chromiumLogsInWithCPS4() async throws {
+        try await Self.logIn(Self.chromium, card: TestCards.cps4State()) { server in
+            try ChromiumPolicy(autoSelectFor: server.origin, issuerCN: Self.issuerCN)
+        }
+    }
+
+    @Test("Firefox ESR with a CPS4: TLS 1.3, the card signs the handshake with RSA-PSS")
+    func firefoxLogsInWithCPS4() async throws {
+        try await Self.logIn(Self.firefox, card: TestCards.cps4State()) { _ in nil }
+    }
+
     /// Starts cpsd on the real stack, the HTTPS server and a HOME set up by `cpsctl setup`, has the browser
     /// load the server's page, and checks the login.
-    static func logIn(_ browser: Browser, policy: (ClientCertServer) throws -> ChromiumPolicy?) async throws {
+    /// With a CPS4 the server also allows TLS 1.3, which the browser then negotiates (the card signs RSA-PSS).
+    static func logIn(
+        _ browser: Browser, card: CardState? = nil, policy: (ClientCertServer) throws -> ChromiumPolicy?
+    ) async throws {
+        let cps4 = card.map { $0.generation == .cps4 } ?? false
         if let missing = BrowserTLS.missing([browser.executable] + browser.requirements + x11Tools) {
             Issue.record("\(missing)")  // a failure, never a silent skip
             return
         }
-        try await DaemonTest.withDaemon(singleCard: true) { stack, daemon in
-            let server = try ClientCertServer(directory: TestCards.temporaryDirectory("cpsd-tls-server").path)
+        try await DaemonTest.withDaemon(singleCard: true, cards: card.map { [$0] }) { stack, daemon in
+            let server = try ClientCertServer(
+                directory: TestCards.temporaryDirectory("cpsd-tls-server").path, allowTLS13: cps4)
             defer { server.stop() }
             let home = try BrowserHome(trusting: server.serverCA)
             defer { home.remove() }
@@ -72,7 +89,8 @@ struct BrowserTLSClientAuthTests {
                 workDirectory: home.work, timeout: 240)
             let log = BrowserTLS.read("\(home.work)/\(browser.log)", last: 30)
             checkLogin(
-                run, browserLog: log, executable: browser.executable, server: server, daemon: daemon, stack: stack)
+                run, browserLog: log, executable: browser.executable, server: server, daemon: daemon, stack: stack,
+                tls13: cps4)
         }
     }
 
@@ -81,7 +99,7 @@ struct BrowserTLSClientAuthTests {
     /// authentication key sign; no PIN try was spent.
     static func checkLogin(
         _ run: BrowserRun, browserLog: String, executable: String, server: ClientCertServer, daemon: DaemonProcess,
-        stack: RealStack
+        stack: RealStack, tls13: Bool = false
     ) {
         let holder = TestCards.defaultState.holder
         let context = { "\(run)\nserver:\n\(server.log)\ncpsd:\n\(daemon.logTail(lines: 40))\nbrowser:\n\(browserLog)" }
@@ -90,7 +108,7 @@ struct BrowserTLSClientAuthTests {
         #expect(run.ok, "\(context())")
         #expect(run.subject.contains("commonName=\(holder.idNat)"), "page: \(run.subject)")
         #expect(run.subject.contains("surname=\(holder.surname)"), "page: \(run.subject)")
-        #expect(run.tlsVersion == "TLSv1.2")
+        #expect(run.tlsVersion == (tls13 ? "TLSv1.3" : "TLSv1.2"))
         // No dialog: NSS never reached the token (module not loaded, cpsd not reachable, no certificate).
         #expect(run.pinDialogs == 1 && run.typedPin, "one PIN dialog, typed into once: \(run.stdout)")
         #expect(server.log.contains("client certificate subject:"), "server:\n\(server.log)")
@@ -100,7 +118,8 @@ struct BrowserTLSClientAuthTests {
             $0.contains("audit=signature") && $0.contains("peer_exe=\(executable)")
         }
         let signedByCard = audit.contains {
-            $0.contains("key=CPS_PRIV_AUT") && $0.contains("mechanism=CKM_RSA_PKCS") && $0.contains("result=ok")
+            $0.contains("key=CPS_PRIV_AUT") && $0.contains("result=ok") && $0.contains("mechanism=CKM_RSA_PKCS")
+                && $0.contains("mechanism=CKM_RSA_PKCS_PSS") == tls13
         }
         // PIN typed but no signature: the certificate chooser (drawn inside the browser window) is waiting,
         // i.e. Chromium's policy or Firefox's security.default_personal_cert did not apply.

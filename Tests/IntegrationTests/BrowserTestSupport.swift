@@ -65,7 +65,7 @@ struct BrowserHome {
 }
 
 /// The HTTPS server of a card login page (Tests/Fixtures/BrowserTLS/client_cert_server.py): TLS 1.2
-/// only, a client certificate from the test IGC-Santé CAs required, the verified subject echoed in the
+/// only (or 1.2 and 1.3 with `allowTLS13`), a client certificate from the test IGC-Santé CAs required, the verified subject echoed in the
 /// page. Its own certificate comes from a throw-away CA made here, which browsers are told to trust.
 final class ClientCertServer {
     let directory: String
@@ -78,7 +78,7 @@ final class ClientCertServer {
     var log: String { BrowserTLS.read(logPath, last: 60) }
 
     /// Makes the certificates in `directory`, starts the server on a free port and waits until it listens.
-    init(directory: String) throws {
+    init(directory: String, allowTLS13: Bool = false) throws {
         self.directory = directory
         let tls = try ToolRunner.shell(
             "set -e; cd \(directory); cat \(BrowserTLS.testTrust)/*.pem > client-cas.pem; "
@@ -98,7 +98,7 @@ final class ClientCertServer {
         process.arguments = [
             "\(BrowserTLS.fixtures)/client_cert_server.py", "--port", "\(port)", "--cert", "\(directory)/server.pem",
             "--key", "\(directory)/server.key", "--client-ca", "\(directory)/client-cas.pem",
-        ]
+        ] + (allowTLS13 ? ["--tls13"] : [])
         process.standardInput = FileHandle.nullDevice
         process.standardOutput = FileHandle(forWritingAtPath: logPath)
         process.standardError = process.standardOutput

@@ -55,10 +55,26 @@ enum Cryptolib {
         }
     }
 
+    /// The exchanges whose status is anything but 9000 or 61xx: on a CPS4 (no EF_ACTUA, no CPS2ter reads),
+    /// Cryptolib's normal work gets nothing else from a real card (cps4-card.md §8). The one exception is no
+    /// error: `63Cx` to a VERIFY without data, which is how a CPS4 reports a retry counter (§6.2).
+    static func errorStatuses(_ exchanges: [TraceExchange]) -> [TraceExchange] {
+        exchanges.filter { exchange in
+            let sw = exchange.statusWord
+            if sw == 0x9000 || sw >> 8 == 0x61 { return false }
+            let emptyVerify = exchange.command.count <= 5 && exchange.command.count >= 4 && exchange.command[1] == 0x20
+                && (exchange.command.count == 4 || exchange.command[4] == 0x00)
+            return !(emptyVerify && sw & 0xFFF0 == 0x63C0)
+        }
+    }
+
     /// pkcs11-tool's options for the first slot with the module, and the key IDs of the card (§4.2).
     static let tool = "pkcs11-tool --module \"$M\" --slot-index 0"
     static let signatureKeyID = "e828bd080f8025000001ff001001"
     static let authenticationKeyID = "e828bd080f8025000001ff001002"
+    /// The CPS4's key IDs (cps4-card.md §5).
+    static let cps4SignatureKeyID = "e828bd080f8025000001ff001010"
+    static let cps4AuthenticationKeyID = "e828bd080f8025000001ff001020"
 }
 
 /// One APDU and its answer as the module logged them (debug level 9).

@@ -17,18 +17,22 @@ enum DaemonTest {
     /// `singleCard`, reader 1 is emptied so there is one token) and a cpsd serving it. The daemon is
     /// stopped afterwards, and a clean stop (exit 0, socket file removed) is part of every test.
     static func withDaemon<R>(
-        singleCard: Bool = false, _ body: (RealStack, DaemonProcess) async throws -> R
+        singleCard: Bool = false, cards states: [CardState]? = nil, _ body: (RealStack, DaemonProcess) async throws -> R
     ) async throws -> R {
         try await RealStack.withStack { stack in
-            try stack.insertFreshCard(reader: 0)
-            if singleCard {
-                try stack.removeCard(reader: 1)
+            if let states {
+                try stack.insertFreshCards(states)
             } else {
-                try stack.insertFreshCard(reader: 1)
+                try stack.insertFreshCard(reader: 0)
+                if singleCard {
+                    try stack.removeCard(reader: 1)
+                } else {
+                    try stack.insertFreshCard(reader: 1)
+                }
             }
             let daemon = try DaemonProcess(environment: stack.environment)
             do {
-                try waitForTokens(daemon, count: singleCard ? 1 : 2)
+                try waitForTokens(daemon, count: states?.count ?? (singleCard ? 1 : 2))
                 let result = try await body(stack, daemon)
                 let clean = daemon.stop()
                 #expect(clean, "cpsd stopped uncleanly (status \(daemon.exitStatus ?? -1)):\n\(daemon.logTail())")

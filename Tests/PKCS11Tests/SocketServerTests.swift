@@ -1,10 +1,10 @@
-import SmartCardCore
 import CardTestSupport
 import Crypto
 import Foundation
 import Glibc
 import P11KitServer
 import PKCS11
+import SmartCardCore
 import SwiftASN1
 import Synchronization
 import Testing
@@ -25,8 +25,8 @@ struct SocketServerTests {
         var socketPath: String { directory.appendingPathComponent("pkcs11.sock").path }
         var environment: [String: String] { ["P11_KIT_SERVER_ADDRESS": "unix:path=\(socketPath)"] }
 
-        init() throws {
-            driver = try CardTokenDriver()
+        init(state: CardState = TestCards.defaultState) throws {
+            driver = try CardTokenDriver(state: state)
             directory = TestCards.temporaryDirectory("cpsd-p11")
             let audits = self.audits
             server = PKCS11SocketServer(

@@ -8,7 +8,7 @@ import Testing
 @Suite("PKCS11 state machines")
 struct StateMachineTests {
     static let context = SignContext(
-        keyHandle: 7, keyLabel: "CPS_PRIV_SIG", role: .signature, mechanism: .sha256RSAPKCS, signatureLength: 256)
+        keyHandle: 7, keyLabel: "CPS_PRIV_SIG", role: .signature, signature: .sha256RSAPKCS, signatureLength: 256)
 
     @Test func signOperationKeepsItselfForQueriesOnly() throws {
         var operation = SignOperation()
@@ -44,11 +44,32 @@ struct StateMachineTests {
     @Test func rsaPKCSInputIsBoundedByTheModulus() throws {
         var operation = SignOperation()
         var context = Self.context
-        context.mechanism = .rsaPKCS
+        context.signature = .rsaPKCS
         try operation.begin(context)
         #expect(
             try operation.single(data: Array(repeating: 1, count: 246), capacity: 256)
                 == .refuse(context, PKCS11Error(.dataLenRange)))
+        #expect(!operation.isActive)
+    }
+
+    @Test func decryptOperationKeepsAPlaintextForItsCryptogramOnly() throws {
+        var operation = DecryptOperation()
+        let context = DecryptContext(
+            keyHandle: 5, keyLabel: "CPS_PRIV_AUT", role: .authentication, mechanism: .rsaPKCS, modulusLength: 4)
+        let (first, second): ([UInt8], [UInt8]) = ([1, 2, 3, 4], [5, 6, 7, 8])
+        try operation.begin(context)
+        #expect(try operation.single(cryptogram: first, capacity: nil) == .answer(.length(4)))
+        #expect(try operation.single(cryptogram: first, capacity: 1) == .decrypt(context, cryptogram: first))
+        #expect(!operation.isActive)
+        #expect(operation.deliver([9, 9], context: context, cryptogram: first, capacity: 1) == .bufferTooSmall(2))
+        #expect(operation.isActive)
+        #expect(try operation.single(cryptogram: first, capacity: nil) == .answer(.length(2)))
+        // Another cryptogram is decrypted anew: the kept plaintext is not its answer.
+        #expect(try operation.single(cryptogram: second, capacity: 8) == .decrypt(context, cryptogram: second))
+        #expect(operation.deliver([7], context: context, cryptogram: second, capacity: 8) == .value([7]))
+        #expect(!operation.isActive)
+        try operation.begin(context)
+        #expect(throws: PKCS11Error(.encryptedDataLenRange)) { try operation.single(cryptogram: [1], capacity: 8) }
         #expect(!operation.isActive)
     }
 

@@ -101,11 +101,16 @@ package final class BridgeService: Sendable {
     /// Unpaired: only that the bridge is there (protocol, version). Paired: also the readers and whether
     /// each holds a card, never personal data. Reader names can carry a USB serial, and whether a card
     /// is in tells a web page that its visitor is a health professional: neither before pairing.
+    /// "CPS3" or "CPS4", from the token label's prefix (`CPS3v3-…`, `CPS4v1-…`), as LGC tell them apart.
+    static func cardType(_ token: TokenState) -> String {
+        token.label.hasPrefix("CPS4") ? "CPS4" : "CPS3"
+    }
+
     func status(paired: Bool) -> BridgeMessages.Status {
         guard paired else { return BridgeMessages.Status(version: configuration.version, paired: false, readers: nil) }
         let readers = driver.slots().map { slot in
             BridgeMessages.Status.Reader(
-                name: slot.readerName, cardPresent: slot.token != nil, cardType: slot.token.map { _ in "CPS3" })
+                name: slot.readerName, cardPresent: slot.token != nil, cardType: slot.token.map(Self.cardType))
         }
         return BridgeMessages.Status(version: configuration.version, paired: true, readers: readers)
     }

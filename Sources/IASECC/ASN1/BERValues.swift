@@ -7,6 +7,13 @@ extension BERElement {
         return value.reduce(0) { $0 << 8 | Int($1) }
     }
 
+    /// A card reference (PIN or key): cards write `80 01 81` for 0x81, a one-byte "negative" INTEGER in
+    /// DER terms, so the bytes are read as an unsigned number.
+    package func referenceValue() throws(ASN1Error) -> Int {
+        guard !value.isEmpty, value.count <= 4 else { throw ASN1Error(.invalidValue, "reference of \(value.count) bytes") }
+        return value.reduce(0) { $0 << 8 | Int($1) }
+    }
+
     /// Text of a UTF8String / PrintableString / IA5String / context-tagged string. Invalid UTF-8 is
     /// repaired, not rejected: a label is for display.
     package func text() -> String { String(decoding: value, as: UTF8.self) }

@@ -52,7 +52,7 @@ package enum PKCS15Parser {
                 flags: try attributes.required(tag: BERTag.bitString, "pinFlags").bits(),
                 pinType: try attributes.first(tag: BERTag.enumerated)?.integer() ?? 1,
                 minLength: integers[0], storedLength: integers[1], maxLength: integers.count > 2 ? integers[2] : nil,
-                reference: try attributes.first(tag: 0x80)?.integer(),
+                reference: try attributes.first(tag: 0x80)?.referenceValue(),
                 padChar: attributes.first(tag: BERTag.octetString)?.value.first)
         }
     }
@@ -70,7 +70,7 @@ package enum PKCS15Parser {
                 label: common.first(tag: BERTag.utf8String)?.text() ?? "",
                 id: try keyAttributes.required(tag: BERTag.octetString, "key iD").octets(),
                 usage: try keyAttributes.required(tag: BERTag.bitString, "key usage").bits(),
-                keyReference: try keyAttributes.first(tag: BERTag.integer)?.integer(),
+                keyReference: try keyAttributes.first(tag: BERTag.integer)?.referenceValue(),
                 authID: common.first(tag: BERTag.octetString)?.octets(),
                 modulusLength: try rsa?.first(tag: BERTag.integer)?.integer())
         }

@@ -70,6 +70,14 @@ enum Convert {
         }
     }
 
+    /// Zeroes the bytes of an output (a plaintext) once they were copied to the caller: this array is the
+    /// last copy the daemon holds.
+    static func wipe(_ result: inout OutputResult) {
+        guard case .value(var bytes) = result else { return }
+        result = .length(0)
+        bytes.withUnsafeMutableBytes { _ = $0.initializeMemory(as: UInt8.self, repeating: 0) }
+    }
+
     /// Copies `values` into a caller's buffer of `capacity` elements, or writes nothing and returns false
     /// when they do not fit. Every copy into memory the caller owns goes through here.
     static func copy<T>(_ values: [T], into buffer: UnsafeMutablePointer<T>, capacity: UInt) -> Bool {

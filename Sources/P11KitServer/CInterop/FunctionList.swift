@@ -48,6 +48,8 @@ enum FunctionList {
         list.C_Sign = { Calls.sign($0, $1, $2, $3, $4) }
         list.C_SignUpdate = { Calls.signUpdate($0, $1, $2) }
         list.C_SignFinal = { Calls.signFinal($0, $1, $2) }
+        list.C_DecryptInit = { Calls.decryptInit($0, $1, $2) }
+        list.C_Decrypt = { Calls.decrypt($0, $1, $2, $3, $4) }
         list.C_GenerateRandom = { Calls.generateRandom($0, $1, $2) }
     }
 
@@ -65,8 +67,6 @@ enum FunctionList {
         list.C_Encrypt = { _, _, _, _, _ in notSupported() }
         list.C_EncryptUpdate = { _, _, _, _, _ in notSupported() }
         list.C_EncryptFinal = { _, _, _ in notSupported() }
-        list.C_DecryptInit = { _, _, _ in notSupported() }
-        list.C_Decrypt = { _, _, _, _, _ in notSupported() }
         list.C_DecryptUpdate = { _, _, _, _, _ in notSupported() }
         list.C_DecryptFinal = { _, _, _ in notSupported() }
         list.C_DigestInit = { _, _ in notSupported() }

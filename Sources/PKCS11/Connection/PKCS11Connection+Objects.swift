@@ -1,4 +1,4 @@
-package import SmartCardCore
+import SmartCardCore
 
 /// Objects, signatures and random numbers (PKCS#11 2.40 §5.7, §5.8, §5.11, §5.15).
 extension PKCS11Connection {
@@ -33,27 +33,25 @@ extension PKCS11Connection {
         return requests.map(found.read)
     }
 
-    /// C_SignInit. CKM_RSA_PKCS works with both keys; the hashing mechanisms only with the signature key
-    /// (CKR_KEY_TYPE_INCONSISTENT on the authentication key, as Cryptolib: cps3-card.md §6.3).
+    /// C_SignInit. The key must offer the mechanism on this card generation (its `capabilities`): one the
+    /// token has on another key is CKR_KEY_TYPE_INCONSISTENT (ANS 608, cryptolib-pkcs11.md §7.2), one no key
+    /// has is CKR_MECHANISM_INVALID (ANS 607).
     package func signInit(session handle: UInt, mechanism: Mechanism, key: UInt) throws(PKCS11Error) {
         let (session, token) = try liveSession(handle)
-        guard Self.mechanisms.contains(mechanism.type) else { throw PKCS11Error(.mechanismInvalid) }
-        guard mechanism.parameter?.isEmpty ?? true else { throw PKCS11Error(.mechanismParamInvalid) }
-        guard let object = allObjects(slot: session.slot, token: token).first(where: { $0.handle == key }) else {
-            throw PKCS11Error(.keyHandleInvalid)
+        guard let signature = SignatureMechanism(mechanism.type),
+            token.privateKeys.contains(where: { $0.capabilities.signatures.contains(signature) })
+        else { throw PKCS11Error(.mechanismInvalid) }
+        let pssHash: SignatureHash? =
+            signature.isPSS ? try PSSParameters.hash(for: signature, parameter: mechanism.parameter) : nil
+        if !signature.isPSS, !(mechanism.parameter?.isEmpty ?? true) { throw PKCS11Error(.mechanismParamInvalid) }
+        let (object, privateKey) = try operationKey(key, session: session, token: token, missing: .keyHandleInvalid)
+        guard object.flag(.sign), let privateKey else { throw PKCS11Error(.keyFunctionNotPermitted) }
+        guard privateKey.capabilities.signatures.contains(signature) else {
+            throw PKCS11Error(.keyTypeInconsistent, "\(privateKey.label) does not sign with \(signature)")
         }
-        if object.isPrivate, login.user(on: session.slot) != .user { throw PKCS11Error(.userNotLoggedIn) }
-        guard object.objectClass == CKO.privateKey || object.objectClass == CKO.publicKey else {
-            throw PKCS11Error(.keyHandleInvalid, "not a key")
-        }
-        guard object.flag(.sign), let role = object.keyRole else { throw PKCS11Error(.keyFunctionNotPermitted) }
-        guard mechanism.type == .rsaPKCS || role == .signature else {
-            throw PKCS11Error(.keyTypeInconsistent, "the authentication key signs with CKM_RSA_PKCS only")
-        }
-        let bits = token.privateKeys.first { $0.role == role }?.modulusBits ?? 2048
         let context = SignContext(
-            keyHandle: key, keyLabel: object.label, role: role, mechanism: mechanism.type,
-            signatureLength: (bits + 7) / 8)
+            keyHandle: key, keyLabel: object.label, role: privateKey.role, signature: signature, pssHash: pssHash,
+            signatureLength: (privateKey.modulusBits + 7) / 8)
         try sessions.update(handle) { (session) throws(PKCS11Error) in try session.sign.begin(context) }
     }
 
@@ -111,39 +109,20 @@ extension PKCS11Connection {
             report(context, session: session, result: error.rv)
             throw error
         case .sign(let context, let data):
-            let mechanism: SignatureMechanism =
-                switch context.mechanism {
-                case .sha1RSAPKCS: .sha1RSAPKCS
-                case .sha256RSAPKCS: .sha256RSAPKCS
-                default: .rsaPKCS
-                }
-            let request = SignatureRequest(role: context.role, mechanism: mechanism, data: data)
+            let request = SignatureRequest(
+                role: context.role, mechanism: context.signature, pssHash: context.pssHash, data: data)
             do throws(PKCS11Error) {
-                guard let pin = keptSecret(session.slot), login.user(on: session.slot) == .user else {
-                    throw PKCS11Error(.userNotLoggedIn)
-                }
-                let signed: [UInt8]?
-                do {
-                    signed = try pin.use { (pin) throws(TokenError) in
-                        try driver.sign(
-                            client: client, slot: session.slot, generation: token.generation, request: request, pin: pin,
-                            origin: .keptSinceLogin)
-                    }
-                } catch {
-                    // The driver ended the login (kept PIN refused, PIN changed or counters moved elsewhere):
-                    // zero the kept PIN here too, so it can never reach the card again.
-                    if [.pinIncorrect, .pinLocked, .notLoggedIn].contains(error.code) { endLogin(slot: session.slot) }
-                    throw PKCS11Error(error)
-                }
-                guard let signature = signed else {
-                    endLogin(slot: session.slot)
-                    throw PKCS11Error(.userNotLoggedIn, "the PIN was forgotten after the idle timeout")
+                let signature = try withKeptPIN(session: session) { (pin) throws(TokenError) in
+                    try driver.sign(
+                        client: client, slot: session.slot, generation: token.generation, request: request, pin: pin,
+                        origin: .keptSinceLogin)
                 }
                 // The length promised at C_SignInit (from the certificate) is what the caller's buffer was
                 // checked against: a card answering another length is broken, not trusted.
                 guard signature.count == context.signatureLength else {
                     throw PKCS11Error(
-                        .deviceError, "the card signed \(signature.count) bytes for a \(context.signatureLength)-byte key")
+                        .deviceError,
+                        "the card signed \(signature.count) bytes for a \(context.signatureLength)-byte key")
                 }
                 report(context, session: session, result: .ok)
                 return .value(signature)

@@ -114,12 +114,15 @@ extension PKCS11Connection {
         if let generation = login.generation(on: slot), generation != current { endLogin(slot: slot) }
     }
 
-    /// Ends the login on `slot` if any: zeroes the kept PIN, stops sign operations, tells the driver.
+    /// Ends the login on `slot` if any: zeroes the kept PIN, stops sign and decrypt operations, tells the driver.
     func endLogin(slot: SlotID) {
         guard (try? login.logout(on: slot)) != nil else { return }
         setKeptSecret(nil, for: slot)
         for session in sessions.sessions(on: slot) {
-            _ = try? sessions.update(session.handle) { (session) throws(PKCS11Error) in session.sign.cancel() }
+            _ = try? sessions.update(session.handle) { (session) throws(PKCS11Error) in
+                session.sign.cancel()
+                session.decrypt.cancel()
+            }
         }
         driver.logout(client: client, slot: slot)
     }

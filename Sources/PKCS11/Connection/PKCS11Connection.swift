@@ -24,8 +24,6 @@ package final class PKCS11Connection: @unchecked Sendable {
     private var eventCursor: UInt64 = 0
     private var pendingEvents: [SlotID] = []
 
-    package static let mechanisms: [CKM] = [.rsaPKCS, .sha1RSAPKCS, .sha256RSAPKCS]
-
     package init(client: ClientID, driver: any TokenDriver, peer: PeerInfo? = nil) {
         self.client = client
         self.driver = driver
@@ -123,18 +121,15 @@ package final class PKCS11Connection: @unchecked Sendable {
         return flags
     }
 
-    /// C_GetMechanismList.
+    /// C_GetMechanismList: what the keys of this card generation offer (their `capabilities`).
     package func mechanismList(_ slot: SlotID) throws(PKCS11Error) -> [CKM] {
-        _ = try presentToken(slot)
-        return Self.mechanisms
+        try presentToken(slot).mechanisms
     }
 
     /// C_GetMechanismInfo.
     package func mechanismInfo(_ slot: SlotID, _ type: CKM) throws(PKCS11Error) -> MechanismInfo {
-        let token = try presentToken(slot)
-        guard Self.mechanisms.contains(type) else { throw PKCS11Error(.mechanismInvalid) }
-        let bits = UInt(token.privateKeys.map(\.modulusBits).max() ?? 2048)
-        return MechanismInfo(minKeySize: bits, maxKeySize: bits, flags: CKF.hw | CKF.signFlag)
+        guard let info = try presentToken(slot).mechanismInfo(type) else { throw PKCS11Error(.mechanismInvalid) }
+        return info
     }
 
     /// C_WaitForSlotEvent: only with CKF_DONT_BLOCK, as p11-kit's proxy (a blocking call would stall the

@@ -113,6 +113,8 @@ package struct CKA: RawRepresentable, Hashable, Sendable {
     package static let destroyable = CKA(0x172)
     package static let alwaysAuthenticate = CKA(0x202)
     package static let wrapWithTrusted = CKA(0x210)
+    /// CKA_ALLOWED_MECHANISMS (CKF_ARRAY_ATTRIBUTE | 0x600): an array of CK_MECHANISM_TYPE.
+    package static let allowedMechanisms = CKA(0x4000_0600)
 }
 
 /// An object class (CK_OBJECT_CLASS).
@@ -140,8 +142,21 @@ package struct CKM: RawRepresentable, Hashable, Sendable {
     init(_ rawValue: UInt) { self.rawValue = rawValue }
 
     package static let rsaPKCS = CKM(0x001)
+    package static let rsaX509 = CKM(0x003)
     package static let sha1RSAPKCS = CKM(0x006)
+    package static let rsaPKCSPSS = CKM(0x00D)
+    package static let sha1RSAPKCSPSS = CKM(0x00E)
     package static let sha256RSAPKCS = CKM(0x040)
+    package static let sha256RSAPKCSPSS = CKM(0x043)
+    /// Digests: only named inside CK_RSA_PKCS_PSS_PARAMS.hashAlg (cpsd offers no C_Digest).
+    package static let sha1 = CKM(0x220)
+    package static let sha256 = CKM(0x250)
+}
+
+/// A mask generation function (CK_RSA_PKCS_MGF_TYPE), inside CK_RSA_PKCS_PSS_PARAMS.
+package enum CKG {
+    package static let mgf1SHA1: UInt = 1
+    package static let mgf1SHA256: UInt = 2
 }
 
 /// A user type (CK_USER_TYPE).
@@ -186,6 +201,7 @@ package enum CKF {
     package static let serialSession: UInt = 0x4
     // CK_MECHANISM_INFO
     package static let hw: UInt = 0x1
+    package static let decryptFlag: UInt = 0x200
     package static let signFlag: UInt = 0x800
     // C_WaitForSlotEvent
     package static let dontBlock: UInt = 0x1

@@ -119,13 +119,16 @@ package enum TokenObjects {
     ) -> TokenObject {
         var attributes = keyCommon(CKO.privateKey, label: key.label, id: key.id, isPrivate: true)
         let flags: [CKA: Bool] = [
-            .sensitive: true, .decrypt: key.role == .authentication, .sign: true, .signRecover: false,
+            // Usage follows what the card generation lets this key do (the card driver's capabilities).
+            .sensitive: true, .decrypt: !key.capabilities.decryptions.isEmpty,
+            .sign: !key.capabilities.signatures.isEmpty, .signRecover: false,
             .unwrap: false, .extractable: false, .alwaysSensitive: true, .neverExtractable: true,
             .wrapWithTrusted: false, .alwaysAuthenticate: false,
         ]
         for (type, value) in flags { attributes[type] = AttributeValue.bool(value) }
         attributes[.subject] = fields?.subject ?? []
         attributes[.modulusBits] = AttributeValue.ulong(UInt(key.modulusBits))
+        attributes[.allowedMechanisms] = key.mechanisms.flatMap { AttributeValue.ulong($0.rawValue) }
         if let fields {
             attributes[.modulus] = fields.modulus
             attributes[.publicExponent] = fields.publicExponent

@@ -8,6 +8,7 @@ package struct SessionTable: Sendable {
         package let readWrite: Bool
         package var find = FindOperation()
         package var sign = SignOperation()
+        package var decrypt = DecryptOperation()
     }
 
     private var sessions: [UInt: Session] = [:]

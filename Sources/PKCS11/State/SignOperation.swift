@@ -5,9 +5,39 @@ package struct SignContext: Sendable, Hashable {
     package var keyHandle: UInt
     package var keyLabel: String
     package var role: KeyRole
-    package var mechanism: CKM
+    /// The CKM_* value (audit).
+    package var mechanism: CKM { signature.ckm }
     /// The modulus length in bytes: the signature's length.
     package var signatureLength: Int
+    /// What the card is asked for, and for PSS the hash of the parameters.
+    package var signature: SignatureMechanism
+    package var pssHash: SignatureHash?
+
+    package init(
+        keyHandle: UInt, keyLabel: String, role: KeyRole, signature: SignatureMechanism, pssHash: SignatureHash? = nil,
+        signatureLength: Int
+    ) {
+        self.keyHandle = keyHandle
+        self.keyLabel = keyLabel
+        self.role = role
+        self.signatureLength = signatureLength
+        self.signature = signature
+        self.pssHash = pssHash
+    }
+
+    /// Why `data` cannot be signed with this mechanism and key size, checked before the card sees it.
+    func refusal(of data: [UInt8]) -> PKCS11Error? {
+        let k = signatureLength
+        switch signature {
+        case .rsaPKCS where data.count > k - 11:
+            return PKCS11Error(.dataLenRange, "CKM_RSA_PKCS signs at most k-11 bytes")
+        case .rsaX509 where data.count > k:
+            return PKCS11Error(.dataLenRange, "CKM_RSA_X_509 signs at most k bytes")
+        case .rsaPKCSPSS where data.count != pssHash?.digestLength:
+            return PKCS11Error(.dataLenRange, "CKM_RSA_PKCS_PSS signs a digest of the parameters' hash")
+        default: return nil
+        }
+    }
 }
 
 /// C_SignInit / C_Sign / C_SignUpdate / C_SignFinal on one session (PKCS#11 2.40 §5.11): a size query
@@ -63,6 +93,11 @@ package struct SignOperation: Sendable {
         case .initialized(let current): (context, buffered) = (current, [])
         case .collecting(let current, let data): (context, buffered) = (current, data)
         }
+        guard context.signature.allowsMultiPart else {
+            // An error in C_SignUpdate ends the operation (PKCS#11 2.40 §5.11).
+            state = .idle
+            throw PKCS11Error(.functionNotSupported, "\(context.signature) signs in one part only (C_Sign)")
+        }
         guard buffered.count + part.count <= Self.maxBufferedData else {
             state = .idle
             throw PKCS11Error(.dataLenRange, "more than \(Self.maxBufferedData) bytes to sign")
@@ -74,7 +109,12 @@ package struct SignOperation: Sendable {
     package mutating func final(capacity: Int?) throws(PKCS11Error) -> Action {
         switch state {
         case .idle: throw PKCS11Error(.operationNotInitialized)
-        case .initialized(let context): return finish(context, data: [], capacity: capacity)
+        case .initialized(let context):
+            guard context.signature.allowsMultiPart else {
+                state = .idle
+                throw PKCS11Error(.functionNotSupported, "\(context.signature) signs in one part only (C_Sign)")
+            }
+            return finish(context, data: [], capacity: capacity)
         case .collecting(let context, let data): return finish(context, data: data, capacity: capacity)
         }
     }
@@ -86,9 +126,7 @@ package struct SignOperation: Sendable {
         guard let capacity else { return .answer(.length(context.signatureLength)) }
         guard capacity >= context.signatureLength else { return .answer(.bufferTooSmall(context.signatureLength)) }
         state = .idle
-        if context.mechanism == .rsaPKCS, data.count > context.signatureLength - 11 {
-            return .refuse(context, PKCS11Error(.dataLenRange, "CKM_RSA_PKCS signs at most k-11 bytes"))
-        }
+        if let refusal = context.refusal(of: data) { return .refuse(context, refusal) }
         return .sign(context, data: data)
     }
 }

@@ -8,14 +8,15 @@ package enum CardKind: String, Sendable, Hashable, Codable, CaseIterable {
     case unknown
 
     package init(atr: [UInt8]) {
-        if atr == Self.cps3ContactATR || Self.matches(atr, Self.cps3ContactATR, mask: Self.cps3ContactMask)
+        // The exact CPS4 ATRs first: the T=0-only one (3B DC 18 FF …) also passes OpenSC's CPS3 mask.
+        if Self.cps4ATRs.contains(atr) {
+            self = .cps4
+        } else if atr == Self.cps3ContactATR || Self.matches(atr, Self.cps3ContactATR, mask: Self.cps3ContactMask)
             || atr == Self.cpsOtherATR
         {
             self = .cps3Contact
         } else if atr == Self.cps3ContactlessATR {
             self = .cps3Contactless
-        } else if Self.cps4ATRs.contains(atr) {
-            self = .cps4
         } else {
             self = .unknown
         }

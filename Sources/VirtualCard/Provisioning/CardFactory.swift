@@ -2,7 +2,7 @@ import _CryptoExtras
 package import Foundation
 import X509
 
-/// Makes new virtual CPS3 cards: validates the options, generates the two RSA-2048 key pairs and has the test
+/// Makes new virtual CPS3 or CPS4 cards: validates the options, generates the two RSA-2048 key pairs and has the test
 /// PKI's intermediate (`TEST AC IGC-SANTE FORT PERSONNES`) issue their certificates.
 package enum CardFactory {
     /// A freshly provisioned card. Slow in debug builds (two RSA-2048 key generations).
@@ -24,7 +24,7 @@ package enum CardFactory {
             let authenticationCertificate = try authority.issue(
                 usage: .authentication, publicKey: authenticationKey.publicKey, holder: options.holder,
                 notBefore: window.notBefore, notAfter: window.notAfter)
-            return CardState(
+            var state = CardState(
                 serial: options.serial ?? randomSerial(),
                 holder: options.holder,
                 pin: Credential(
@@ -39,6 +39,9 @@ package enum CardFactory {
                 authenticationCertificateDER: try TestCertificateAuthority.der(authenticationCertificate),
                 caChainDER: try authority.chainDER()
             )
+            // A CPS3 keeps both fields out of its state file, as before CPS4 existed.
+            if options.generation == .cps4 { state = state.asGeneration(.cps4, atr: options.cps4ATR) }
+            return state
         } catch {
             throw CardProvisioningError(.issuanceFailed, "cannot issue the card certificates: \(error)")
         }

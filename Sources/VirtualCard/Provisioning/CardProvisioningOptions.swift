@@ -21,6 +21,9 @@ package struct CardProvisioningOptions: Sendable {
     /// Unblocks allowed over the card's life, and still allowed (`nil` means all of them).
     package var unblocksMax: Int
     package var unblocksLeft: Int?
+    /// CPS3 (default) or CPS4, and a CPS4's ATR (nil: the T=0/T=1 one).
+    package var generation: CardGeneration = .cps3
+    package var cps4ATR: CPS4ATRVariant?
 
     package init(
         holder: HolderProfile = .testDefault,

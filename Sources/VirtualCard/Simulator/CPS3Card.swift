@@ -2,7 +2,9 @@ import Foundation
 import SmartCardCore
 
 /// A virtual CPS3 contact card (IAS-ECC, T=0), written from the card's behaviour in reference
-/// `cps3-card.md` (§2-§8, checklist §16) and never from driver code (DESIGN.md decision 7).
+/// `cps3-card.md` (§2-§8, checklist §16) and never from driver code (DESIGN.md decision 7) — or, when its
+/// state says `generation: cps4`, a virtual CPS4 (NXP ChipDoc, `cps4-card.md` §12; `CPS4*.swift`). The
+/// type keeps its CPS3 name so that existing callers compile unchanged.
 ///
 /// Thread safety: every call takes one lock (NSLock rather than `Mutex`, which needs macOS 15 while
 /// the package supports macOS 14). `onStateChange` runs synchronously, while the lock is held, after a
@@ -13,16 +15,23 @@ package final class CPS3Card: CardSimulator, @unchecked Sendable {
     private let lock = NSLock()
     private var machine: CardMachine
     private let onStateChange: @Sendable (CardState) -> Void
-    /// Fault hooks for `make fuzz`; nil unless `CPS_VCARD_FAULTS` is set. Guarded by `lock`.
-    private let faults = CardFaultInjector.fromEnvironment()
+    /// Fault hooks for `make fuzz`; nil unless `CPS_VCARD_FAULTS` is set (or a test gives one). Guarded by `lock`.
+    private let faults: CardFaultInjector?
 
-    package init(state: CardState, onStateChange: @escaping @Sendable (CardState) -> Void = { _ in }) {
+    package init(
+        state: CardState, faults: CardFaultInjector? = CardFaultInjector.fromEnvironment(),
+        onStateChange: @escaping @Sendable (CardState) -> Void = { _ in }
+    ) {
         self.machine = CardMachine(state: state)
+        self.faults = faults
+        self.atr = state.answerToReset
         self.onStateChange = onStateChange
     }
 
-    /// The CPS3 contact ATR (§2): T=0 only.
-    package var atr: [UInt8] { CardKind.cps3ContactATR }
+    /// The CPS3 contact ATR (§2, T=0 only), or the CPS4 ATR the state names (cps4-card.md §2).
+    package let atr: [UInt8]
+
+    package var generation: CardGeneration { lock.withLock { machine.persistent.cardGeneration } }
 
     /// A snapshot of the persistent state.
     package var state: CardState {
@@ -36,6 +45,11 @@ package final class CPS3Card: CardSimulator, @unchecked Sendable {
     package func process(_ command: [UInt8]) -> [UInt8] {
         lock.withLock {
             let before = machine.persistent
+            // The CPS4 lost-context fault acts before the card: the command is refused and its channel forgets.
+            if let channel = faults?.losesChipDocContext(command, generation: machine.persistent.cardGeneration) {
+                machine.loseChipDocContext(channel: channel)
+                return faults?.answer(command, genuine: Reply.status(.conditionsOfUseNotSatisfied).wireBytes) ?? []
+            }
             let response = machine.process(command)
             if machine.persistent != before { onStateChange(machine.persistent) }
             return faults?.answer(command, genuine: response) ?? response

@@ -10,6 +10,15 @@ import Foundation
 /// off while clients keep working:
 ///
 ///     mode=random rate=0.25 seed=42      # mode: off | wrong-length | wrong-sw | truncated-tlv | endless-61xx | random
+///     mode=lost-context-once after=0     # CPS4 only, see below
+///
+/// `lost-context-once` is the CPS4 "lost context" case (Cryptolib issue #1722, cps4-card.md §3): the next
+/// ChipDoc command (CLA 01/11, anything but SELECT by name and GET RESPONSE) after the plan is (re)written is not
+/// run but answered `6985`, and channel 1 forgets the ChipDoc applet, as when another stack or process reset
+/// it: later commands on channel 1 get `6881` until the ChipDoc AID is selected again. `after=N` lets N such
+/// commands through first (to hit, say, a PSO rather than the first READ BINARY). It fires once per write of
+/// the plan file; rewrite the file to arm it again. It damages commands, not answers, but never a
+/// VERIFY with a PIN that the card then compares, so it cannot spend a try either.
 ///
 /// Counters go to `<plan>.stats` (JSON, rewritten after each command while a plan file is set):
 /// commands seen, faults injected by kind, and the VERIFYs with a PIN that the card refused (`63Cx`),
@@ -24,6 +33,8 @@ package final class CardFaultInjector: @unchecked Sendable {
 
     private struct Plan: Equatable {
         var kinds: [Kind] = []
+        var lostContextOnce = false
+        var lostContextAfter = 0
         var rate = 0.0
         var seed: UInt64 = 1
     }
@@ -39,6 +50,11 @@ package final class CardFaultInjector: @unchecked Sendable {
     private var injected: [Kind: Int] = [:]
     private var verifyRefused = 0
     private var verifyAccepted = 0
+    /// `lost-context-once` is armed (set when such a plan is read, cleared when it fires).
+    private var lostContextArmed = false
+    /// Eligible ChipDoc commands still let through before it fires.
+    private var lostContextSkip = 0
+    private var lostContextInjected = 0
 
     /// The injector configured by the environment, or nil (the normal case).
     package static func fromEnvironment() -> CardFaultInjector? {
@@ -59,6 +75,27 @@ package final class CardFaultInjector: @unchecked Sendable {
         let answer = damage(command, response)
         writeStats()
         return answer
+    }
+
+    /// The channel whose ChipDoc context `command` makes the card lose (`lost-context-once`), or nil. Asked
+    /// before the card runs the command; the card then answers 6985 through ``answer(_:genuine:)``.
+    package func losesChipDocContext(_ command: [UInt8], generation: CardGeneration) -> UInt8? {
+        reloadPlanIfChanged()
+        guard lostContextArmed, generation == .cps4, command.count >= 4 else { return nil }
+        let cla = command[0]
+        let ins = command[1]
+        // A SELECT by name is how the context comes back, so it is never the command that loses it.
+        let selectsByName = ins == 0xA4 && command[2] == 0x04
+        guard cla & 0xEC == 0, cla & 0x03 == CPS4.chipDocChannel, !selectsByName, ins != Self.insGetResponse else {
+            return nil
+        }
+        guard lostContextSkip == 0 else {
+            lostContextSkip -= 1
+            return nil
+        }
+        lostContextArmed = false
+        lostContextInjected += 1
+        return CPS4.chipDocChannel
     }
 
     // MARK: - Faults
@@ -134,6 +171,9 @@ package final class CardFaultInjector: @unchecked Sendable {
         planStamp = stamp
         let text = (try? String(contentsOfFile: planPath, encoding: .utf8)) ?? ""
         let newPlan = Self.parse(text)
+        // Every write of a lost-context plan arms it again, even with the same words.
+        lostContextArmed = newPlan.lostContextOnce
+        lostContextSkip = newPlan.lostContextAfter
         if newPlan != plan {
             plan = newPlan
             random = SplitMix64(seed: newPlan.seed)
@@ -141,16 +181,21 @@ package final class CardFaultInjector: @unchecked Sendable {
         }
     }
 
+    package static let lostContextMode = "lost-context-once"
+
     private static func parse(_ text: String) -> Plan {
         var plan = Plan()
         for word in text.split(whereSeparator: \.isWhitespace) {
             let parts = word.split(separator: "=", maxSplits: 1).map(String.init)
             guard parts.count == 2 else { continue }
             switch parts[0] {
+            case "mode" where parts[1] == lostContextMode:
+                plan.lostContextOnce = true
             case "mode":
                 plan.kinds = parts[1] == "random" ? Kind.allCases : Kind(rawValue: parts[1]).map { [$0] } ?? []
             case "rate": plan.rate = Double(parts[1]) ?? 0
             case "seed": plan.seed = UInt64(parts[1]) ?? 1
+            case "after": plan.lostContextAfter = max(0, Int(parts[1]) ?? 0)
             default: continue
             }
         }
@@ -160,6 +205,7 @@ package final class CardFaultInjector: @unchecked Sendable {
     private func writeStats() {
         var faults: [String: Int] = [:]
         for kind in Kind.allCases { faults[kind.rawValue] = injected[kind, default: 0] }
+        faults[Self.lostContextMode] = lostContextInjected
         let stats: [String: Any] = [
             "commands": commands, "faults": faults,
             "verifyRefused": verifyRefused, "verifyAccepted": verifyAccepted,

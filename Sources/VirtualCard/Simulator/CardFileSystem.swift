@@ -52,9 +52,9 @@ struct CardFileSystem {
         return content
     }
 
-    private mutating func add(_ file: File) { files[file.fid] = file }
+    mutating func add(_ file: File) { files[file.fid] = file }
 
-    private mutating func addEF(_ fid: UInt16, in parent: UInt16, _ content: [UInt8], sfi: UInt8? = nil) {
+    mutating func addEF(_ fid: UInt16, in parent: UInt16, _ content: [UInt8], sfi: UInt8? = nil) {
         add(File(fid: fid, parent: parent, kind: .elementary(content: content, sfi: sfi)))
     }
 

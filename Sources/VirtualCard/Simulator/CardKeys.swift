@@ -31,6 +31,17 @@ struct CardKeys {
         return Array(result.rawRepresentation)
     }
 
+    /// The raw private operation m^d mod n on a modulus-sized block (no padding, no unpadding): CPS4's PSO
+    /// DECIPHER (cps4-card.md §7.1) and the last step of its signatures. nil when the key is missing, the
+    /// length is not the modulus' or the block is not below the modulus.
+    func privateOperation(_ block: [UInt8], with key: Key) -> [UInt8]? {
+        guard let privateKey = key == .signature ? signature : authentication,
+            block.count == privateKey.keySizeInBits / 8,
+            let result = try? privateKey.blindSignature(for: block)
+        else { return nil }
+        return Array(result.rawRepresentation)
+    }
+
     /// PSO DECIPHER with the authentication key (cps4-card.md §11.3): the raw private operation on a
     /// modulus-sized cryptogram, then the card removes the PKCS#1 v1.5 type-2 padding (RFC 8017 §7.2.2).
     /// nil when the key is missing, the length is not the modulus' or the padding is wrong.

@@ -30,10 +30,17 @@ struct VolatileState {
     var cps2terActive = false
     /// Data of the PSO commands chained so far (CLA 10), waiting for the last one (CLA 00).
     var chainedData: [UInt8]?
+    /// CPS4: the ChipDoc applet's context on each logical channel where it is selected (`CPS4Channels.swift`).
+    /// No entry: the channel is closed (channel 1) or holds another application (CPS2ter on channel 0).
+    var chipDoc: [UInt8: ChipDocContext] = [:]
+    /// CPS4: RESET RETRY COUNTER reset the PIN counter; the next CHANGE REFERENCE DATA (new value only) may
+    /// set the PIN without it being verified (`CPS4PINCommands.swift`).
+    var pinResetPending = false
 }
 
 /// The card's logic without locking: persistent state, volatile state, files and keys. `CPS3Card`
-/// owns one behind its lock. Each command family lives in its own extension file.
+/// owns one behind its lock. A CPS4 state makes it a CPS4 (`processCPS4`, `CPS4Transport.swift`). Each command
+/// family lives in its own extension file.
 struct CardMachine {
     var persistent: CardState
     var volatile = VolatileState()
@@ -42,7 +49,7 @@ struct CardMachine {
 
     init(state: CardState) {
         persistent = state
-        fileSystem = CardFileSystem(state: state)
+        fileSystem = state.cardGeneration == .cps4 ? CardFileSystem(cps4: state) : CardFileSystem(state: state)
         keys = CardKeys(state: state)
     }
 

@@ -7,31 +7,31 @@ import SmartCardCore
 /// digits → 6A80. A blocked credential answers 6983 without comparing anything. PIN values stay in
 /// byte arrays and are never logged.
 extension CardMachine {
-    private enum CredentialReference: UInt8 {
+    enum CredentialReference: UInt8 {
         case pin = 0x01
         case puk = 0x02
     }
 
     /// Length of a PIN (4) or PUK (8) as sent: bare ASCII digits, no padding (§4.4 [I]).
-    private static func enteredLength(_ reference: CredentialReference) -> Int { reference == .pin ? 4 : 8 }
+    static func enteredLength(_ reference: CredentialReference) -> Int { reference == .pin ? 4 : 8 }
 
-    private func credential(_ reference: CredentialReference) -> Credential {
+    func credential(_ reference: CredentialReference) -> Credential {
         reference == .pin ? persistent.pin : persistent.puk
     }
 
-    private mutating func setCredential(_ reference: CredentialReference, _ value: Credential) {
+    mutating func setCredential(_ reference: CredentialReference, _ value: Credential) {
         if reference == .pin { persistent.pin = value } else { persistent.puk = value }
     }
 
-    private mutating func setVerified(_ reference: CredentialReference, _ verified: Bool) {
+    mutating func setVerified(_ reference: CredentialReference, _ verified: Bool) {
         if reference == .pin { volatile.pinVerified = verified } else { volatile.pukVerified = verified }
     }
 
-    private func isVerified(_ reference: CredentialReference) -> Bool {
+    func isVerified(_ reference: CredentialReference) -> Bool {
         reference == .pin ? volatile.pinVerified : volatile.pukVerified
     }
 
-    private static func isDigits(_ bytes: [UInt8]) -> Bool { bytes.allSatisfy { (0x30...0x39).contains($0) } }
+    static func isDigits(_ bytes: [UInt8]) -> Bool { bytes.allSatisfy { (0x30...0x39).contains($0) } }
 
     /// VERIFY `00 20 00 ref [Lc PIN]`. Without data it reports the state: 9000 verified, 63Cx tries left,
     /// 6983 blocked.
@@ -50,7 +50,7 @@ extension CardMachine {
 
     /// Compares `entered` with the stored value: a mismatch burns one try (persisted before the answer
     /// by `CPS3Card`), a match restores the counter and sets the verified flag.
-    private mutating func checkCredential(_ reference: CredentialReference, _ entered: [UInt8]) -> Reply {
+    mutating func checkCredential(_ reference: CredentialReference, _ entered: [UInt8]) -> Reply {
         var current = credential(reference)
         guard !current.isBlocked else { return .status(.authenticationMethodBlocked) }
         guard Self.constantTimeEqual(entered, current.value) else {

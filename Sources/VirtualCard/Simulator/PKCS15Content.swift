@@ -10,7 +10,7 @@ enum PKCS15Content {
     static func bytes(_ fid: UInt16) -> [UInt8] { [UInt8(fid >> 8), UInt8(fid & 0xFF)] }
 
     /// `Path ::= SEQUENCE { path OCTET STRING, ... }`.
-    private static func pathObject(_ path: [UInt8]) -> [UInt8] {
+    static func pathObject(_ path: [UInt8]) -> [UInt8] {
         TLV.sequence(TLV.octetString(path))
     }
 
@@ -24,12 +24,12 @@ enum PKCS15Content {
 
     /// EF.TokenInfo (§4.1). The serial number is the serial in BCD, so that its hex rendering
     /// (how OpenSC shows an OCTET STRING serial) reads as the serial itself.
-    static func tokenInfo(serial: String) -> [UInt8] {
+    static func tokenInfo(serial: String, label: String? = nil) -> [UInt8] {
         TLV.sequence(
             TLV.integer(0),  // version v1
             TLV.octetString(BCD.pack(serial)),
             TLV.utf8String("ASIP SANTE"),  // manufacturerID
-            TLV.encode(0x80, Array("CPS3v3-\(serial)".utf8)),  // label [0]
+            TLV.encode(0x80, Array((label ?? "CPS3v3-\(serial)").utf8)),  // label [0]
             TLV.bitString(namedBits: [0, 1]),  // tokenflags: readonly, loginRequired
             TLV.encode(0xA5, TLV.encode(0x18, Array("20100316110000Z".utf8)))  // lastUpdate [5] generalizedTime
         )
@@ -47,7 +47,11 @@ enum PKCS15Content {
     }
 
     /// One PIN object. `flags` are PinFlags bits: 1 local, 4 initialized, 6 unblockingPin, 7 soPin (needs-padding clear).
-    private static func authenticationObject(label: String, reference: UInt8, flags: [Int], minLength: Int) -> [UInt8] {
+    /// `authID` defaults to the reference (CPS3); `path` nil leaves the optional path out (CPS4).
+    static func authenticationObject(
+        label: String, reference: UInt8, flags: [Int], minLength: Int, authID: UInt8? = nil,
+        path: [UInt8]? = bytes(CPS3.masterFile)
+    ) -> [UInt8] {
         let pinAttributes = TLV.sequence(
             TLV.bitString(namedBits: flags),
             TLV.enumerated(1),  // pinType ascii-numeric
@@ -55,11 +59,11 @@ enum PKCS15Content {
             TLV.integer(8),  // storedLength
             TLV.integer(8),  // maxLength
             TLV.encode(0x80, [reference]),  // pinReference [0]
-            pathObject(bytes(CPS3.masterFile))
+            path.map(pathObject) ?? []
         )
         return TLV.sequence(
             TLV.sequence(TLV.utf8String(label)),  // CommonObjectAttributes
-            TLV.sequence(TLV.octetString([reference])),  // CommonAuthenticationObjectAttributes: authId
+            TLV.sequence(TLV.octetString([authID ?? reference])),  // CommonAuthenticationObjectAttributes: authId
             TLV.encode(0xA1, pinAttributes)  // typeAttributes [1]
         )
     }
@@ -75,7 +79,7 @@ enum PKCS15Content {
                 reference: CPS3.authenticationKeyReference, modulusBits: bits)
     }
 
-    private static func privateKey(
+    static func privateKey(
         label: String, id: [UInt8], usageBits: [Int], reference: UInt8, modulusBits: Int
     ) -> [UInt8] {
         TLV.sequence(
@@ -108,7 +112,7 @@ enum PKCS15Content {
                 label: "Certificat de Signature CPS", id: CPS3.signatureKeyID, fid: CPS3.efSignatureCertificate)
     }
 
-    private static func certificate(label: String, id: [UInt8], fid: UInt16) -> [UInt8] {
+    static func certificate(label: String, id: [UInt8], fid: UInt16) -> [UInt8] {
         TLV.sequence(
             TLV.sequence(TLV.utf8String(label)),
             TLV.sequence(TLV.octetString(id)),

@@ -13,6 +13,7 @@ import SmartCardCore
 extension CardMachine {
     /// Answers raw command bytes with raw response bytes (data ‖ SW1 SW2).
     mutating func process(_ bytes: [UInt8]) -> [UInt8] {
+        if persistent.cardGeneration == .cps4 { return processCPS4(bytes) }
         guard let command = try? CommandAPDU(bytes: bytes) else {
             volatile.pendingResponse = nil
             return Reply.status(.wrongLength).wireBytes
@@ -31,7 +32,7 @@ extension CardMachine {
         return Reply.status(status).wireBytes
     }
 
-    private mutating func getResponse(_ command: CommandAPDU) -> Reply {
+    mutating func getResponse(_ command: CommandAPDU) -> Reply {
         guard command.p1 == 0, command.p2 == 0 else { return .status(.incorrectP1P2) }
         guard let pending = volatile.pendingResponse else { return .status(.conditionsOfUseNotSatisfied) }
         let available = pending.data.count

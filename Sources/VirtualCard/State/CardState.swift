@@ -1,6 +1,6 @@
 package import SmartCardCore
 
-/// Everything a virtual CPS3 card remembers across power cycles and restarts: its identity, its
+/// Everything a virtual CPS3 or CPS4 card remembers across power cycles and restarts: its identity, its
 /// credentials and their counters, its keys and certificates. Saved as `state.json` in the card's
 /// state directory (mode 0600), so a blocked card stays blocked after `cps-vcard` restarts.
 ///
@@ -39,6 +39,10 @@ package struct CardState: Codable, Sendable, Hashable {
     /// root AID is selected again when true, normally when nil or false. Real CPS3 cards do either
     /// (cps4-card.md §11.5); Cryptolib recovers from the former by selecting the root AID and retrying.
     package var refusesIASAfterCPS2ter: Bool?
+    /// CPS3 or CPS4 (`CardGeneration.swift`); nil in states saved before CPS4 existed, which are CPS3.
+    package var generation: CardGeneration?
+    /// A CPS4's ATR; nil means the T=0/T=1 one. Ignored on a CPS3.
+    package var cps4ATR: CPS4ATRVariant?
 
     package init(
         serial: String,

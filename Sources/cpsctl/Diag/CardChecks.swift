@@ -38,14 +38,14 @@ extension DiagRunner {
         let atr = chosen.atr.map { String(format: "%02X", $0) }.joined(separator: " ")
         let kind = CardKind(atr: chosen.atr)
         switch kind {
-        case .cps3Contact:
+        case .cps3Contact, .cps4:
             add(.ok("card.kind", "\(kind.displayName), ATR \(atr)"))
         case .unknown:
             add(.fail("card.kind", "unknown card (ATR \(atr)): not a CPS", remedy: "Insert a CPS card (CPS, CPF, CPE…); this card is not one."))
             for id in ids.dropFirst(2) { add(.skip(id, "the card is not a CPS")) }
             return
         default:
-            add(.warn("card.kind", "\(kind.displayName), ATR \(atr): this version reads CPS3 cards through their contact interface only", remedy: "Use the card's contact chip in a contact reader."))
+            add(.warn("card.kind", "\(kind.displayName), ATR \(atr): this version reads CPS3 and CPS4 cards through their contact interface only", remedy: "Use the card's contact chip in a contact reader."))
             for id in ids.dropFirst(2) { add(.skip(id, "\(kind.displayName) cards are not read by this version")) }
             return
         }
@@ -53,7 +53,9 @@ extension DiagRunner {
         do {
             let connection = try PCSCBackend().connect(to: chosen.name)
             defer { connection.disconnect(.leave) }
-            contents = try CPS3Driver.perform(on: connection) { try CPS3Driver.readCard(&$0) }
+            contents = try CPS3Driver.perform(on: connection) { session in
+                try CardDrivers.driver(for: session).readCard(&session)
+            }
         } catch {
             let code = (error as? CardError)?.code
             if code == .sharingViolation || chosen.exclusive {

@@ -24,7 +24,7 @@ struct Redactor {
     /// ICU reads a set opening with `[:` as a POSIX class up to the next `:]`: no set here begins with a colon.
     static let patterns: [(String, String)] = [
         // Token labels and serials where cpsd, cpsctl or diag print them, whatever their length.
-        (#"\bCPS3v3-[0-9A-Za-z]+"#, "CPS3v3-<serial>"),
+        (#"\b(CPS3v3|CPS4v1)-[0-9A-Za-z]+"#, "$1-<serial>"),
         (#"(?i)\b(serial(?:[ _]?number)?)(["']?\s*[=: ]\s*["']?)(?=[0-9A-F:]*[0-9])[0-9A-F][0-9A-F:]*\b"#, "$1$2<serial>"),
         (#"\b([Hh]older(?:[ _]?name)?)(["']?\s*[=: ]\s*["']?)\p{Lu}[\p{L}'-]*(?: \p{Lu}[\p{L}'-]*)*"#, "$1$2<name>"),
         // A USB serial in a PC/SC reader name: "Model (SERIAL) 00 00" keeps the model and the indices.

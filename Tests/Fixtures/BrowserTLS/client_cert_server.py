@@ -86,13 +86,16 @@ def main():
     parser.add_argument("--cert", required=True)
     parser.add_argument("--key", required=True)
     parser.add_argument("--client-ca", required=True)
+    parser.add_argument(
+        "--tls13", action="store_true",
+        help="accept TLS 1.3 too (a CPS4 signs the RSA-PSS it requires; a CPS3 cannot)")
     arguments = parser.parse_args()
 
     context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
-    # CPS3 keys sign with PKCS#1 v1.5 only, which TLS 1.3 forbids for the handshake: today's card
-    # login is TLS 1.2.
+    # CPS3 keys sign with PKCS#1 v1.5 only, which TLS 1.3 forbids for the handshake: a CPS3 login is
+    # TLS 1.2. A CPS4 signs RSA-PSS, so with --tls13 the browser negotiates TLS 1.3.
     context.minimum_version = ssl.TLSVersion.TLSv1_2
-    context.maximum_version = ssl.TLSVersion.TLSv1_2
+    context.maximum_version = ssl.TLSVersion.TLSv1_3 if arguments.tls13 else ssl.TLSVersion.TLSv1_2
     context.verify_mode = ssl.CERT_REQUIRED
     context.load_verify_locations(cafile=arguments.client_ca)
     context.load_cert_chain(arguments.cert, arguments.key)

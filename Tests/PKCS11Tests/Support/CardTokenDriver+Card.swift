@@ -27,6 +27,8 @@ extension CardTokenDriver {
         case .invalidPINFormat: return TokenError(.pinLengthRange, error.reason)
         case .pinRequired: return TokenError(.notLoggedIn, error.reason)
         case .inputTooLong: return TokenError(.dataLengthRange, error.reason)
+        case .mechanismNotSupported: return TokenError(.mechanismInvalid, error.reason)
+        case .encryptedDataInvalid: return TokenError(.encryptedDataInvalid, error.reason)
         default: return TokenError(.deviceError, error.description)
         }
     }

@@ -5,8 +5,8 @@ import PKCS11
 import SmartCardCore
 import VirtualCard
 
-/// A synchronous `TokenDriver` over the project's real CPS3 driver and the in-process simulator: the
-/// PKCS#11 layer is tested against a real token, no mock of the card. Like the daemon's reader actors,
+/// A synchronous `TokenDriver` over the project's real card drivers (chosen by ATR, CPS3 or CPS4) and the
+/// in-process simulator: the PKCS#11 layer is tested against a real token, no mock of the card. Like the daemon's reader actors,
 /// it keeps the card's verified state owned by one client at a time, resetting the card otherwise.
 final class CardTokenDriver: TokenDriver, @unchecked Sendable {
     static let slotID: SlotID = 3
@@ -16,6 +16,8 @@ final class CardTokenDriver: TokenDriver, @unchecked Sendable {
     private let backend: VirtualBackend
     private var connection: (any CardConnection)?
     private(set) var card: CPS3Card?
+    /// The driver of the card in the reader, bound to what it read at insertion.
+    private var cardDriver: any CardDriver = CPS3Driver()
     private var token: TokenState?
     private var generation: UInt64 = 0
     /// Whose verification the card holds now (nil: none, the card is clean).
@@ -28,6 +30,8 @@ final class CardTokenDriver: TokenDriver, @unchecked Sendable {
     var isCardVerified: Bool { locked { securityOwner != nil } }
     /// VERIFY commands sent, to check that no PIN is ever retried or sent twice needlessly.
     private(set) var verifyCount = 0
+    /// Decryptions the card was asked for, to check that a too-small buffer does not cost another one.
+    private(set) var decryptCount = 0
 
     init(state: CardState = TestCards.defaultState) throws {
         let inProcess = try InProcessCard(state: state)
@@ -65,27 +69,40 @@ final class CardTokenDriver: TokenDriver, @unchecked Sendable {
     private func readToken() throws {
         try locked { () throws in
             guard let connection else { return }
-            let contents = try CPS3Driver.perform(on: connection) { session in try CPS3Driver.readCard(&session) }
+            let (driver, contents) = try CPS3Driver.perform(on: connection) { session in
+                let driver = try CardDrivers.driver(for: session)
+                let contents = try driver.readCard(&session)
+                return (driver.bound(to: contents), contents)
+            }
+            cardDriver = driver
             generation += 1
-            token = Self.token(from: contents, generation: generation)
+            token = Self.token(from: contents, driver: driver, generation: generation)
             recordEvent()
         }
     }
 
-    private static func token(from contents: CardContents, generation: UInt64) -> TokenState {
-        func role(_ id: [UInt8]) -> KeyRole { id == contents.authenticationKey?.id ? .authentication : .signature }
-        let keys = [contents.authenticationKey, contents.signatureKey].compactMap { $0 }.map {
-            TokenPrivateKey(
-                label: $0.label, id: $0.id, role: role($0.id), modulusBits: $0.modulusLength ?? 2048,
-                capabilities: CPS3Driver().capabilities(of: role($0.id)))
-        }
-        let certificates = contents.certificates.map {
-            TokenCertificate(label: $0.object.label, id: $0.object.id, der: $0.der, role: role($0.object.id))
+    /// The token as the daemon shows it: keys the driver knows, with the capabilities of this generation.
+    private static func token(from contents: CardContents, driver: any CardDriver, generation: UInt64) -> TokenState {
+        var keys: [TokenPrivateKey] = []
+        var certificates: [TokenCertificate] = []
+        for key in contents.privateKeys {
+            guard let role = driver.role(of: key) else { continue }
+            let certificate = contents.certificate(for: key)
+            let bits = certificate.flatMap { CertificateFields.modulusBits(ofCertificate: $0.der) }
+            keys.append(
+                TokenPrivateKey(
+                    label: key.label, id: key.id, role: role, modulusBits: bits ?? key.modulusLength ?? 2048,
+                    capabilities: driver.capabilities(of: role)))
+            if let certificate {
+                certificates.append(
+                    TokenCertificate(label: certificate.object.label, id: key.id, der: certificate.der, role: role))
+            }
         }
         let pinObject = contents.pinObjects.first { !$0.isUnblockingPIN }
+        let prefix = driver.kind == .cps4 ? "CPS4v1" : "CPS3v3"
         return TokenState(
-            generation: generation, label: contents.tokenInfo.label ?? "CPS3v3-\(contents.serialNumber)",
-            manufacturer: "ASIP SANTE", model: "IAS ECC", serialNumber: contents.serialNumber,
+            generation: generation, label: contents.tokenInfo.label ?? "\(prefix)-\(contents.serialNumber)",
+            manufacturer: "ASIP SANTE", model: driver.model, serialNumber: contents.serialNumber,
             pin: counters(contents.pinStatus.pin), puk: counters(contents.pinStatus.puk),
             minPINLength: pinObject?.minLength ?? 4, maxPINLength: pinObject?.maxLength ?? 8,
             certificates: certificates, privateKeys: keys)
@@ -119,7 +136,7 @@ final class CardTokenDriver: TokenDriver, @unchecked Sendable {
 
     private func readCounters(_ connection: any CardConnection) {
         guard
-            let status = try? CPS3Driver.perform(on: connection, { session in try CPS3Driver.readPINStatus(&session) })
+            let status = try? CPS3Driver.perform(on: connection, { session in try cardDriver.readPINStatus(&session) })
         else { return }
         token?.pin = Self.counters(status.pin)
         token?.puk = Self.counters(status.puk)
@@ -146,13 +163,14 @@ final class CardTokenDriver: TokenDriver, @unchecked Sendable {
     func login(
         client: ClientID, slot: SlotID, generation: UInt64, userType: UserType, pin: borrowing SecretBytes
     ) throws(TokenError) {
-        try checkFormat(pin, length: userType == .user ? CPS3Driver.pinLength : CPS3Driver.pukLength)
+        let driver = locked { cardDriver }
+        try checkFormat(pin, length: userType == .user ? driver.pinLength : driver.pukLength)
         try cardOperation(slot, generation, keepingStateOf: nil, refreshCounters: true) { session in
             self.verifyCount += 1
             if userType == .user {
-                try CPS3Driver.verifyPIN(&session, pin)
+                try driver.verifyPIN(&session, pin)
             } else {
-                try CPS3Driver.verifyPUK(&session, pin)
+                try driver.verifyPUK(&session, pin)
             }
             self.securityOwner = client
         }
@@ -167,17 +185,19 @@ final class CardTokenDriver: TokenDriver, @unchecked Sendable {
         origin: PINOrigin
     ) throws(TokenError) -> [UInt8] {
         try cardOperation(slot, generation, keepingStateOf: client, refreshCounters: false) { session in
-            if self.securityOwner != client {
-                self.verifyCount += 1
-                try CPS3Driver.verifyPIN(&session, pin)
-                self.securityOwner = client
-            }
-            return try Self.sign(&session, request)
+            try self.verifyIfNeeded(&session, client: client, pin: pin)
+            return try self.cardDriver.sign(&session, request)
         }
     }
 
-    private static func sign(_ session: inout CardSession, _ request: SignatureRequest) throws -> [UInt8] {
-        try CPS3Driver().sign(&session, request)
+    /// VERIFY the PIN unless this client's verification is on the card (caller holds the lock).
+    private func verifyIfNeeded(
+        _ session: inout CardSession, client: ClientID, pin: borrowing SecretBytes
+    ) throws {
+        guard securityOwner != client else { return }
+        verifyCount += 1
+        try cardDriver.verifyPIN(&session, pin)
+        securityOwner = client
     }
 
     func decrypt(
@@ -185,22 +205,20 @@ final class CardTokenDriver: TokenDriver, @unchecked Sendable {
         origin: PINOrigin
     ) throws(TokenError) -> [UInt8] {
         try cardOperation(slot, generation, keepingStateOf: client, refreshCounters: false) { session in
-            if self.securityOwner != client {
-                self.verifyCount += 1
-                try CPS3Driver.verifyPIN(&session, pin)
-                self.securityOwner = client
-            }
-            return try CPS3Driver().decrypt(&session, request)
+            try self.verifyIfNeeded(&session, client: client, pin: pin)
+            self.decryptCount += 1
+            return try self.cardDriver.decrypt(&session, request)
         }
     }
 
     func changePIN(
         client: ClientID, slot: SlotID, generation: UInt64, old: borrowing SecretBytes, new: borrowing SecretBytes
     ) throws(TokenError) {
-        try checkFormat(old, length: CPS3Driver.pinLength)
-        try checkFormat(new, length: CPS3Driver.pinLength)
+        let driver = locked { cardDriver }
+        try checkFormat(old, length: driver.pinLength)
+        try checkFormat(new, length: driver.pinLength)
         try cardOperation(slot, generation, keepingStateOf: nil, refreshCounters: true) { session in
-            try CPS3Driver.changePIN(&session, old: old, new: new)
+            try driver.changePIN(&session, old: old, new: new)
             self.securityOwner = client
         }
     }
@@ -208,18 +226,17 @@ final class CardTokenDriver: TokenDriver, @unchecked Sendable {
     func unblockPIN(
         client: ClientID, slot: SlotID, generation: UInt64, puk: borrowing SecretBytes, newPIN: borrowing SecretBytes
     ) throws(TokenError) {
-        try checkFormat(newPIN, length: CPS3Driver.pinLength)
+        let driver = locked { cardDriver }
+        try checkFormat(newPIN, length: driver.pinLength)
         try cardOperation(slot, generation, keepingStateOf: nil, refreshCounters: true) { session in
-            try CPS3Driver.unblockPIN(&session, puk: puk, newPIN: newPIN)
+            try driver.unblockPIN(&session, puk: puk, newPIN: newPIN)
             self.securityOwner = client
         }
     }
 
     func generateRandom(client: ClientID, slot: SlotID, generation: UInt64, length: Int) throws(TokenError) -> [UInt8] {
         try cardOperation(slot, generation, keepingStateOf: client, refreshCounters: false) { session in
-            var bytes: [UInt8] = []
-            while bytes.count < length { bytes += try CPS3Driver.getChallenge(&session) }
-            return Array(bytes.prefix(length))
+            try self.cardDriver.getChallenge(&session, length: length)
         }
     }
 

@@ -4,6 +4,7 @@ import PKCS11
 import SmartCardCore
 import SwiftASN1
 import Testing
+import VirtualCard
 import X509
 import _CryptoExtras
 
@@ -13,8 +14,8 @@ struct Fixture {
     let connection: PKCS11Connection
     var slot: SlotID { CardTokenDriver.slotID }
 
-    init(driver: CardTokenDriver? = nil, client: UInt64 = 1) throws {
-        self.driver = try driver ?? CardTokenDriver()
+    init(driver: CardTokenDriver? = nil, client: UInt64 = 1, state: CardState = TestCards.defaultState) throws {
+        self.driver = try driver ?? CardTokenDriver(state: state)
         connection = PKCS11Connection(client: ClientID(client), driver: self.driver)
         try connection.initialize()
     }
@@ -71,7 +72,11 @@ struct Fixture {
 
     /// Signs in one call (with a size query first, which must keep the operation).
     func sign(_ session: UInt, key: UInt, _ mechanism: CKM, _ data: [UInt8]) throws -> [UInt8] {
-        try connection.signInit(session: session, mechanism: Mechanism(type: mechanism), key: key)
+        try sign(session, key: key, Mechanism(type: mechanism), data)
+    }
+
+    func sign(_ session: UInt, key: UInt, _ mechanism: Mechanism, _ data: [UInt8]) throws -> [UInt8] {
+        try connection.signInit(session: session, mechanism: mechanism, key: key)
         #expect(try connection.sign(session: session, data: data, capacity: nil) == .length(256))
         guard case .value(let signature) = try connection.sign(session: session, data: data, capacity: 256) else {
             Issue.record("no signature")
