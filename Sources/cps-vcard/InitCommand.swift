@@ -45,8 +45,13 @@ struct InitCommand: ParsableCommand {
     @Option(help: "cps3 (IAS-ECC, default) or cps4 (NXP ChipDoc).") var generation = "cps3"
     @Option(help: ArgumentHelp("A CPS4's ATR: t0t1 (T=0 and T=1, default) or t0 (T=0 only).", valueName: "t0t1|t0"))
     var atr: String?
+    @Option(help: ArgumentHelp(
+        "none (default) or real: answer in a real card's time under `run`/`stack` (saved in state.json).",
+        valueName: "none|real"))
+    var timing: String?
 
     func validate() throws {
+        _ = try TimingOption.parse(timing)
         guard CardGeneration(rawValue: generation) != nil else {
             throw ValidationError("--generation must be cps3 or cps4")
         }
@@ -77,7 +82,8 @@ struct InitCommand: ParsableCommand {
             pinTriesLeft: pinTriesLeft, pukTriesLeft: pukTriesLeft, unblocksMax: unblocksMax, unblocksLeft: unblocksLeft)
         options.generation = CardGeneration(rawValue: generation) ?? .cps3
         options.cps4ATR = atr.flatMap(CPS4ATRVariant.init(rawValue:))
-        let card = try CardFactory.makeCard(options)
+        var card = try CardFactory.makeCard(options)
+        card.timing = try TimingOption.parse(timing)
         if force { try CardLoader.removeCard(in: directory) }
         try CardStore(directory: directory).initialize(card)
         let kind = card.cardGeneration.rawValue.uppercased()

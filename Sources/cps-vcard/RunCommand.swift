@@ -24,9 +24,14 @@ struct RunCommand: ParsableCommand {
     @Flag(help: "Start with the card out of the reader.")
     var removed = false
 
+    @Option(help: TimingOption.help) var timing: String?
+
+    func validate() throws { _ = try TimingOption.parse(timing) }
+
     func run() throws {
         let (host, port) = try Self.endpoint(vpcd)
-        let card = try CardLoader.load(stateDirectory: URL(fileURLWithPath: state))
+        let card = TimingOption.apply(
+            try TimingOption.parse(timing), to: try CardLoader.load(stateDirectory: URL(fileURLWithPath: state)))
         let link = VpcdLink(card: card, host: host, port: port)
         let events = ControlEvents(signals: [SIGUSR1: .remove(nil), SIGUSR2: .insert(nil), SIGTERM: .quit, SIGINT: .quit])
         if removed {

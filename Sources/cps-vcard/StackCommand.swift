@@ -19,6 +19,9 @@ struct StackCommand: ParsableCommand {
             list gives one per reader, in order, e.g. `--readers 2 --generation cps3,cps4` puts a CPS3 in reader 0 \
             and a CPS4 in reader 1 (readers past the list's end get a CPS3). A reader given a --state directory \
             keeps that card's own generation (see `cps-vcard init --generation`).
+
+            --timing real makes every card take the time a real one takes (transfer at the ATR's rate, on-card \
+            and RSA time; see Sources/VirtualCard/Timing/CardTiming.swift); only that card's answers are late.
             """
     )
 
@@ -31,8 +34,10 @@ struct StackCommand: ParsableCommand {
         help: ArgumentHelp(
             "cps3, cps4 or cps4-t0, for all readers or as a list, one per reader.", valueName: "kind[,kind…]"))
     var generation: String?
+    @Option(help: TimingOption.help) var timing: String?
 
     func validate() throws {
+        _ = try TimingOption.parse(timing)
         guard (0...16).contains(readers) else { throw ValidationError("--readers must be 0 to 16") }
         let count = cards ?? readers
         guard (0...readers).contains(count) else { throw ValidationError("--cards must be 0 to --readers") }
@@ -56,11 +61,13 @@ struct StackCommand: ParsableCommand {
 
     func run() throws {
         let directory = URL(fileURLWithPath: dir).standardizedFileURL
+        let timingMode = try TimingOption.parse(timing)
         let simulators: [any CardSimulator] = try (0..<(cards ?? readers)).map { index in
-            index < states.count
+            let card = index < states.count
                 ? try CardLoader.load(stateDirectory: URL(fileURLWithPath: states[index]))
                 : try CardLoader.loadOrCreateDefault(
                     in: directory.appendingPathComponent("cards/\(index)"), kind: kind(forReader: index))
+            return TimingOption.apply(timingMode, to: card)
         }
         let events = ControlEvents(signals: [SIGTERM: .quit, SIGINT: .quit])
         let stack = VirtualStack(directory: directory, readerCount: readers)

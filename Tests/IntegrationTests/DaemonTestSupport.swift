@@ -21,7 +21,9 @@ enum DaemonTest {
     ) async throws -> R {
         try await RealStack.withStack { stack in
             if let states {
+                // The stack starts with a card in every reader: the readers beyond `states` are emptied.
                 try stack.insertFreshCards(states)
+                for reader in states.count..<RealStack.readerCount { try stack.removeCard(reader: reader) }
             } else {
                 try stack.insertFreshCard(reader: 0)
                 if singleCard {

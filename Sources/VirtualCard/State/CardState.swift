@@ -43,6 +43,9 @@ package struct CardState: Codable, Sendable, Hashable {
     package var generation: CardGeneration?
     /// A CPS4's ATR; nil means the T=0/T=1 one. Ignored on a CPS3.
     package var cps4ATR: CPS4ATRVariant?
+    /// Whether `cps-vcard run/stack` make this card take a real card's time (`CardTiming`) when their own
+    /// `--timing` is not given; nil (saved before it existed) is `none`.
+    package var timing: CardTimingMode?
 
     package init(
         serial: String,
