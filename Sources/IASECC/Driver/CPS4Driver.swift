@@ -66,8 +66,8 @@ package struct CPS4Driver: Sendable {
             pin: try counters(&session, reference: references.pin, maxTries: CPS4.pinMaxTries),
             puk: try counters(&session, reference: references.puk, maxTries: CPS4.pukMaxTries))
         return CardContents(
-            serialNumber: CPS3Driver.serialNumber(fromPAN: pan), pan: pan, tokenInfo: tokenInfo, pinObjects: pins,
-            privateKeys: keys, certificates: certificates, pinStatus: status)
+            kind: .cps4, serialNumber: CPS3Driver.serialNumber(fromPAN: pan), pan: pan, tokenInfo: tokenInfo,
+            pinObjects: pins, privateKeys: keys, certificates: certificates, pinStatus: status)
     }
 
     /// SELECT of the ChipDoc applet on channel 1, unless this transaction already made it current.

@@ -1,5 +1,9 @@
-/// Everything read from a CPS3 at insertion: enough to answer every later question from memory.
+package import SmartCardCore
+
+/// Everything read from a CPS3 or CPS4 at insertion: enough to answer every later question from memory.
 package struct CardContents: Hashable, Sendable {
+    /// The generation the card was read as: it says which key references name which key.
+    package var kind: CardKind = .cps3Contact
     /// The chip serial from EF.SN.ICC, as Cryptolib shows it (PAN without the ANS prefix and the check byte).
     package var serialNumber: String
     /// The raw BCD PAN of EF.SN.ICC (tag 5A content).
@@ -16,11 +20,13 @@ package struct CardContents: Hashable, Sendable {
     }
 
     package var authenticationKey: PrivateKeyObject? {
-        privateKeys.first { $0.keyReference == Int(CPS3.authenticationKeyReference) }
+        let reference = kind == .cps4 ? CPS4.authenticationKeyReference : CPS3.authenticationKeyReference
+        return privateKeys.first { $0.keyReference == Int(reference) }
     }
 
     package var signatureKey: PrivateKeyObject? {
-        privateKeys.first { $0.keyReference == Int(CPS3.signatureKeyReference) }
+        let reference = kind == .cps4 ? CPS4.signatureKeyReference : CPS3.signatureKeyReference
+        return privateKeys.first { $0.keyReference == Int(reference) }
     }
 }
 
