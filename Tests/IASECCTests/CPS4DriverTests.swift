@@ -140,6 +140,34 @@ struct CPS4DriverTests {
         #expect(try rig.connection.withTransaction { try Self.driver.readPINCounters(&$0) }.triesLeft == 3)
     }
 
+    @Test("a lost ChipDoc context (6985 on MSE) is recovered by a reselect and the signature made, with one VERIFY")
+    func lostContextDuringSignature() throws {
+        let directory = TestCards.temporaryDirectory("cps4-lost-context")
+        defer { try? FileManager.default.removeItem(at: directory) }
+        let plan = directory.appendingPathComponent("plan")
+        try Data("mode=off".utf8).write(to: plan)
+        let faults = CardFaultInjector(planPath: plan.path)
+        let rig = try InProcessCard(state: TestCards.cps4State()) { _ in
+            CPS3Card(state: TestCards.cps4State(), faults: faults)
+        }
+        let digest = Array(SHA256.hash(data: Array("recovered".utf8)))
+        let signature = try rig.connection.withTransaction { session in
+            try Self.driver.verifyPIN(&session, Self.pin())
+            // The next ChipDoc command, the MSE of the signature, is answered 6985 and channel 1 forgets.
+            try Data("mode=\(CardFaultInjector.lostContextMode)\n".utf8).write(to: plan)
+            return try Self.driver.sign(&session, .rsaPKCS(role: .signature, input: digest))
+        }
+        #expect(try Self.signingKey(.signature).isValidSignature(
+            _RSA.Signing.RSASignature(rawRepresentation: signature), for: SHA256.hash(data: Array("recovered".utf8)),
+            padding: .insecurePKCS1v1_5))
+        // The card's own count: the fault fired once, and the only VERIFY it saw was the one above.
+        let stats = try #require(
+            try JSONSerialization.jsonObject(with: Data(contentsOf: URL(fileURLWithPath: plan.path + ".stats")))
+                as? [String: Any])
+        #expect((stats["faults"] as? [String: Int])?[CardFaultInjector.lostContextMode] == 1, "\(stats)")
+        #expect(stats["verifyAccepted"] as? Int == 1 && stats["verifyRefused"] as? Int == 0, "\(stats)")
+    }
+
     @Test("requests a key cannot make are refused before any APDU")
     func refusals() throws {
         #expect(throws: IASECCError.self) {
