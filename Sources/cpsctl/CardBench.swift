@@ -33,7 +33,7 @@ struct CardBench: AsyncParsableCommand {
             let connection = try CLIError.wrap { try backend.connect(to: name) }
             cost = try CLIError.wrap {
                 try connection.withTransaction { session in
-                    let contents = try CPS3Driver.readCard(&session)
+                    let contents = try CardDrivers.driver(for: session).readCard(&session)
                     _ = try contents.authenticationKey.flatMap(contents.certificate(for:)).map {
                         try HolderIdentity(certificateDER: $0.der)
                     }
@@ -51,26 +51,30 @@ struct CardBench: AsyncParsableCommand {
 
     private func benchSignatures(backend: PCSCBackend, reader: String) throws {
         let pin = try secrets.pin("PIN")
-        try secrets.check(pin, length: CPS3Driver.pinLength, what: "PIN")
         let connection = try CLIError.wrap { try backend.connect(to: reader) }
         defer { connection.disconnect(.leave) }
         let digestInfo = SignatureHash.sha256.digestInfoPrefix + [UInt8](repeating: 0x5A, count: 32)
-        let message = [UInt8](repeating: 0x42, count: 1000)
+        let authRequest = SignatureRequest.rsaPKCS(role: .authentication, input: digestInfo)
+        let sigRequest = SignatureRequest(
+            role: .signature, mechanism: .sha256RSAPKCS, data: [UInt8](repeating: 0x42, count: 1000))
         let clock = ContinuousClock()
-        let (auth, sig, verify) = try CLIError.wrap {
-            try connection.withTransaction { session -> ([Duration], [Duration], Duration) in
-                let verify = try clock.measure { try CPS3Driver.verifyPIN(&session, pin) }
-                let auth = try (0..<signatures).map { _ in
-                    try clock.measure { _ = try CPS3Driver.signWithAuthenticationKey(&session, input: digestInfo) }
-                }
-                let sig = try (0..<signatures).map { _ in
-                    try clock.measure { _ = try CPS3Driver.signWithSignatureKey(&session, message: message, hash: .sha256) }
-                }
-                return (auth, sig, verify)
+        let (auth, sig, verify, kind) = try CLIError.wrap {
+            try connection.withTransaction { session -> ([Duration], [Duration], Duration, CardKind) in
+                let driver = try CardDrivers.driver(for: session)
+                try secrets.check(pin, length: driver.pinLength, what: "PIN")
+                let verify = try clock.measure { try driver.verifyPIN(&session, pin) }
+                let auth = try (0..<signatures).map { _ in try clock.measure { _ = try driver.sign(&session, authRequest) } }
+                let sig = try (0..<signatures).map { _ in try clock.measure { _ = try driver.sign(&session, sigRequest) } }
+                return (auth, sig, verify, driver.kind)
             }
         }
+        // What the card is sent differs by generation (cps4-card.md §7): say which.
+        let (authShape, sigShape) =
+            kind == .cps4
+            ? ("host type-1 padding + MSE SET CT + chained PSO DECIPHER", "host SHA-256 + MSE SET DST + PSO CDS")
+            : ("MSE SET AT + INTERNAL AUTHENTICATE", "MSE HT + PSO HASH + MSE DST + PSO CDS")
         print("VERIFY PIN: \(LatencyStatistics.format(verify))")
-        print(LatencyStatistics.line(label: "sign, authentication key (MSE SET AT + INTERNAL AUTHENTICATE)", samples: auth))
-        print(LatencyStatistics.line(label: "sign, signature key, SHA-256 of 1000 bytes (MSE HT + PSO HASH + MSE DST + PSO CDS)", samples: sig))
+        print(LatencyStatistics.line(label: "sign, authentication key, \(kind.rawValue) (\(authShape))", samples: auth))
+        print(LatencyStatistics.line(label: "sign, signature key, SHA-256 of 1000 bytes, \(kind.rawValue) (\(sigShape))", samples: sig))
     }
 }

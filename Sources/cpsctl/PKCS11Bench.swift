@@ -34,6 +34,7 @@ struct PKCS11Bench: AsyncParsableCommand {
     var reinsertPid: Int32?
 
     static let digestInfo = SignatureHash.sha256.digestInfoPrefix + [UInt8](repeating: 0x5A, count: 32)
+    static let authRequest = SignatureRequest.rsaPKCS(role: .authentication, input: digestInfo)
     static let rsaPKCS: UInt = 0x1
 
     func run() async throws {
@@ -92,12 +93,14 @@ struct PKCS11Bench: AsyncParsableCommand {
         defer { connection.disconnect(.leave) }
         let clock = ContinuousClock()
         return try CLIError.wrap {
-            try connection.withTransaction { try CPS3Driver.verifyPIN(&$0, pin) }
+            let driver = try connection.withTransaction { session in
+                let driver = try CardDrivers.driver(for: session)
+                try driver.verifyPIN(&session, pin)
+                return driver
+            }
             return try (0..<signatures).map { _ in
                 try clock.measure {
-                    _ = try connection.withTransaction {
-                        try CPS3Driver.signWithAuthenticationKey(&$0, input: Self.digestInfo)
-                    }
+                    _ = try connection.withTransaction { try driver.sign(&$0, Self.authRequest) }
                 }
             }
         }
@@ -114,10 +117,10 @@ struct PKCS11Bench: AsyncParsableCommand {
             try (0..<signatures).map { _ in
                 try clock.measure {
                     _ = try connection.withTransaction { session in
-                        _ = try CPS3Driver.readPINCounters(&session)
-                        try CPS3Driver.verifyPIN(&session, pin)
-                        try CPS3Driver.selectApplication(&session)
-                        return try CPS3Driver.signWithAuthenticationKey(&session, input: Self.digestInfo)
+                        let driver = try CardDrivers.driver(for: session)
+                        _ = try driver.readPINCounters(&session)
+                        try driver.verifyPIN(&session, pin)
+                        return try driver.sign(&session, Self.authRequest)
                     }
                     try connection.reconnect(.reset)
                 }

@@ -7,8 +7,9 @@ import SwiftASN1
 import X509
 
 /// card, certificates and PIN/PUK. The card is read straight through PC/SC in shared mode, even when
-/// cpsd runs: GET DATA and READ BINARY only (CPS3Driver.readCard), in one short transaction, so cpsd
-/// and other clients keep their access. Never a VERIFY, never a PIN.
+/// cpsd runs: the card driver's `readCard` (SELECT, READ BINARY, and GET DATA on a CPS3 or VERIFY without
+/// data on a CPS4 for the counters), in one short transaction, so cpsd and other clients keep their access.
+/// Never a PIN, never a try spent.
 extension DiagRunner {
     static let ansContacts = "contact ANS: 0 809 40 00 82, monserviceclient.cartes@esante.gouv.fr"
 
