@@ -35,6 +35,7 @@ CONFIG ?= debug
 bench: deps
 	$(SWIFT) build -c $(CONFIG)
 	@./scripts/bench.sh $(CONFIG)
+	@echo; ./scripts/bench-cryptolib.sh $(CONFIG)
 	@echo; echo "== make fuzz at FUZZ_SCALE=$(BENCH_FUZZ_SCALE) (make fuzz runs the full campaign)"
 	@FUZZ_SCALE=$(BENCH_FUZZ_SCALE) scripts/fuzz/fuzz.py --config $(CONFIG) \
 		|| echo "(benchmarks have no pass/fail: the campaign's failed figures are listed above)"

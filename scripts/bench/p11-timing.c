@@ -176,7 +176,9 @@ static int sign_spec(CK_FUNCTION_LIST_PTR p11, CK_SESSION_HANDLE session, const 
     if (count > 256) count = 256;
     long before = card_commands();
     for (int i = 0; i < count; i++) {
-        unsigned char signature[512];
+        /* Exactly the modulus length: Cryptolib 5.2.2 turns a larger buffer into the Le of its CPS4 PSO
+         * DECIPHER and refuses it ("Invalid Case 4 short APDU ... le=512", CKR_ARGUMENTS_BAD). */
+        unsigned char signature[256];
         CK_ULONG signature_length = sizeof signature;
         double start = now_ms();
         CHECK(p11->C_SignInit(session, &mechanism, key));
