@@ -13,6 +13,8 @@ final class RecordingCard: CardSimulator, @unchecked Sendable {
     enum Entry: Equatable {
         /// A command's INS byte and P2.
         case command(ins: UInt8, p2: UInt8)
+        /// A VERIFY without data (`00 20 00 ref`): asks the tries left, compares nothing, spends nothing.
+        case verifyStatus(p2: UInt8)
         case reset
     }
 
@@ -42,7 +44,11 @@ final class RecordingCard: CardSimulator, @unchecked Sendable {
 
     func process(_ command: [UInt8]) -> [UInt8] {
         let hook = lock.withLock {
-            if command.count >= 4 { entries.append(.command(ins: command[1], p2: command[3])) }
+            if command.count == 4 && command[1] == 0x20 {
+                entries.append(.verifyStatus(p2: command[3]))
+            } else if command.count >= 4 {
+                entries.append(.command(ins: command[1], p2: command[3]))
+            }
             return self.hook
         }
         hook?(command)

@@ -232,19 +232,7 @@ extension CryptolibCPS4Tests {
     static func withCPS4(
         _ state: CardState = TestCards.cps4State(), _ body: (RealStack, URL) async throws -> Void
     ) async throws {
-        try await RealStack.withStack { stack in
-            try stack.insertFreshCard(state, reader: 0)
-            try stack.removeCard(reader: 1)
-            let directory = TestCards.temporaryDirectory("cpsd-cryptolib-cps4")
-            defer { try? FileManager.default.removeItem(at: directory) }
-            do {
-                try await body(stack, directory)
-            } catch {
-                try? stack.insertFreshCard(reader: 0)
-                throw error
-            }
-            try stack.insertFreshCard(reader: 0)
-        }
+        try await CryptolibInteropTests.withCard(state, body)
     }
 
     /// The module spoke to the card, starting with `firstCommand` if given, and got only 9000 and 61xx.

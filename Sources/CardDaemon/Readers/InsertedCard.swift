@@ -76,7 +76,8 @@ struct InsertedCard: Sendable {
     mutating func checkCounterUnchanged(_ session: inout CardSession) throws -> Void {
         let onCard = try driver.readPINCounters(&session)
         let known = contents.pinStatus.pin
-        contents.pinStatus.pin = onCard
+        // Only the tries left: the maximum and the unblock counters were read at insertion.
+        contents.pinStatus.pin.triesLeft = onCard.triesLeft
         guard onCard.triesLeft == known.triesLeft else {
             startCredentialEpoch(keeping: nil)
             throw TokenError(

@@ -17,6 +17,8 @@ package enum CPS3 {
 
     /// Cardholder PIN ("code porteur"), global (§4.4).
     package static let pinReference: UInt8 = 0x01
+    /// The PIN's maximum tries (DOCP tag 9A on every CPS3: cps4-card.md §6.1).
+    package static let pinMaxTries = 3
     /// Unblocking code (PUK), exposed as the PKCS#11 SO PIN (§4.4, §7).
     package static let pukReference: UInt8 = 0x02
     /// RSA-2048 signature key CPS_PRIV_SIG, used through PSO CDS (§4.2).

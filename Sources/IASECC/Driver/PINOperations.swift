@@ -17,11 +17,14 @@ extension CPS3Driver {
         return PINStatus(pin: pin, puk: puk)
     }
 
-    /// The PIN's counters alone (SELECT MF, GET DATA), no try spent: what a middleware compares with
-    /// what it knows before it verifies a kept PIN again, to see whether someone else used the card.
+    /// The PIN's tries left alone, no try spent: what a middleware compares with what it knows before it
+    /// verifies a kept PIN again, to see whether someone else used the card. VERIFY without data (`00 20 00
+    /// 01`, what OpenSC sends a real CPS3: cps4-card.md §10) answers `63Cx`, `6983` or `9000` in one short
+    /// exchange from any DF, where SELECT MF + GET DATA + GET RESPONSE take three (about 70 ms at 9600 bit/s).
+    /// `9000` means someone verified the PIN since the card's last reset: its counter is then full.
     package static func readPINCounters(_ session: inout CardSession) throws(IASECCError) -> CredentialCounters {
-        try selectMasterFile(&session)
-        return try decode(session.expectSuccess(.getPINInfo(reference: CPS3.pinReference), "GET DATA PIN"), DOCP.counters)
+        let left = try verificationState(&session, reference: CPS3.pinReference) ?? CPS3.pinMaxTries
+        return CredentialCounters(maxTries: CPS3.pinMaxTries, triesLeft: left)
     }
 
     /// SELECT MF: the GET DATA of the CHV SDOs needs it current; the application no longer is.
