@@ -145,3 +145,19 @@ struct TimedCardTests {
         #expect(try legacy.load().timing == nil)
     }
 }
+
+@Suite("CardTiming: warm reset")
+struct CardTimingResetTests {
+    @Test("a warm reset: 40 000 cycles, the ATR at 9600 bit/s, a PPS only when TA1 asks another rate, 10 ms restart")
+    func resetTime() {
+        let cps3ATR = CardKind.cps3ContactATR
+        let cps3 = CardTiming(atr: cps3ATR, generation: .cps3)
+        let expected3 = 40_000 / CardTiming.readerClockHz + Double(cps3ATR.count * 12) / (CardTiming.readerClockHz / 372)
+        #expect(abs(cps3.resetTime(atrLength: cps3ATR.count).secondsValue - (expected3 + 0.010)) < 1e-6)
+        let cps4ATR = CPS4ATRVariant.t0t1.bytes
+        let cps4 = CardTiming(atr: cps4ATR, generation: .cps4)
+        let expected4 = 40_000 / CardTiming.readerClockHz
+            + Double((cps4ATR.count + 8) * 12) / (CardTiming.readerClockHz / 372)
+        #expect(abs(cps4.resetTime(atrLength: cps4ATR.count).secondsValue - (expected4 + 0.010)) < 1e-6)
+    }
+}

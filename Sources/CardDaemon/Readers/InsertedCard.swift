@@ -36,6 +36,12 @@ struct InsertedCard: Sendable {
         mayBeVerified = false
     }
 
+    /// The operation's transaction ended with a warm reset (SCardEndTransaction, SCARD_RESET_CARD): the card
+    /// holds no verification. Called only when that end succeeded; otherwise `mayBeVerified` stays set.
+    mutating func resetWithTheTransaction() {
+        mayBeVerified = false
+    }
+
     /// Before an operation: a card a failed reset may have left verified is reset now.
     mutating func ensureNotVerified() throws(CardError) {
         if mayBeVerified { try resetSecurity() }

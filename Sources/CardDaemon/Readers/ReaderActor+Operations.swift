@@ -3,7 +3,8 @@ import PKCS11
 import SmartCardCore
 
 /// The card operations, each one PC/SC transaction (`CPS3Driver.perform`), with the PIN rules of DESIGN
-/// decision 3: the card is verified only inside an operation that needs it and reset when it ends; a kept
+/// decision 3: the card is verified only inside an operation that needs it, and that operation's transaction
+/// ends with a warm reset (no other process can come in between: see `perform(end:)`); a kept
 /// PIN is sent only while its login provably holds, and never again once the card refused it.
 extension ReaderActor {
     /// C_Login: VERIFY once; on success `client` is logged in. The card is reset right after (PIN or PUK):
@@ -13,9 +14,10 @@ extension ReaderActor {
             try card.ensureNotVerified()
             defer { card.endVerifiedOperation() }
             card.loggedIn[client] = nil
-            try CPS3Driver.perform(on: card.connection) { session in
+            try CPS3Driver.perform(on: card.connection, end: .reset) { session in
                 try card.verify(&session, userType, pin.secret)
             }
+            card.resetWithTheTransaction()
             card.loggedIn[client] = CardLogin(userType: userType, credentialEpoch: card.credentialEpoch)
         }
     }
@@ -76,11 +78,13 @@ extension ReaderActor {
             }
             guard pin.secret.count > 0 else { throw TokenError(.notLoggedIn, "no PIN to verify for \(client)") }
             do {
-                return try CPS3Driver.perform(on: card.connection) { session in
+                let result = try CPS3Driver.perform(on: card.connection, end: .reset) { session in
                     if kept { try card.checkCounterUnchanged(&session) }
                     try card.verify(&session, .user, pin.secret)
                     return try body(card, &session)
                 }
+                card.resetWithTheTransaction()
+                return result
             } catch let error as IASECCError where [.wrongPIN, .blocked, .invalidPINFormat].contains(error.code) {
                 if kept { card.loggedIn[client] = nil }
                 throw error
@@ -99,9 +103,10 @@ extension ReaderActor {
             card.mayBeVerified = true
             defer { card.endVerifiedOperation() }
             do {
-                try CPS3Driver.perform(on: card.connection) { session in
+                try CPS3Driver.perform(on: card.connection, end: .reset) { session in
                     try card.driver.changePIN(&session, old: old.secret, new: new.secret)
                 }
+                card.resetWithTheTransaction()
             } catch let error as IASECCError {
                 card.note(error, \.pin)
                 throw error
@@ -119,10 +124,11 @@ extension ReaderActor {
             card.mayBeVerified = true
             defer { card.endVerifiedOperation() }
             do {
-                let status = try CPS3Driver.perform(on: card.connection) { session in
+                let status = try CPS3Driver.perform(on: card.connection, end: .reset) { session in
                     try card.driver.unblockPIN(&session, puk: puk.secret, newPIN: newPIN.secret)
                     return try? card.driver.readPINStatus(&session)
                 }
+                card.resetWithTheTransaction()
                 if let status {
                     card.contents.pinStatus = status
                 } else {

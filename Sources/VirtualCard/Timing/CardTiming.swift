@@ -23,6 +23,10 @@ import SmartCardCore
 /// - Every other command: 2 ms of card-OS work (file selection, memory reads, PIN comparison). Our choice: no
 ///   public per-command figure; JCAlgTest's cheapest operations (checksum update, key getters) are 0.2–0.5 ms
 ///   above a command's dispatch, which is itself a few ms on these chips.
+/// - A warm reset (cpsd ends every operation that verified a code with one): RST held, then the ATR within 40 000
+///   clock cycles (ISO/IEC 7816-3 §6.2.3: 400 to 40 000; we charge the maximum, 11.2 ms), the ATR at the initial
+///   rate Fi/Di = 372/1 (12 etu per character), a PPS exchange (4 characters each way at that rate) when TA1 asks
+///   for another rate, and 10 ms of card-OS restart (our choice, no public figure).
 package struct CardTiming: Sendable, Equatable {
     package enum TransmissionProtocol: Sendable, Equatable { case t0, t1 }
 
@@ -80,6 +84,16 @@ package struct CardTiming: Sendable, Equatable {
     package func processingTime(command: [UInt8], response: [UInt8]) -> Duration {
         Self.perCommand + workTime(command: command, response: response)
     }
+
+    /// The time a warm reset takes before the card answers commands again.
+    package func resetTime(atrLength: Int) -> Duration {
+        let initialRate = Self.readerClockHz / 372
+        let pps = (fi, di) == (372, 1) ? 0 : 8
+        let seconds = 40_000 / Self.readerClockHz + Double((atrLength + pps) * 12) / initialRate
+        return .nanoseconds(Int64((seconds * 1e9).rounded())) + Self.cardRestart
+    }
+
+    package static let cardRestart: Duration = .milliseconds(10)
 
     /// The whole time the exchange takes.
     package func duration(command: [UInt8], response: [UInt8]) -> Duration {

@@ -31,7 +31,12 @@ package final class TimedCard: CardSimulator, @unchecked Sendable {
     package var atr: [UInt8] { inner.atr }
     package func powerOn() { inner.powerOn() }
     package func powerOff() { inner.powerOff() }
-    package func reset() { inner.reset() }
+    /// A warm reset takes its time too (RST, the ATR at the initial rate, PPS, the card OS restart): the cost of
+    /// leaving no verified card behind, which cpsd pays after every operation that verified a code.
+    package func reset() {
+        inner.reset()
+        sleep(timing.resetTime(atrLength: inner.atr.count))
+    }
 
     /// `card` as `cps-vcard run/stack` serve it: timed when `override` (the command's `--timing`) or, without
     /// one, the card's saved state says `real`; unchanged otherwise.
