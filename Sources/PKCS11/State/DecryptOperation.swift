@@ -103,7 +103,7 @@ package struct DecryptOperation: Sendable {
 final class KeptPlaintext: @unchecked Sendable {
     private(set) var bytes: [UInt8]
     init(_ bytes: [UInt8]) { self.bytes = bytes }
-    deinit { bytes.withUnsafeMutableBytes { _ = $0.initializeMemory(as: UInt8.self, repeating: 0) } }
+    deinit { SecretBytes.wipe(&bytes) }
 }
 
 extension DecryptOperation.Action {
