@@ -30,7 +30,7 @@ package final class RealStack: @unchecked Sendable {
     private static let lock = AsyncLock()
 
     /// Runs `body` with exclusive use of the stack, after making sure pcscd runs and every reader holds
-    /// a powered card (a test that pulled a card or stopped pcscd does not leak into the next one).
+    /// a powered CPS3 (a test that pulled a card, stopped pcscd or used a CPS4 does not leak into the next one).
     package static func withStack<R>(_ body: (RealStack) async throws -> R) async throws -> R {
         await lock.acquire()
         do {
@@ -107,6 +107,11 @@ package final class RealStack: @unchecked Sendable {
     private func restore() throws {
         if (try? PCSCBackend().listReaders()) == nil { try stack.startPCSCD() }
         for index in 0..<Self.readerCount {
+            // A test that asked for a CPS4 does not hand it to the next one, which expects the default CPS3.
+            if cards[index].generation != .cps3 {
+                try insertFreshCard(reader: index)
+                continue
+            }
             if !stack.waitUntilPowered(reader: index, timeout: .milliseconds(1)) {
                 stack.insertCard(cards[index], reader: index)
             }

@@ -1,4 +1,5 @@
 internal import CPCSCLite
+import Foundation
 
 /// The one owner of an `SCARDHANDLE`, and of the context it was made on: connected in `init`,
 /// disconnected (leaving the card as it is) in `deinit` unless `disconnect` already ran.
@@ -25,7 +26,7 @@ final class CardHandle: @unchecked Sendable {
     }
 
     deinit {
-        if connected { _ = SCardDisconnect(raw, PCSCConstant.disposition(.leave)) }
+        if connected { TeardownLock.shared.withLock { _ = SCardDisconnect(raw, PCSCConstant.disposition(.leave)) } }
     }
 
     /// Wraps `SCardTransmit`. The receive buffer holds the largest extended response plus SW.
@@ -88,6 +89,6 @@ final class CardHandle: @unchecked Sendable {
     func disconnect(_ disposition: DispositionValue) {
         guard connected else { return }
         connected = false
-        _ = SCardDisconnect(raw, PCSCConstant.disposition(disposition))
+        TeardownLock.shared.withLock { _ = SCardDisconnect(raw, PCSCConstant.disposition(disposition)) }
     }
 }

@@ -18,7 +18,7 @@ final class ContextHandle: @unchecked Sendable {
 
     deinit {
         // A destructor cannot report failure; after a pcscd restart this returns NO_SERVICE, harmless.
-        _ = SCardReleaseContext(raw)
+        TeardownLock.shared.withLock { _ = SCardReleaseContext(raw) }
     }
 
     /// Wraps `SCardCancel`: makes a pending `SCardGetStatusChange` return SCARD_E_CANCELLED.
