@@ -5,7 +5,7 @@ export PATH := /opt/swift/usr/bin:$(PATH)
 SWIFT ?= swift
 DEMO_DIR ?= $(CURDIR)/.build/demo
 
-.PHONY: all deps build release test demo bench fuzz asan-check clean
+.PHONY: all deps build release module test demo bench fuzz asan-check clean
 
 all: build
 
@@ -17,6 +17,10 @@ build: deps
 
 release: deps
 	$(SWIFT) build -c release
+
+# The drop-in for software that loads Cryptolib CPS by path (PKCS11Module/README.md).
+module: deps
+	@./scripts/build-pkcs11-module.sh
 
 # Two runs of the one test binary: the in-process suites first (the daemon's reader actors, the PKCS#11
 # layer, the simulator…), then the end-to-end suites, whose many child processes would otherwise share
