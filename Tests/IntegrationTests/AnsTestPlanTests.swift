@@ -17,9 +17,12 @@ struct AnsTestPlanTests {
     static let binaries: Result<(harness: String, module: String), any Error> = Result {
         let directory = TestCards.temporaryDirectory("cpsd-ans-plan")
         let harness = directory.appendingPathComponent("ans-plan").path
-        let source = root.appendingPathComponent("Tests/Fixtures/ans-plan/ans-plan.c").path
+        let sources = ["ans-plan.c", "ans-plan-keys.c", "ans-plan-sign.c"].map {
+            root.appendingPathComponent("Tests/Fixtures/ans-plan/\($0)").path
+        }
         let cc = try ToolRunner.run(
-            "/usr/bin/cc", ["-Wall", "-Werror", "-I/usr/include/p11-kit-1", "-o", harness, source, "-ldl"], timeout: 120)
+            "/usr/bin/cc", ["-Wall", "-Werror", "-I/usr/include/p11-kit-1", "-o", harness] + sources + ["-ldl"],
+            timeout: 120)
         guard cc.status == 0 else { throw RealStackError("cc ans-plan.c: \(cc.output)") }
         let module = directory.appendingPathComponent("libcps3_pkcs11_lux.so").path
         let build = try ToolRunner.run(
@@ -33,9 +36,10 @@ struct AnsTestPlanTests {
         let (harness, module) = try Self.binaries.get()
         let expected = try AnsPlan.expectedCodes(Self.planDirectory.appendingPathComponent("\(personality).tsv"))
         let card = personality == "cps4v1" ? TestCards.cps4State() : TestCards.defaultState
+        let cryptogram = try AnsPlan.cryptogram(for: card.authenticationCertificateDER)
         try await DaemonTest.withDaemon(cards: [card]) { stack, daemon in
-            let ours = try AnsPlan.run(harness, module: module, environment: daemon.environment)
-            #expect(ours.count >= 50, "rows run: \(ours.count)")
+            let ours = try AnsPlan.run(harness, module: module, cryptogram: cryptogram, environment: daemon.environment)
+            #expect(ours.count >= 140, "rows run: \(ours.count)")
             for (number, rv) in ours.sorted(by: { $0.key < $1.key }) {
                 guard let want = expected[number] else {
                     Issue.record("row \(number) is not in \(personality).tsv")
@@ -44,7 +48,8 @@ struct AnsTestPlanTests {
                 #expect(rv == want.code, "row \(number) (\(want.function), \(want.label)): \(AnsPlan.name(rv)), plan says \(want.name)")
             }
             // What p11-kit's own client answers differently on the same rows: printed, not asserted.
-            let stock = try AnsPlan.run(harness, module: Self.p11KitClient, environment: daemon.environment)
+            let stock = try AnsPlan.run(
+                harness, module: Self.p11KitClient, cryptogram: cryptogram, environment: daemon.environment)
             let deviations = stock.filter { row in expected[row.key].map { $0.code != row.value } ?? false }
             print("\(personality): \(ours.count) of \(expected.count) plan rows run through cpsd's module; "
                 + "p11-kit's client alone differs on rows "
@@ -92,9 +97,22 @@ enum AnsPlan {
         return rows
     }
 
+    /// A PKCS#1 v1.5 cryptogram of a short secret for the certificate's key, made by OpenSSL (section 500).
+    static func cryptogram(for certificateDER: [UInt8]) throws -> String {
+        let directory = TestCards.temporaryDirectory("cpsd-ans-cryptogram")
+        try Data(certificateDER).write(to: directory.appendingPathComponent("auth.der"))
+        let made = try ToolRunner.shell(
+            "cd \(directory.path) && printf 'cle de session' > secret && openssl x509 -inform DER -in auth.der "
+                + "-pubkey -noout > auth.pub && openssl pkeyutl -encrypt -pubin -inkey auth.pub -in secret -out cryptogram")
+        guard made.status == 0 else { throw RealStackError("openssl: \(made.output)") }
+        return directory.appendingPathComponent("cryptogram").path
+    }
+
     /// Runs the harness against `module`; row number → return code.
-    static func run(_ harness: String, module: String, environment: [String: String]) throws -> [Int: UInt] {
-        let result = try ToolRunner.run(harness, [module, "1234"], environment: environment, timeout: 120)
+    static func run(
+        _ harness: String, module: String, cryptogram: String, environment: [String: String]
+    ) throws -> [Int: UInt] {
+        let result = try ToolRunner.run(harness, [module, "1234", cryptogram], environment: environment, timeout: 180)
         guard result.status == 0 else { throw RealStackError("ans-plan \(module): \(result.output)") }
         var rows: [Int: UInt] = [:]
         for line in result.stdout.split(separator: "\n") {

@@ -2,20 +2,34 @@
  * ../shared/reference/ans-test-plan/cps{3v3,4v1}.tsv that this program runs is one PKCS#11 call whose return
  * code it prints as `row <number> <rv in hex>`; the test compares it with the plan's expected code. Rows run in
  * the plan's order because the plan's state carries over (sessions opened by 200-204 are used by 205-213).
- * Sections so far: 0 (library), 100 (slots and token), 200 (sessions and login). Usage:
- *   ans-plan MODULE PIN */
+ * Sections: 0 (library), 100 (slots and token), 200 (sessions and login) here; 300 (objects), 500 (decryption)
+ * in ans-plan-keys.c; 600 (signature) in ans-plan-sign.c. Usage:
+ *   ans-plan MODULE PIN CRYPTOGRAM-FILE
+ * CRYPTOGRAM-FILE: 256 bytes the test encrypted with the authentication certificate's key (section 500). */
+#include "ans-plan.h"
+
 #include <dlfcn.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <p11-kit/pkcs11.h>
 
-static CK_FUNCTION_LIST_PTR p;
-static CK_SLOT_ID slot;
+CK_FUNCTION_LIST_PTR p;
+CK_SLOT_ID slot;
+const char *pin;
 static CK_SESSION_HANDLE sessions[5];
-static const char *pin;
 
-static void row(int number, CK_RV rv) { printf("row %d 0x%lx\n", number, (unsigned long)rv); }
+void row(int number, CK_RV rv) { printf("row %d 0x%lx\n", number, (unsigned long)rv); }
+
+CK_RV open_session(CK_SESSION_HANDLE *session) {
+    CK_RV rv = p->C_Initialize(NULL);
+    CK_ULONG count = 1;
+    if (rv == CKR_OK) rv = p->C_GetSlotList(CK_TRUE, &slot, &count);
+    if (rv == CKR_OK) rv = p->C_OpenSession(slot, CKF_SERIAL_SESSION | CKF_RW_SESSION, NULL, NULL, session);
+    if (rv != CKR_OK) fprintf(stderr, "cannot open a session: 0x%lx\n", (unsigned long)rv);
+    return rv;
+}
+
+void close_library(void) { p->C_Finalize(NULL); }
 
 /* The four mutex callbacks of rows 4-8: never called by a library using OS locking, only passed. */
 static CK_RV create_mutex(CK_VOID_PTR_PTR mutex) { *mutex = NULL; return CKR_OK; }
@@ -143,10 +157,14 @@ static void sessions_uninitialized(void) {
 }
 
 int main(int argc, char **argv) {
-    if (argc != 3) {
-        fprintf(stderr, "usage: ans-plan MODULE PIN\n");
+    if (argc != 4) {
+        fprintf(stderr, "usage: ans-plan MODULE PIN CRYPTOGRAM-FILE\n");
         return 2;
     }
+    unsigned char cryptogram[512];
+    FILE *file = fopen(argv[3], "rb");
+    size_t cryptogram_length = file ? fread(cryptogram, 1, sizeof cryptogram, file) : 0;
+    if (file) fclose(file);
     pin = argv[2];
     void *module = dlopen(argv[1], RTLD_NOW | RTLD_LOCAL);
     CK_C_GetFunctionList get = module ? (CK_C_GetFunctionList)dlsym(module, "C_GetFunctionList") : NULL;
@@ -161,5 +179,8 @@ int main(int argc, char **argv) {
     sessions_and_login();
     p->C_Finalize(NULL);
     sessions_uninitialized();
+    objects();
+    decryption(cryptogram, cryptogram_length);
+    signature();
     return 0;
 }

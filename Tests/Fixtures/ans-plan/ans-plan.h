@@ -1,0 +1,20 @@
+/* Shared by the ANS plan's section files: the module under test, the token's slot, the PIN, and the helpers. */
+#ifndef ANS_PLAN_H
+#define ANS_PLAN_H
+#include <p11-kit/pkcs11.h>
+
+extern CK_FUNCTION_LIST_PTR p;
+extern CK_SLOT_ID slot;
+extern const char *pin;
+
+/* Prints `row <number> <rv>`: the line the test compares with the plan. */
+void row(int number, CK_RV rv);
+/* C_Initialize(NULL), the first slot with a token, one R/W session on it. */
+CK_RV open_session(CK_SESSION_HANDLE *session);
+/* C_Finalize: the next section starts from an uninitialised library. */
+void close_library(void);
+
+void objects(void);
+void decryption(const unsigned char *cryptogram, CK_ULONG length);
+void signature(void);
+#endif
