@@ -186,8 +186,8 @@ let package = Package(
         .testTarget(
             name: "PKCS11Tests",
             dependencies: [
-                "PKCS11", "P11KitServer", "SmartCardCore", "CardTestSupport", "IASECC", "VirtualCard", crypto,
-                cryptoExtras, x509, swiftASN1,
+                "PKCS11", "P11KitServer", "SmartCardCore", "CardTestSupport", "IASECC", "VirtualCard", "CardDaemon",
+                crypto, cryptoExtras, x509, swiftASN1, logging,
             ],
             swiftSettings: swiftSettings
         ),

@@ -145,26 +145,23 @@ CK_RV C_WaitForSlotEvent(CK_FLAGS flags, CK_SLOT_ID_PTR slot, CK_VOID_PTR reserv
     return f->C_WaitForSlotEvent(flags, slot, reserved);
 }
 
+/* The client's list, plus the hashed PSS mechanisms the client drops (pss.c). */
 CK_RV C_GetMechanismList(CK_SLOT_ID slot, CK_MECHANISM_TYPE_PTR list, CK_ULONG_PTR count) {
     CK_FUNCTION_LIST_PTR f = cps_client();
     if (f == NULL) return CKR_CRYPTOKI_NOT_INITIALIZED;
     if (count == NULL) return CKR_ARGUMENTS_BAD;
-    return f->C_GetMechanismList(slot, list, count);
+    CK_MECHANISM_TYPE found[64];
+    CK_ULONG found_count = 64;
+    CK_RV rv = f->C_GetMechanismList(slot, found, &found_count);
+    return cps_pss_mechanisms(list, count, list ? *count : 0, rv, found, found_count);
 }
 
 CK_RV C_GetMechanismInfo(CK_SLOT_ID slot, CK_MECHANISM_TYPE type, CK_MECHANISM_INFO_PTR info) {
     CK_FUNCTION_LIST_PTR f = cps_client();
     if (f == NULL) return CKR_CRYPTOKI_NOT_INITIALIZED;
     if (info == NULL) return CKR_ARGUMENTS_BAD;
-    return f->C_GetMechanismInfo(slot, type, info);
-}
-
-/* C_Sign with no data is a caller error for Cryptolib, not a length query (p11-kit's client lets it through). */
-CK_RV C_Sign(CK_SESSION_HANDLE session, CK_BYTE_PTR data, CK_ULONG length, CK_BYTE_PTR signature,
-             CK_ULONG_PTR signature_length) {
-    CK_FUNCTION_LIST_PTR f = cps_client();
-    if (f == NULL) return CKR_CRYPTOKI_NOT_INITIALIZED;
-    if ((data == NULL && length != 0) || signature_length == NULL) return CKR_ARGUMENTS_BAD;
-    if (data == NULL && signature != NULL) return CKR_ARGUMENTS_BAD;
-    return f->C_Sign(session, data, length, signature, signature_length);
+    if (type != CKM_SHA1_RSA_PKCS_PSS && type != CKM_SHA256_RSA_PKCS_PSS) return f->C_GetMechanismInfo(slot, type, info);
+    CK_RV rv = f->C_GetMechanismInfo(slot, CKM_RSA_PKCS_PSS, info);
+    if (rv == CKR_OK) info->flags &= CKF_HW | CKF_SIGN | CKF_VERIFY;
+    return rv;
 }

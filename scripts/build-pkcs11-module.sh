@@ -7,6 +7,6 @@ out=${1:-.build/pkcs11-module/libcps3_pkcs11_lux.so}
 mkdir -p "$(dirname "$out")"
 # shellcheck disable=SC2046
 cc -shared -fPIC -O2 -Wall -Wextra -Werror -fvisibility=default $(pkg-config --cflags p11-kit-1) \
-    -Wl,-soname,libcps3_pkcs11_lux.so -o "$out.tmp" PKCS11Module/module.c PKCS11Module/forward.c -ldl -lpthread
+    -Wl,-soname,libcps3_pkcs11_lux.so -o "$out.tmp" PKCS11Module/*.c -lcrypto -ldl -lpthread
 mv "$out.tmp" "$out"
 echo "$out"

@@ -7,6 +7,8 @@ packages=(
     pcscd libpcsclite-dev vsmartcard-vpcd pcsc-tools opensc
     p11-kit p11-kit-modules libp11-kit-dev
     util-linux iproute2 openssl procps psmisc curl rpm2cpio cpio
+    # The drop-in PKCS#11 module and the C test clients are built with cc against p11-kit's and OpenSSL's headers.
+    gcc pkg-config libssl-dev
     libnss3-tools gnutls-bin python3-pykcs11
     # Real browsers: logins by TLS client authentication (on a private Xvfb display), the WebExtension (headless).
     chromium chromium-driver python3-selenium firefox-esr xvfb xdotool x11-utils

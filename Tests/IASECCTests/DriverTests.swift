@@ -29,8 +29,12 @@ struct DriverTests {
         // (each under 0xE7 bytes), then SELECT + reads for each certificate: a file of N bytes takes
         // N / 0xE7 + 1 reads (the last one short, or 6B00 at the exact end).
         let reads = { (der: [UInt8]) in der.count / 0xE7 + 1 }
+        // Then the business data objects (cryptolib-pkcs11.md §6): SELECT + 2 reads of the DODF (6 objects, over
+        // 0xE7 bytes), and SELECT + reads of each free object's file; the private ones wait for a login.
+        let freeObjects = contents.dataObjects.filter { !$0.isPrivate }.compactMap(\.value)
+        let dataObjects = 3 + freeObjects.map { 1 + reads($0) }.reduce(0, +)
         let expected = 17 + 2 + reads(TestCards.defaultState.authenticationCertificateDER)
-            + reads(TestCards.defaultState.signatureCertificateDER)
+            + reads(TestCards.defaultState.signatureCertificateDER) + dataObjects
         #expect(exchanges == expected, "cold read took \(exchanges) exchanges")
     }
 

@@ -17,7 +17,9 @@ struct AnsTestPlanTests {
     static let binaries: Result<(harness: String, module: String), any Error> = Result {
         let directory = TestCards.temporaryDirectory("cpsd-ans-plan")
         let harness = directory.appendingPathComponent("ans-plan").path
-        let sources = ["ans-plan.c", "ans-plan-keys.c", "ans-plan-sign.c"].map {
+        let sources = [
+            "ans-plan.c", "ans-plan-keys.c", "ans-plan-sign.c", "ans-plan-software.c", "ans-plan-data.c", "ans-plan-long.c",
+        ].map {
             root.appendingPathComponent("Tests/Fixtures/ans-plan/\($0)").path
         }
         let cc = try ToolRunner.run(
@@ -38,7 +40,8 @@ struct AnsTestPlanTests {
         let card = personality == "cps4v1" ? TestCards.cps4State() : TestCards.defaultState
         let cryptogram = try AnsPlan.cryptogram(for: card.authenticationCertificateDER)
         try await DaemonTest.withDaemon(cards: [card]) { stack, daemon in
-            let ours = try AnsPlan.run(harness, module: module, cryptogram: cryptogram, environment: daemon.environment)
+            let ours = try AnsPlan.run(
+                harness, module: module, cryptogram: cryptogram, personality: personality, environment: daemon.environment)
             #expect(ours.count >= 140, "rows run: \(ours.count)")
             for (number, rv) in ours.sorted(by: { $0.key < $1.key }) {
                 guard let want = expected[number] else {
@@ -49,7 +52,8 @@ struct AnsTestPlanTests {
             }
             // What p11-kit's own client answers differently on the same rows: printed, not asserted.
             let stock = try AnsPlan.run(
-                harness, module: Self.p11KitClient, cryptogram: cryptogram, environment: daemon.environment)
+                harness, module: Self.p11KitClient, cryptogram: cryptogram, personality: personality,
+                environment: daemon.environment)
             let deviations = stock.filter { row in expected[row.key].map { $0.code != row.value } ?? false }
             print("\(personality): \(ours.count) of \(expected.count) plan rows run through cpsd's module; "
                 + "p11-kit's client alone differs on rows "
@@ -110,9 +114,11 @@ enum AnsPlan {
 
     /// Runs the harness against `module`; row number → return code.
     static func run(
-        _ harness: String, module: String, cryptogram: String, environment: [String: String]
+        _ harness: String, module: String, cryptogram: String, personality: String, environment: [String: String]
     ) throws -> [Int: UInt] {
-        let result = try ToolRunner.run(harness, [module, "1234", cryptogram], environment: environment, timeout: 180)
+        let generation = personality == "cps4v1" ? ["cps4"] : []
+        let result = try ToolRunner.run(
+            harness, [module, "1234", cryptogram] + generation, environment: environment, timeout: 180)
         guard result.status == 0 else { throw RealStackError("ans-plan \(module): \(result.output)") }
         var rows: [Int: UInt] = [:]
         for line in result.stdout.split(separator: "\n") {

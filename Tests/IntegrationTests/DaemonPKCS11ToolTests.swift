@@ -28,10 +28,13 @@ struct DaemonPKCS11ToolTests {
             let before = try DaemonTest.tool(daemon, ["-O"])
             #expect(before.status == 0, "\(before.output)")
             #expect(!before.stdout.contains("Private Key Object"), "\(before.stdout)")
-            // Cryptolib labels the public keys like their private halves.
+            // Cryptolib labels the public keys "Cle publique - <certificate label>" (cryptolib-pkcs11.md §5.2).
             #expect(before.stdout.components(separatedBy: "Certificate Object").count == 3, "\(before.stdout)")
             #expect(before.stdout.components(separatedBy: "Public Key Object").count == 3, "\(before.stdout)")
-            for label in ["Certificat d'Authentification CPS", "Certificat de Signature CPS", "CPS_PRIV_AUT", "CPS_PRIV_SIG"] {
+            for label in [
+                "Certificat d'Authentification CPS", "Certificat de Signature CPS",
+                "Cle publique - Certificat d'Authentification CPS", "Cle publique - Certificat de Signature CPS",
+            ] {
                 #expect(before.stdout.contains("label:      \(label)"), "\(label) missing:\n\(before.stdout)")
             }
 

@@ -19,42 +19,46 @@ struct ClientToolCPS4Tests {
         return keyID.map { String(format: "%02x", $0) }.joined()
     }
 
-    @Test func signsRSAPSSWithTheParametersGiven() throws {
-        let running = try SocketServerTests.Running(state: TestCards.cps4State())
-        defer { running.stop() }
-        let id = try Self.authenticationKeyID(running)
-        let message = Array("TLS 1.3 CertificateVerify".utf8)
-        let input = running.directory.appendingPathComponent("digest").path
-        let output = running.directory.appendingPathComponent("signature").path
-        try Data(SHA256.hash(data: message)).write(to: URL(fileURLWithPath: input))
-        let pss = "-m RSA-PKCS-PSS --hash-algorithm SHA256 --mgf MGF1-SHA256"
-        let sign = try running.tool("--login --pin 1234 --sign --id \(id) \(pss) -i \(input) -o \(output)")
-        #expect(sign.status == 0, "\(sign.output)")
-        let signature = try [UInt8](Data(contentsOf: URL(fileURLWithPath: output)))
-        let certificate = try #require(
-            running.driver.slots().first?.token?.certificates.first { $0.role == .authentication })
-        let publicKey = try Self.publicKey(certificate.der)
-        #expect(publicKey.verifiesPSS(signature, message: message, hash: .sha256))
-        // A salt the card cannot make is refused at C_SignInit.
-        let refused = try running.tool(
-            "--login --pin 1234 --sign --id \(id) \(pss) --salt-len 20 -i \(input) -o \(output)")
-        #expect(refused.output.contains("CKR_MECHANISM_PARAM_INVALID"), "\(refused.output)")
+    @Test func signsRSAPSSWithTheParametersGiven() async throws {
+        try await onThread {
+            let running = try SocketServerTests.Running(state: TestCards.cps4State())
+            defer { running.stop() }
+            let id = try Self.authenticationKeyID(running)
+            let message = Array("TLS 1.3 CertificateVerify".utf8)
+            let input = running.directory.appendingPathComponent("digest").path
+            let output = running.directory.appendingPathComponent("signature").path
+            try Data(SHA256.hash(data: message)).write(to: URL(fileURLWithPath: input))
+            let pss = "-m RSA-PKCS-PSS --hash-algorithm SHA256 --mgf MGF1-SHA256"
+            let sign = try running.tool("--login --pin 1234 --sign --id \(id) \(pss) -i \(input) -o \(output)")
+            #expect(sign.status == 0, "\(sign.output)")
+            let signature = try [UInt8](Data(contentsOf: URL(fileURLWithPath: output)))
+            let certificate = try #require(
+                running.driver.slots().first?.token?.certificates.first { $0.role == .authentication })
+            let publicKey = try Self.publicKey(certificate.der)
+            #expect(publicKey.verifiesPSS(signature, message: message, hash: .sha256))
+            // A salt the card cannot make is refused at C_SignInit.
+            let refused = try running.tool(
+                "--login --pin 1234 --sign --id \(id) \(pss) --salt-len 20 -i \(input) -o \(output)")
+            #expect(refused.output.contains("CKR_MECHANISM_PARAM_INVALID"), "\(refused.output)")
+        }
     }
 
-    @Test func decryptsThroughTheClient() throws {
-        let running = try SocketServerTests.Running(state: TestCards.cps4State())
-        defer { running.stop() }
-        let id = try Self.authenticationKeyID(running)
-        let certificate = try #require(
-            running.driver.slots().first?.token?.certificates.first { $0.role == .authentication })
-        let key = try _RSA.Encryption.PublicKey(derRepresentation: Self.publicKey(certificate.der).derRepresentation)
-        let message = Array("a key to unwrap".utf8)
-        let input = running.directory.appendingPathComponent("cryptogram").path
-        let output = running.directory.appendingPathComponent("plaintext").path
-        try key.encrypt(message, padding: ._WEAK_AND_INSECURE_PKCS_V1_5).write(to: URL(fileURLWithPath: input))
-        let decrypt = try running.tool("--login --pin 1234 --decrypt --id \(id) -m RSA-PKCS -i \(input) -o \(output)")
-        #expect(decrypt.status == 0, "\(decrypt.output)")
-        #expect(try [UInt8](Data(contentsOf: URL(fileURLWithPath: output))) == message)
+    @Test func decryptsThroughTheClient() async throws {
+        try await onThread {
+            let running = try SocketServerTests.Running(state: TestCards.cps4State())
+            defer { running.stop() }
+            let id = try Self.authenticationKeyID(running)
+            let certificate = try #require(
+                running.driver.slots().first?.token?.certificates.first { $0.role == .authentication })
+            let key = try _RSA.Encryption.PublicKey(derRepresentation: Self.publicKey(certificate.der).derRepresentation)
+            let message = Array("a key to unwrap".utf8)
+            let input = running.directory.appendingPathComponent("cryptogram").path
+            let output = running.directory.appendingPathComponent("plaintext").path
+            try key.encrypt(message, padding: ._WEAK_AND_INSECURE_PKCS_V1_5).write(to: URL(fileURLWithPath: input))
+            let decrypt = try running.tool("--login --pin 1234 --decrypt --id \(id) -m RSA-PKCS -i \(input) -o \(output)")
+            #expect(decrypt.status == 0, "\(decrypt.output)")
+            #expect(try [UInt8](Data(contentsOf: URL(fileURLWithPath: output))) == message)
+        }
     }
 
     static func publicKey(_ der: [UInt8]) throws -> _RSA.Signing.PublicKey {

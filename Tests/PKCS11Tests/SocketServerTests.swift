@@ -18,7 +18,7 @@ struct SocketServerTests {
     static let clientModule = "/usr/lib/x86_64-linux-gnu/pkcs11/p11-kit-client.so"
 
     struct Running {
-        let driver: CardTokenDriver
+        let driver: DaemonToken
         let server: PKCS11SocketServer
         let directory: URL
         let audits = AuditLog()
@@ -26,7 +26,7 @@ struct SocketServerTests {
         var environment: [String: String] { ["P11_KIT_SERVER_ADDRESS": "unix:path=\(socketPath)"] }
 
         init(state: CardState = TestCards.defaultState) throws {
-            driver = try CardTokenDriver(state: state)
+            driver = try DaemonToken(state: state)
             directory = TestCards.temporaryDirectory("cpsd-p11")
             let audits = self.audits
             server = PKCS11SocketServer(
@@ -45,86 +45,97 @@ struct SocketServerTests {
                 "pkcs11-tool --module \(SocketServerTests.clientModule) \(arguments)", environment: environment)
         }
 
-        /// Waits until every client thread has ended (their connections closed).
-        func waitForNoClients() async throws {
-            for _ in 0..<200 where server.connectionCount > 0 { try await Task.sleep(for: .milliseconds(10)) }
+        /// Waits until every client thread has ended (their connections closed). Blocks: call it on the
+        /// test's dedicated thread.
+        func waitForNoClients() {
+            for _ in 0..<200 where server.connectionCount > 0 { Thread.sleep(forTimeInterval: 0.01) }
             #expect(server.connectionCount == 0)
         }
     }
 
     @Test func listsTheTokenAndSignsThroughP11KitClient() async throws {
-        let running = try Running()
-        defer { running.stop() }
-        let mode = try FileManager.default.attributesOfItem(atPath: running.socketPath)[.posixPermissions] as? Int
-        #expect(mode == 0o600)
-        let list = try running.tool("-L")
-        #expect(list.status == 0, "\(list.output)")
-        #expect(list.stdout.contains("CPS3v3-"))
-        #expect(list.stdout.contains(CardTokenDriver.readerName))
-        let input = running.directory.appendingPathComponent("message").path
-        let output = running.directory.appendingPathComponent("signature").path
-        let message = Array("signed through p11-kit".utf8)
-        try Data(message).write(to: URL(fileURLWithPath: input))
-        let keyID = try #require(running.driver.slots().first?.token?.privateKeys.first { $0.role == .signature }?.id)
-        let hexID = keyID.map { String(format: "%02x", $0) }.joined()
-        let sign = try running.tool(
-            "--login --pin 1234 --sign --id \(hexID) -m SHA256-RSA-PKCS -i \(input) -o \(output)")
-        #expect(sign.status == 0, "\(sign.output)")
-        let signature = try [UInt8](Data(contentsOf: URL(fileURLWithPath: output)))
-        let certificate = try Certificate(derEncoded: try #require(running.driver.card?.state.signatureCertificateDER))
-        let publicKey = try #require(_RSA.Signing.PublicKey(certificate.publicKey))
-        #expect(publicKey.verifies(signature, sha256: message))
-        try await running.waitForNoClients()
-        let audits = running.audits.records.withLock { $0 }
-        #expect(audits.count == 1)
-        #expect(audits.first?.keyLabel == "CPS_PRIV_SIG")
-        #expect(audits.first?.mechanism == .sha256RSAPKCS)
-        #expect(audits.first?.result == .ok)
-        #expect(audits.first?.peer?.pid ?? 0 > 0)
-        #expect(audits.first?.peer?.executable?.hasSuffix("pkcs11-tool") == true)
+        try await onThread {
+            let running = try Running()
+            defer { running.stop() }
+            let mode = try FileManager.default.attributesOfItem(atPath: running.socketPath)[.posixPermissions] as? Int
+            #expect(mode == 0o600)
+            let list = try running.tool("-L")
+            #expect(list.status == 0, "\(list.output)")
+            #expect(list.stdout.contains("CPS3v3-"))
+            #expect(list.stdout.contains(DaemonToken.readerName))
+            let input = running.directory.appendingPathComponent("message").path
+            let output = running.directory.appendingPathComponent("signature").path
+            let message = Array("signed through p11-kit".utf8)
+            try Data(message).write(to: URL(fileURLWithPath: input))
+            let keyID = try #require(running.driver.slots().first?.token?.privateKeys.first { $0.role == .signature }?.id)
+            let hexID = keyID.map { String(format: "%02x", $0) }.joined()
+            let sign = try running.tool(
+                "--login --pin 1234 --sign --id \(hexID) -m SHA256-RSA-PKCS -i \(input) -o \(output)")
+            #expect(sign.status == 0, "\(sign.output)")
+            let signature = try [UInt8](Data(contentsOf: URL(fileURLWithPath: output)))
+            let certificate = try Certificate(derEncoded: try #require(running.driver.card?.state.signatureCertificateDER))
+            let publicKey = try #require(_RSA.Signing.PublicKey(certificate.publicKey))
+            #expect(publicKey.verifies(signature, sha256: message))
+            running.waitForNoClients()
+            let audits = running.audits.records.withLock { $0 }
+            #expect(audits.count == 1)
+            #expect(audits.first?.keyLabel == "CPS_PRIV_SIG")
+            #expect(audits.first?.mechanism == .sha256RSAPKCS)
+            #expect(audits.first?.result == .ok)
+            #expect(audits.first?.peer?.pid ?? 0 > 0)
+            #expect(audits.first?.peer?.executable?.hasSuffix("pkcs11-tool") == true)
+        }
     }
 
     @Test func wrongPINThroughTheClient() async throws {
-        let running = try Running()
-        defer { running.stop() }
-        let login = try running.tool("--login --pin 9999 -O")
-        #expect(login.status != 0)
-        #expect(login.output.contains("CKR_PIN_INCORRECT"))
-        #expect(running.driver.card?.state.pin.triesLeft == 2)
+        try await onThread {
+            let running = try Running()
+            defer { running.stop() }
+            let login = try running.tool("--login --pin 9999 -O")
+            #expect(login.status != 0)
+            #expect(login.output.contains("CKR_PIN_INCORRECT"))
+            #expect(running.driver.card?.state.pin.triesLeft == 2)
+        }
     }
 
     @Test func aMalformedFrameEndsOnlyThatClient() async throws {
-        let running = try Running()
-        defer { running.stop() }
-        let fd = try Self.connect(running.socketPath)
-        // Version byte, then a frame header naming no call p11-kit knows, and junk.
-        let garbage: [UInt8] = [0, 0x00, 0x00, 0xFF, 0xFF, 0, 0, 0, 0, 0, 0, 0, 4, 0xDE, 0xAD, 0xBE, 0xEF]
-        #expect(write(fd, garbage, garbage.count) == garbage.count)
-        let list = try running.tool("-L")
-        #expect(list.status == 0, "\(list.output)")
-        #expect(list.stdout.contains("CPS3v3-"))
-        close(fd)
-        try await running.waitForNoClients()
+        try await onThread {
+            let running = try Running()
+            defer { running.stop() }
+            let fd = try Self.connect(running.socketPath)
+            // Version byte, then a frame header naming no call p11-kit knows, and junk.
+            let garbage: [UInt8] = [0, 0x00, 0x00, 0xFF, 0xFF, 0, 0, 0, 0, 0, 0, 0, 4, 0xDE, 0xAD, 0xBE, 0xEF]
+            #expect(write(fd, garbage, garbage.count) == garbage.count)
+            let list = try running.tool("-L")
+            #expect(list.status == 0, "\(list.output)")
+            #expect(list.stdout.contains("CPS3v3-"))
+            close(fd)
+            running.waitForNoClients()
+        }
     }
 
     @Test func stopDisconnectsClientsAndRemovesTheSocket() async throws {
-        let running = try Running()
-        let fd = try Self.connect(running.socketPath)
-        for _ in 0..<200 where running.server.connectionCount == 0 { try await Task.sleep(for: .milliseconds(10)) }
-        #expect(running.server.connectionCount == 1)
-        running.stop()
-        #expect(running.server.connectionCount == 0)
-        #expect(!FileManager.default.fileExists(atPath: running.socketPath))
-        var byte: UInt8 = 0
-        #expect(read(fd, &byte, 1) <= 0)
-        close(fd)
+        try await onThread {
+            let running = try Running()
+            let fd = try Self.connect(running.socketPath)
+            for _ in 0..<200 where running.server.connectionCount == 0 { Thread.sleep(forTimeInterval: 0.01) }
+            #expect(running.server.connectionCount == 1)
+            running.stop()
+            #expect(running.server.connectionCount == 0)
+            #expect(!FileManager.default.fileExists(atPath: running.socketPath))
+            var byte: UInt8 = 0
+            #expect(read(fd, &byte, 1) <= 0)
+            close(fd)
+        }
     }
 
-    @Test func aSecondServerDoesNotStealALiveSocket() throws {
-        let running = try Running()
-        defer { running.stop() }
-        let second = PKCS11SocketServer(socketPath: running.socketPath, driver: running.driver)
-        #expect(throws: PKCS11SocketServerError(.addressInUse, "")) { try second.start() }
+    @Test func aSecondServerDoesNotStealALiveSocket() async throws {
+        try await onThread {
+            let running = try Running()
+            defer { running.stop() }
+            let second = PKCS11SocketServer(socketPath: running.socketPath, driver: running.driver)
+            #expect(throws: PKCS11SocketServerError(.addressInUse, "")) { try second.start() }
+        }
     }
 
     static func connect(_ path: String) throws -> Int32 {

@@ -87,6 +87,22 @@ package final class DaemonTokenDriver: TokenDriver, TokenDriverControl {
         }
     }
 
+    package func writeData(
+        client: ClientID, slot: SlotID, generation: UInt64, label: String, value: [UInt8], pin: borrowing SecretBytes,
+        origin: PINOrigin
+    ) throws(TokenError) {
+        if pin.count > 0 { try Self.checkFormat(pin, length: Self.pinLength) }
+        let reader = try reader(slot)
+        let holder = pin.count == 0 ? SecretHolder() : SecretHolder(copying: pin)
+        try BlockingBridge.wait { () async throws(TokenError) in
+            try await reader.writeData(
+                client: client, generation: generation, label: label, value: value, pin: holder, origin: origin)
+        }
+        // Which object and how long, never the bytes.
+        logger.notice(
+            "data object written", metadata: ["client": "\(client)", "slot": "\(slot)", "label": "\(label)", "length": "\(value.count)"])
+    }
+
     package func changePIN(
         client: ClientID, slot: SlotID, generation: UInt64, old: borrowing SecretBytes, new: borrowing SecretBytes
     ) throws(TokenError) {

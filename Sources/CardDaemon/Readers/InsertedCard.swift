@@ -29,6 +29,9 @@ struct InsertedCard: Sendable {
     /// Bumped by every successful PIN change or unblock, and whenever the counters moved outside cpsd:
     /// a login made in an older epoch holds a PIN the card may no longer take.
     var credentialEpoch: UInt64 = 0
+    /// The private data objects were read after a login (`InsertedCard+DataObjects.swift`): never again
+    /// for this card, even for the files the card turned out not to have.
+    var protectedDataRead = false
 
     /// Warm-resets the card (SCardReconnect with SCARD_RESET_CARD): it forgets every verified code.
     mutating func resetSecurity() throws(CardError) {
@@ -155,7 +158,8 @@ extension TokenState {
             minPINLength: driver.pinLength,
             maxPINLength: driver.pinLength,
             certificates: certificates,
-            privateKeys: keys)
+            privateKeys: keys,
+            dataObjects: contents.dataObjects.enumerated().compactMap { TokenDataObject($1, index: $0) })
     }
 
     /// The key size, from the certificate's modulus: that is the length of every signature the key makes.

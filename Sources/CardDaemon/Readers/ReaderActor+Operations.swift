@@ -14,10 +14,14 @@ extension ReaderActor {
             try card.ensureNotVerified()
             defer { card.endVerifiedOperation() }
             card.loggedIn[client] = nil
-            try CPS3Driver.perform(on: card.connection, end: .reset) { session in
+            // The private data objects are read now, verified by this very VERIFY and before the reset: no
+            // other operation ever verifies the PIN for them (cryptolib-pkcs11.md §6.1).
+            let protectedObjects = try CPS3Driver.perform(on: card.connection, end: .reset) { session in
                 try card.verify(&session, userType, pin.secret)
+                return userType == .user ? try card.readProtectedDataObjects(&session) : nil
             }
             card.resetWithTheTransaction()
+            if let protectedObjects { card.remember(protectedObjects) }
             card.loggedIn[client] = CardLogin(userType: userType, credentialEpoch: card.credentialEpoch)
         }
     }
@@ -44,7 +48,7 @@ extension ReaderActor {
         client: ClientID, generation: UInt64, request: SignatureRequest, pin: SecretHolder, origin: PINOrigin
     ) throws(TokenError) -> [UInt8] {
         try withVerifiedPIN(client: client, generation: generation, pin: pin, origin: origin, "sign",
-            validate: { (driver) throws(IASECCError) in try driver.validate(request) }
+            validate: { (card) throws(IASECCError) in try card.driver.validate(request) }
         ) { (card, session) throws(IASECCError) in try card.driver.sign(&session, request)
         }
     }
@@ -54,21 +58,21 @@ extension ReaderActor {
         client: ClientID, generation: UInt64, request: DecryptionRequest, pin: SecretHolder, origin: PINOrigin
     ) throws(TokenError) -> [UInt8] {
         try withVerifiedPIN(client: client, generation: generation, pin: pin, origin: origin, "decrypt",
-            validate: { (driver) throws(IASECCError) in try driver.validate(request) }
+            validate: { (card) throws(IASECCError) in try card.driver.validate(request) }
         ) { (card, session) throws(IASECCError) in try card.driver.decrypt(&session, request)
         }
     }
 
     /// One key operation: VERIFY, `body`, reset, in one transaction. A kept PIN is sent only while its
     /// login holds and the card's counter is the one cpsd knows; a refusal ends that login.
-    private func withVerifiedPIN(
+    func withVerifiedPIN(
         client: ClientID, generation: UInt64, pin: SecretHolder, origin: PINOrigin, _ name: String,
-        validate: (any CardDriver) throws(IASECCError) -> Void,
-        _ body: (InsertedCard, inout CardSession) throws(IASECCError) -> [UInt8]
+        validate: (InsertedCard) throws(IASECCError) -> Void,
+        _ body: (inout InsertedCard, inout CardSession) throws(IASECCError) -> [UInt8]
     ) throws(TokenError) -> [UInt8] {
         try operate(generation, name) { card in
             // Before any APDU: a request the card cannot make costs no VERIFY.
-            try validate(card.driver)
+            try validate(card)
             try card.ensureNotVerified()
             defer { card.endVerifiedOperation() }
             let kept = origin == .keptSinceLogin
@@ -81,7 +85,7 @@ extension ReaderActor {
                 let result = try CPS3Driver.perform(on: card.connection, end: .reset) { session in
                     if kept { try card.checkCounterUnchanged(&session) }
                     try card.verify(&session, .user, pin.secret)
-                    return try body(card, &session)
+                    return try body(&card, &session)
                 }
                 card.resetWithTheTransaction()
                 return result

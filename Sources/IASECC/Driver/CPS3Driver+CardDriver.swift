@@ -95,6 +95,18 @@ extension CPS3Driver: CardDriver {
         return try Self.decipher(&session, cryptogram: request.cryptogram)
     }
 
+    package func readProtectedDataObjects(_ session: inout CardSession, _ objects: [CardDataObject])
+        throws(IASECCError) -> [CardDataObject]
+    {
+        try Self.readProtectedDataObjects(&session, objects)
+    }
+
+    package func writeDataObject(_ session: inout CardSession, _ object: CardDataObject, value: [UInt8])
+        throws(IASECCError) -> [UInt8]
+    {
+        try Self.writeDataObject(&session, object, value: value)
+    }
+
     package func getChallenge(_ session: inout CardSession, length: Int) throws(IASECCError) -> [UInt8] {
         var random: [UInt8] = []
         random.reserveCapacity(length + 8)

@@ -32,9 +32,12 @@ package struct CPS3Driver: Sendable {
             let der = try session.readPath(object.path, object.label)
             certificates.append(CardCertificate(object: object, der: try decode(der, CertificateDER.trimmed)))
         }
+        let dataObjects = try DataObjectFiles.tolerant { () throws(IASECCError) in
+            try readDataObjects(&session, directories: odf.dataObjects)
+        }
         return CardContents(
             serialNumber: serialNumber(fromPAN: pan), pan: pan, tokenInfo: tokenInfo, pinObjects: pins,
-            privateKeys: keys, certificates: certificates, pinStatus: pinStatus)
+            privateKeys: keys, certificates: certificates, pinStatus: pinStatus, dataObjects: dataObjects)
     }
 
     /// SELECT the IAS application by AID; 6A82 means this is not a CPS3 IAS-ECC card.

@@ -61,13 +61,17 @@ package struct CPS4Driver: Sendable {
             let der = try readFile(&session, path(object.path), object.label)
             certificates.append(CardCertificate(object: object, der: try CPS3Driver.decode(der, CertificateDER.trimmed)))
         }
+        let dataObjects = try DataObjectFiles.tolerant { () throws(IASECCError) in
+            try readDataObjects(&session, directories: odf.dataObjects, path: path)
+        }
         let references = PINReferences(pins)
         let status = PINStatus(
             pin: try counters(&session, reference: references.pin, maxTries: CPS4.pinMaxTries),
             puk: try counters(&session, reference: references.puk, maxTries: CPS4.pukMaxTries))
         return CardContents(
             kind: .cps4, serialNumber: CPS3Driver.serialNumber(fromPAN: pan), pan: pan, tokenInfo: tokenInfo,
-            pinObjects: pins, privateKeys: keys, certificates: certificates, pinStatus: status)
+            pinObjects: pins, privateKeys: keys, certificates: certificates, pinStatus: status,
+            dataObjects: dataObjects)
     }
 
     /// SELECT of the ChipDoc applet on channel 1, unless this transaction already made it current.

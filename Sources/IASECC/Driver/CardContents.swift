@@ -13,6 +13,9 @@ package struct CardContents: Hashable, Sendable {
     package var privateKeys: [PrivateKeyObject]
     package var certificates: [CardCertificate]
     package var pinStatus: PINStatus
+    /// The CPS business data objects (DODF, and on CPS3 the synthesized CPS2ter ones), in card order. The
+    /// public ones carry their value from insertion; the private ones have none until a login read them.
+    package var dataObjects: [CardDataObject] = []
 
     /// The certificate whose CKA_ID matches the key's.
     package func certificate(for key: PrivateKeyObject) -> CardCertificate? {

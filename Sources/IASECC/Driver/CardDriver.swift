@@ -51,6 +51,16 @@ package protocol CardDriver: Sendable {
     func sign(_ session: inout CardSession, _ request: SignatureRequest) throws(IASECCError) -> [UInt8]
     /// One decryption with the authentication key. The PIN must have been verified in the same transaction.
     func decrypt(_ session: inout CardSession, _ request: DecryptionRequest) throws(IASECCError) -> [UInt8]
+    /// The values of the private data objects among `objects` (cryptolib-pkcs11.md §6.1). The PIN must have
+    /// been verified in the same transaction: the daemon calls this right after a login's VERIFY, so reading
+    /// them never costs a VERIFY of its own. Objects whose file the card lacks are left out.
+    func readProtectedDataObjects(_ session: inout CardSession, _ objects: [CardDataObject]) throws(IASECCError)
+        -> [CardDataObject]
+    /// Rewrites a modifiable data object's whole file with `value`, zero-padded to the file's size (UPDATE
+    /// BINARY, at most 255 bytes a command, §6.3); a longer value is refused before any APDU. The PIN must have
+    /// been verified in the same transaction (the card refuses the write otherwise). Returns the file's bytes.
+    func writeDataObject(_ session: inout CardSession, _ object: CardDataObject, value: [UInt8]) throws(IASECCError)
+        -> [UInt8]
     /// Random bytes from the card's generator.
     func getChallenge(_ session: inout CardSession, length: Int) throws(IASECCError) -> [UInt8]
 }

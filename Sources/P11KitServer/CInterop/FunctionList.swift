@@ -62,27 +62,27 @@ enum FunctionList {
         list.C_CopyObject = { _, _, _, _, _ in notSupported() }
         list.C_DestroyObject = { _, _ in notSupported() }
         list.C_GetObjectSize = { _, _, _ in notSupported() }
-        list.C_SetAttributeValue = { _, _, _, _ in notSupported() }
-        list.C_EncryptInit = { _, _, _ in notSupported() }
-        list.C_Encrypt = { _, _, _, _, _ in notSupported() }
+        list.C_SetAttributeValue = { Calls.setAttributeValue($0, $1, $2, $3) }
+        list.C_EncryptInit = { Calls.encryptInit($0, $1, $2) }
+        list.C_Encrypt = { Calls.encrypt($0, $1, $2, $3, $4) }
         list.C_EncryptUpdate = { _, _, _, _, _ in notSupported() }
         list.C_EncryptFinal = { _, _, _ in notSupported() }
         list.C_DecryptUpdate = { _, _, _, _, _ in notSupported() }
         list.C_DecryptFinal = { _, _, _ in notSupported() }
-        list.C_DigestInit = { _, _ in notSupported() }
-        list.C_Digest = { _, _, _, _, _ in notSupported() }
-        list.C_DigestUpdate = { _, _, _ in notSupported() }
+        list.C_DigestInit = { Calls.digestInit($0, $1) }
+        list.C_Digest = { Calls.digest($0, $1, $2, $3, $4) }
+        list.C_DigestUpdate = { Calls.digestUpdate($0, $1, $2) }
         list.C_DigestKey = { _, _ in notSupported() }
-        list.C_DigestFinal = { _, _, _ in notSupported() }
+        list.C_DigestFinal = { Calls.digestFinal($0, $1, $2) }
     }
 
     private static func unsupportedSignaturesAndKeys(_ list: inout CK_FUNCTION_LIST) {
         list.C_SignRecoverInit = { _, _, _ in notSupported() }
         list.C_SignRecover = { _, _, _, _, _ in notSupported() }
-        list.C_VerifyInit = { _, _, _ in notSupported() }
-        list.C_Verify = { _, _, _, _, _ in notSupported() }
-        list.C_VerifyUpdate = { _, _, _ in notSupported() }
-        list.C_VerifyFinal = { _, _, _ in notSupported() }
+        list.C_VerifyInit = { Calls.verifyInit($0, $1, $2) }
+        list.C_Verify = { Calls.verify($0, $1, $2, $3, $4) }
+        list.C_VerifyUpdate = { Calls.verifyUpdate($0, $1, $2) }
+        list.C_VerifyFinal = { Calls.verifyFinal($0, $1, $2) }
         list.C_VerifyRecoverInit = { _, _, _ in notSupported() }
         list.C_VerifyRecover = { _, _, _, _, _ in notSupported() }
         list.C_DigestEncryptUpdate = { _, _, _, _, _ in notSupported() }

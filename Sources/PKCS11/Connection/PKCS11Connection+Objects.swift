@@ -45,7 +45,10 @@ extension PKCS11Connection {
             signature.isPSS ? try PSSParameters.hash(for: signature, parameter: mechanism.parameter) : nil
         if !signature.isPSS, !(mechanism.parameter?.isEmpty ?? true) { throw PKCS11Error(.mechanismParamInvalid) }
         let (object, privateKey) = try operationKey(key, session: session, token: token, missing: .keyHandleInvalid)
-        guard object.flag(.sign), let privateKey else { throw PKCS11Error(.keyFunctionNotPermitted) }
+        // A key that cannot sign (a public key) is CKR_KEY_TYPE_INCONSISTENT for Cryptolib (§8.7, ANS 608).
+        guard object.flag(.sign), let privateKey else {
+            throw PKCS11Error(.keyTypeInconsistent, "\(object.label) does not sign")
+        }
         guard privateKey.capabilities.signatures.contains(signature) else {
             throw PKCS11Error(.keyTypeInconsistent, "\(privateKey.label) does not sign with \(signature)")
         }

@@ -122,6 +122,8 @@ extension PKCS11Connection {
             _ = try? sessions.update(session.handle) { (session) throws(PKCS11Error) in
                 session.sign.cancel()
                 session.decrypt.cancel()
+                // A verification may use a private key handle, which the login made visible.
+                session.verify.cancel()
             }
         }
         driver.logout(client: client, slot: slot)

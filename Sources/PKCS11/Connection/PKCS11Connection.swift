@@ -20,7 +20,7 @@ package final class PKCS11Connection: @unchecked Sendable {
     /// Guarded by `secretsLock`: the idle-timeout sweeper reads it from another thread.
     private var keptSecrets: [SlotID: KeptSecret] = [:]
     private let secretsLock = NSLock()
-    private var objectCache: [SlotID: (generation: UInt64, objects: [TokenObject])] = [:]
+    private var objectCache: [SlotID: (generation: UInt64, data: [TokenDataObject], objects: [TokenObject])] = [:]
     private var eventCursor: UInt64 = 0
     private var pendingEvents: [SlotID] = []
 
@@ -165,9 +165,12 @@ package final class PKCS11Connection: @unchecked Sendable {
 
     /// The token's objects, all of them (private ones included), built once per generation.
     func allObjects(slot: SlotID, token: TokenState) -> [TokenObject] {
-        if let cached = objectCache[slot], cached.generation == token.generation { return cached.objects }
+        // The data objects change within a generation (private ones read at a login, CPS_DATA written).
+        if let cached = objectCache[slot], cached.generation == token.generation, cached.data == token.dataObjects {
+            return cached.objects
+        }
         let objects = TokenObjects.build(slot: slot, token: token)
-        objectCache[slot] = (token.generation, objects)
+        objectCache[slot] = (token.generation, token.dataObjects, objects)
         return objects
     }
 

@@ -52,6 +52,8 @@ package struct CKR: RawRepresentable, Hashable, Sendable, CustomStringConvertibl
     package static let userNotLoggedIn = CKR(0x101)
     package static let userTypeInvalid = CKR(0x103)
     package static let userAnotherAlreadyLoggedIn = CKR(0x104)
+    package static let signatureInvalid = CKR(0x0C0)
+    package static let signatureLenRange = CKR(0x0C1)
     package static let bufferTooSmall = CKR(0x150)
     package static let cryptokiNotInitialized = CKR(0x190)
     package static let cryptokiAlreadyInitialized = CKR(0x191)
@@ -148,7 +150,7 @@ package struct CKM: RawRepresentable, Hashable, Sendable {
     package static let sha1RSAPKCSPSS = CKM(0x00E)
     package static let sha256RSAPKCS = CKM(0x040)
     package static let sha256RSAPKCSPSS = CKM(0x043)
-    /// Digests: only named inside CK_RSA_PKCS_PSS_PARAMS.hashAlg (cpsd offers no C_Digest).
+    /// Digests: C_DigestInit, and CK_RSA_PKCS_PSS_PARAMS.hashAlg.
     package static let sha1 = CKM(0x220)
     package static let sha256 = CKM(0x250)
 }
@@ -201,8 +203,11 @@ package enum CKF {
     package static let serialSession: UInt = 0x4
     // CK_MECHANISM_INFO
     package static let hw: UInt = 0x1
+    package static let encryptFlag: UInt = 0x100
     package static let decryptFlag: UInt = 0x200
+    package static let digestFlag: UInt = 0x400
     package static let signFlag: UInt = 0x800
+    package static let verifyFlag: UInt = 0x2000
     // C_WaitForSlotEvent
     package static let dontBlock: UInt = 0x1
 }

@@ -44,13 +44,15 @@ package enum TokenObjects {
             parsed[certificate.role] = try? CertificateFields(der: certificate.der)
             objects.append(certificateObject(certificate, parsed[certificate.role], handle: handle()))
         }
-        for key in keys {
-            guard let fields = parsed[key.role] else { continue }
-            objects.append(publicKeyObject(key, fields, handle: handle()))
+        // Cryptolib builds the public keys from the certificates (no PuKDF on CPS3: cryptolib-pkcs11.md §5.1).
+        for certificate in certificates where keys.contains(where: { $0.role == certificate.role }) {
+            guard let fields = parsed[certificate.role] else { continue }
+            objects.append(publicKeyObject(certificate, fields, handle: handle()))
         }
         for key in keys {
             objects.append(privateKeyObject(key, parsed[key.role], handle: handle()))
         }
+        objects += DataObjects.build(slot: slot, token: token)
         return objects
     }
 
@@ -98,19 +100,25 @@ package enum TokenObjects {
         return attributes
     }
 
-    private static func publicKeyObject(_ key: TokenPrivateKey, _ fields: CertificateFields, handle: UInt)
+    /// Cryptolib's public key (cryptolib-pkcs11.md §5.2): label "Cle publique - " + the certificate's label
+    /// with the C string's NUL counted in ulValueLen, the key flags of a card key (sic), ENCRYPT / VERIFY /
+    /// VERIFY_RECOVER true, CKA_VALUE the PKCS#1 RSAPublicKey; any other attribute is CKR_ATTRIBUTE_TYPE_INVALID.
+    private static func publicKeyObject(_ certificate: TokenCertificate, _ fields: CertificateFields, handle: UInt)
         -> TokenObject
     {
-        var attributes = keyCommon(CKO.publicKey, label: key.label, id: key.id, isPrivate: false)
-        attributes[.subject] = fields.subject
-        attributes[.encrypt] = AttributeValue.bool(false)
-        attributes[.verify] = AttributeValue.bool(true)
-        attributes[.verifyRecover] = AttributeValue.bool(false)
-        attributes[.wrap] = AttributeValue.bool(false)
-        attributes[.trusted] = AttributeValue.bool(false)
-        attributes[.modulus] = fields.modulus
-        attributes[.modulusBits] = AttributeValue.ulong(UInt(key.modulusBits))
-        attributes[.publicExponent] = fields.publicExponent
+        var attributes: [CKA: [UInt8]] = [
+            .class: AttributeValue.ulong(CKO.publicKey), .keyType: AttributeValue.ulong(CKK.rsa),
+            .label: AttributeValue.utf8("Cle publique - " + certificate.label) + [0], .id: certificate.id,
+            .modulus: fields.modulus, .publicExponent: fields.publicExponent,
+            .modulusBits: AttributeValue.ulong(UInt(RSAPublicKeyDER.bits(fields.modulus))),
+            .value: RSAPublicKeyDER.encode(modulus: fields.modulus, exponent: fields.publicExponent),
+        ]
+        let flags: [CKA: Bool] = [
+            .token: true, .local: true, .sensitive: true, .alwaysSensitive: true, .neverExtractable: true,
+            .private: false, .modifiable: false, .extractable: false,
+            .encrypt: true, .verify: true, .verifyRecover: true, .wrap: false, .derive: false,
+        ]
+        for (type, value) in flags { attributes[type] = AttributeValue.bool(value) }
         return TokenObject(handle: handle, isPrivate: false, attributes: attributes, sensitive: [])
     }
 
@@ -136,5 +144,31 @@ package enum TokenObjects {
         return TokenObject(
             handle: handle, isPrivate: true, keyRole: key.role, attributes: attributes,
             sensitive: [.value, .privateExponent, .prime1, .prime2, .exponent1, .exponent2, .coefficient])
+    }
+}
+
+/// PKCS#1 RSAPublicKey ::= SEQUENCE { modulus INTEGER, publicExponent INTEGER } (RFC 8017 A.1.1), in DER.
+enum RSAPublicKeyDER {
+    static func encode(modulus: [UInt8], exponent: [UInt8]) -> [UInt8] {
+        tlv(0x30, integer(modulus) + integer(exponent))
+    }
+
+    static func bits(_ modulus: [UInt8]) -> Int {
+        let bytes = modulus.drop { $0 == 0 }
+        return bytes.count * 8 - (bytes.first?.leadingZeroBitCount ?? 0)
+    }
+
+    /// A positive INTEGER: minimal, with a 00 when the high bit is set.
+    private static func integer(_ magnitude: [UInt8]) -> [UInt8] {
+        var bytes = Array(magnitude.drop { $0 == 0 })
+        if bytes.isEmpty || bytes[0] & 0x80 != 0 { bytes.insert(0, at: 0) }
+        return tlv(0x02, bytes)
+    }
+
+    private static func tlv(_ tag: UInt8, _ content: [UInt8]) -> [UInt8] {
+        let count = content.count
+        guard count >= 0x80 else { return [tag, UInt8(count)] + content }
+        let length = (0..<8).reversed().map { UInt8(truncatingIfNeeded: count >> (8 * $0)) }.drop { $0 == 0 }
+        return [tag, 0x80 | UInt8(length.count)] + length + content
     }
 }

@@ -9,6 +9,9 @@ package struct SessionTable: Sendable {
         package var find = FindOperation()
         package var sign = SignOperation()
         package var decrypt = DecryptOperation()
+        package var digest = DigestOperation()
+        package var verify = VerifyOperation()
+        package var encrypt = EncryptOperation()
     }
 
     private var sessions: [UInt: Session] = [:]

@@ -49,6 +49,14 @@ package protocol TokenDriver: Sendable {
         client: ClientID, slot: SlotID, generation: UInt64, puk: borrowing SecretBytes, newPIN: borrowing SecretBytes
     ) throws(TokenError)
 
+    /// C_SetAttributeValue(CKA_VALUE) of the modifiable data object `label` (CPS_DATA, cryptolib-pkcs11.md
+    /// §6.3): the card rewrites the whole file (`value` zero-padded to its size) and the token's memory follows.
+    /// The card wants the PIN for the write, so this runs under the same PIN rules as `sign`.
+    func writeData(
+        client: ClientID, slot: SlotID, generation: UInt64, label: String, value: [UInt8], pin: borrowing SecretBytes,
+        origin: PINOrigin
+    ) throws(TokenError)
+
     /// C_GenerateRandom: GET CHALLENGE as many times as needed.
     func generateRandom(client: ClientID, slot: SlotID, generation: UInt64, length: Int) throws(TokenError) -> [UInt8]
 
@@ -117,12 +125,16 @@ package struct TokenState: Sendable, Hashable {
     package var maxPINLength: Int
     package var certificates: [TokenCertificate]
     package var privateKeys: [TokenPrivateKey]
+    /// The CPS business data objects whose value is known: the public ones from insertion, the private ones
+    /// once a login read them (cryptolib-pkcs11.md §6).
+    package var dataObjects: [TokenDataObject]
 
     package init(
         generation: UInt64, label: String, manufacturer: String, model: String, serialNumber: String,
         pin: TokenCounters, puk: TokenCounters, minPINLength: Int, maxPINLength: Int,
-        certificates: [TokenCertificate], privateKeys: [TokenPrivateKey]
+        certificates: [TokenCertificate], privateKeys: [TokenPrivateKey], dataObjects: [TokenDataObject] = []
     ) {
+        self.dataObjects = dataObjects
         self.generation = generation
         self.label = label
         self.manufacturer = manufacturer
@@ -176,6 +188,33 @@ package struct TokenPrivateKey: Sendable, Hashable {
         self.role = role
         self.modulusBits = modulusBits
         self.capabilities = capabilities
+    }
+}
+
+/// A CKO_DATA object: a CPS business data object and its value as the card stores it.
+package struct TokenDataObject: Sendable, Hashable {
+    /// Its place among the card's data objects (known or not yet read): keeps its handle stable.
+    package var index: Int
+    package var label: String
+    /// CKA_APPLICATION.
+    package var application: String
+    /// CKA_OBJECT_ID (DER), when the card gives one.
+    package var objectID: [UInt8]?
+    package var isPrivate: Bool
+    package var isModifiable: Bool
+    package var value: [UInt8]
+
+    package init(
+        index: Int, label: String, application: String, objectID: [UInt8]?, isPrivate: Bool, isModifiable: Bool,
+        value: [UInt8]
+    ) {
+        self.index = index
+        self.label = label
+        self.application = application
+        self.objectID = objectID
+        self.isPrivate = isPrivate
+        self.isModifiable = isModifiable
+        self.value = value
     }
 }
 

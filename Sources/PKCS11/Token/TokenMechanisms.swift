@@ -52,24 +52,33 @@ extension TokenState {
         .rsaX509, .rsaPKCS, .sha1RSAPKCS, .sha256RSAPKCS, .rsaPKCSPSS, .sha1RSAPKCSPSS, .sha256RSAPKCSPSS,
     ]
 
-    /// Every mechanism one of the keys offers, to sign or to decrypt.
+    /// The software digests, first in Cryptolib's list on every generation (§7.1).
+    static let digestMechanisms: [CKM] = [.sha1, .sha256]
+
+    /// The digests, then every mechanism one of the keys offers, to sign or to decrypt.
     package var mechanisms: [CKM] {
         let offered = Set(privateKeys.flatMap(\.mechanisms))
-        return Self.mechanismOrder.filter(offered.contains)
+        return Self.digestMechanisms + Self.mechanismOrder.filter(offered.contains)
     }
 
-    /// C_GetMechanismInfo: CKF_SIGN / CKF_DECRYPT for what some key does with it; the sizes of those keys.
+    /// C_GetMechanismInfo: CKF_SIGN / CKF_DECRYPT for what some key does with it, the sizes of those keys;
+    /// CKF_VERIFY for what some key signs with (verified in software), CKF_ENCRYPT for CKM_RSA_PKCS
+    /// (software, with the authentication public key); CKF_DIGEST and no key size for the digests.
     package func mechanismInfo(_ type: CKM) -> MechanismInfo? {
+        if Self.digestMechanisms.contains(type) {
+            return MechanismInfo(minKeySize: 0, maxKeySize: 0, flags: CKF.digestFlag)
+        }
         var flags: UInt = 0
         var bits: [Int] = []
         for key in privateKeys {
             let signs = SignatureMechanism(type).map(key.capabilities.signatures.contains) ?? false
             let decrypts = DecryptionMechanism(type).map(key.capabilities.decryptions.contains) ?? false
-            if signs { flags |= CKF.signFlag }
+            if signs { flags |= CKF.signFlag | CKF.verifyFlag }
             if decrypts { flags |= CKF.decryptFlag }
             if signs || decrypts { bits.append(key.modulusBits) }
         }
         guard let minBits = bits.min(), let maxBits = bits.max() else { return nil }
+        if type == .rsaPKCS { flags |= CKF.encryptFlag }
         return MechanismInfo(minKeySize: UInt(minBits), maxKeySize: UInt(maxBits), flags: CKF.hw | flags)
     }
 }

@@ -76,9 +76,13 @@ void signature(void) {
     row(605, p->C_Login(session, CKU_USER, (CK_UTF8CHAR_PTR)pin, strlen(pin)));
     CK_OBJECT_HANDLE auth = find_key(session, CKO_PRIVATE_KEY, "CPS_PRIV_AUT");
     CK_OBJECT_HANDLE sig = find_key(session, CKO_PRIVATE_KEY, "CPS_PRIV_SIG");
-    /* A key that cannot sign: the authentication public key (its label is Cryptolib's). */
-    CK_OBJECT_HANDLE public_key = find_key(session, CKO_PUBLIC_KEY, "Cle publique - Certificat d'Authentification CPS");
-    if (public_key == CK_INVALID_HANDLE) public_key = find_key(session, CKO_PUBLIC_KEY, "CPS_PRIV_AUT");
+    /* A key that cannot sign: the first public key. */
+    CK_OBJECT_CLASS public_class = CKO_PUBLIC_KEY;
+    CK_ATTRIBUTE public_template = {CKA_CLASS, &public_class, sizeof public_class};
+    CK_OBJECT_HANDLE public_key = CK_INVALID_HANDLE;
+    CK_ULONG found = 0;
+    if (p->C_FindObjectsInit(session, &public_template, 1) == CKR_OK) p->C_FindObjects(session, &public_key, 1, &found);
+    p->C_FindObjectsFinal(session);
     row(606, p->C_SignInit(session, &rsa, 0xDEAD));
     row(607, p->C_SignInit(session, &bad, auth));
     row(608, p->C_SignInit(session, &rsa, public_key));

@@ -3,8 +3,10 @@
  * code it prints as `row <number> <rv in hex>`; the test compares it with the plan's expected code. Rows run in
  * the plan's order because the plan's state carries over (sessions opened by 200-204 are used by 205-213).
  * Sections: 0 (library), 100 (slots and token), 200 (sessions and login) here; 300 (objects), 500 (decryption)
- * in ans-plan-keys.c; 600 (signature) in ans-plan-sign.c. Usage:
- *   ans-plan MODULE PIN CRYPTOGRAM-FILE
+ * in ans-plan-keys.c; 600 (signature) in ans-plan-sign.c; 400 (encryption), 700 (verification), 800 (digest)
+ * in ans-plan-software.c. Usage:
+ *   ans-plan MODULE PIN CRYPTOGRAM-FILE [cps4]
+ * (with `cps4`, also section 1300; sections 1000 and 1300 are in ans-plan-long.c, 900 in ans-plan-data.c)
  * CRYPTOGRAM-FILE: 256 bytes the test encrypted with the authentication certificate's key (section 500). */
 #include "ans-plan.h"
 
@@ -157,8 +159,8 @@ static void sessions_uninitialized(void) {
 }
 
 int main(int argc, char **argv) {
-    if (argc != 4) {
-        fprintf(stderr, "usage: ans-plan MODULE PIN CRYPTOGRAM-FILE\n");
+    if (argc != 4 && argc != 5) {
+        fprintf(stderr, "usage: ans-plan MODULE PIN CRYPTOGRAM-FILE [cps4]\n");
         return 2;
     }
     unsigned char cryptogram[512];
@@ -180,7 +182,13 @@ int main(int argc, char **argv) {
     p->C_Finalize(NULL);
     sessions_uninitialized();
     objects();
+    encryption();
     decryption(cryptogram, cryptogram_length);
     signature();
+    verification();
+    digest();
+    data_objects(!(argc > 4 && strcmp(argv[4], "cps4") == 0));
+    long_message();
+    if (argc > 4 && strcmp(argv[4], "cps4") == 0) pss();
     return 0;
 }

@@ -17,4 +17,10 @@ void close_library(void);
 void objects(void);
 void decryption(const unsigned char *cryptogram, CK_ULONG length);
 void signature(void);
+void encryption(void);
+void verification(void);
+void digest(void);
+void long_message(void);
+void pss(void);
+void data_objects(int cps3);
 #endif

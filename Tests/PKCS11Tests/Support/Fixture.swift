@@ -8,14 +8,18 @@ import VirtualCard
 import X509
 import _CryptoExtras
 
-/// A PKCS11Connection, initialized, over a fresh in-process CPS3 card.
+/// A PKCS11Connection, initialized, over the daemon's real token driver and a fresh in-process CPS3 card.
+/// The driver blocks its caller on every card operation: make and use a fixture on a dedicated thread,
+/// with the test body in `try await onThread { ... }` (from a task, `init` throws and says so).
 struct Fixture {
-    let driver: CardTokenDriver
+    let driver: DaemonToken
     let connection: PKCS11Connection
-    var slot: SlotID { CardTokenDriver.slotID }
+    var slot: SlotID { driver.slot }
+    static let readerName = DaemonToken.readerName
 
-    init(driver: CardTokenDriver? = nil, client: UInt64 = 1, state: CardState = TestCards.defaultState) throws {
-        self.driver = try driver ?? CardTokenDriver(state: state)
+    init(driver: DaemonToken? = nil, client: UInt64 = 1, state: CardState = TestCards.defaultState) throws {
+        try DaemonToken.requireDedicatedThread()
+        self.driver = try driver ?? DaemonToken(state: state)
         connection = PKCS11Connection(client: ClientID(client), driver: self.driver)
         try connection.initialize()
     }
@@ -66,6 +70,26 @@ struct Fixture {
             return []
         }
         return bytes
+    }
+
+    /// The card's CPS data objects (CKO_DATA, cryptolib-pkcs11.md §6) as the daemon read them: the object
+    /// counts are the 4 public key and certificate objects (6 with the private keys) plus these.
+    var dataObjects: [TokenDataObject] { driver.token?.dataObjects ?? [] }
+    var publicDataObjectCount: Int { dataObjects.filter { !$0.isPrivate }.count }
+
+    /// The public key object of `role`, found by the CKA_ID of its certificate (whatever its label).
+    func publicKeyObject(_ session: UInt, _ role: KeyRole) throws -> UInt {
+        let certificate = try object(
+            session, label: role == .authentication ? Self.authCertificate : Self.signCertificate,
+            objectClass: CKO.certificate)
+        let found = try find(
+            session,
+            [
+                .init(type: .class, value: AttributeValue.ulong(CKO.publicKey)),
+                .init(type: .id, value: value(session, certificate, .id)),
+            ])
+        try #require(found.count == 1)
+        return found[0]
     }
 
     func tokenFlags() throws -> UInt { try connection.tokenInfo(slot).flags }
