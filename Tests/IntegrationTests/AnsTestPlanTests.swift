@@ -42,7 +42,8 @@ struct AnsTestPlanTests {
         try await DaemonTest.withDaemon(cards: [card]) { stack, daemon in
             let ours = try AnsPlan.run(
                 harness, module: module, cryptogram: cryptogram, personality: personality, environment: daemon.environment)
-            #expect(ours.count >= 140, "rows run: \(ours.count)")
+            // Every row but the two that need a person at the reader (1200-1201: insert a mute card).
+            #expect(Set(expected.keys).subtracting(ours.keys) == [1200, 1201], "rows not run")
             for (number, rv) in ours.sorted(by: { $0.key < $1.key }) {
                 guard let want = expected[number] else {
                     Issue.record("row \(number) is not in \(personality).tsv")

@@ -53,6 +53,12 @@ void data_objects(int cps3) {
     if (cps3) {
         find_and_read(session, 920, CKO_CERTIFICATE, NULL, &value, &length);
         free(value);
+    } else {
+        /* The CPS4 plan keeps only the search's first call. */
+        CK_OBJECT_CLASS class = CKO_CERTIFICATE;
+        CK_ATTRIBUTE template = {CKA_CLASS, &class, sizeof class};
+        row(920, p->C_FindObjectsInit(session, &template, 1));
+        p->C_FindObjectsFinal(session);
     }
     close_library();
 }

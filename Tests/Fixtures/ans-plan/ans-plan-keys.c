@@ -4,15 +4,6 @@
 
 #include <string.h>
 
-static CK_OBJECT_HANDLE key_by_label(CK_SESSION_HANDLE session, CK_OBJECT_CLASS class, const char *label) {
-    CK_ATTRIBUTE template[2] = {{CKA_CLASS, &class, sizeof class}, {CKA_LABEL, (void *)label, strlen(label)}};
-    CK_OBJECT_HANDLE found = CK_INVALID_HANDLE;
-    CK_ULONG count = 0;
-    if (p->C_FindObjectsInit(session, template, 2) == CKR_OK) p->C_FindObjects(session, &found, 1, &count);
-    p->C_FindObjectsFinal(session);
-    return count == 1 ? found : CK_INVALID_HANDLE;
-}
-
 static CK_RV login(CK_SESSION_HANDLE session) {
     return p->C_Login(session, CKU_USER, (CK_UTF8CHAR_PTR)pin, strlen(pin));
 }
@@ -60,10 +51,10 @@ void decryption(const unsigned char *cryptogram, CK_ULONG length) {
     row(500, p->C_DecryptInit(1, &rsa, 1));
     CK_SESSION_HANDLE session;
     if (open_session(&session) != CKR_OK) return;
-    CK_OBJECT_HANDLE key = key_by_label(session, CKO_PRIVATE_KEY, "CPS_PRIV_AUT");
+    CK_OBJECT_HANDLE key = find_object(session, CKO_PRIVATE_KEY, "CPS_PRIV_AUT");
     row(501, p->C_DecryptInit(session + 1000, &rsa, key));
     row(502, login(session));
-    key = key_by_label(session, CKO_PRIVATE_KEY, "CPS_PRIV_AUT");
+    key = find_object(session, CKO_PRIVATE_KEY, "CPS_PRIV_AUT");
     row(503, p->C_DecryptInit(session, &rsa, 0xDEAD));
     row(504, p->C_DecryptInit(session, &bad, key));
     p->C_Logout(session);
@@ -84,7 +75,7 @@ void decryption(const unsigned char *cryptogram, CK_ULONG length) {
     p->C_GetSlotList(CK_TRUE, &slot, &(CK_ULONG){1});
     p->C_OpenSession(slot, CKF_SERIAL_SESSION | CKF_RW_SESSION, NULL, NULL, &session);
     row(514, login(session));
-    key = key_by_label(session, CKO_PRIVATE_KEY, "CPS_PRIV_AUT");
+    key = find_object(session, CKO_PRIVATE_KEY, "CPS_PRIV_AUT");
     row(515, p->C_DecryptInit(session, &rsa, key));
     out_length = 0;
     row(516, p->C_Decrypt(session, (CK_BYTE_PTR)cryptogram, length, NULL, &out_length));

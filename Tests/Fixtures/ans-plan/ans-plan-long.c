@@ -5,15 +5,6 @@
 
 #include <string.h>
 
-static CK_OBJECT_HANDLE first(CK_SESSION_HANDLE session, CK_OBJECT_CLASS class, const char *label) {
-    CK_ATTRIBUTE template[2] = {{CKA_CLASS, &class, sizeof class}, {CKA_LABEL, (void *)label, strlen(label)}};
-    CK_OBJECT_HANDLE found = CK_INVALID_HANDLE;
-    CK_ULONG count = 0;
-    if (p->C_FindObjectsInit(session, template, label ? 2 : 1) == CKR_OK) p->C_FindObjects(session, &found, 1, &count);
-    p->C_FindObjectsFinal(session);
-    return count == 1 ? found : CK_INVALID_HANDLE;
-}
-
 /* The public key with the same CKA_ID as `private_key`. */
 static CK_OBJECT_HANDLE public_half(CK_SESSION_HANDLE session, CK_OBJECT_HANDLE private_key) {
     CK_BYTE id[64];
@@ -34,7 +25,7 @@ void long_message(void) {
                   ? p->C_OpenSession(slot, CKF_SERIAL_SESSION, NULL, NULL, &session)
                   : CKR_GENERAL_ERROR);
     row(1001, p->C_Login(session, CKU_USER, (CK_UTF8CHAR_PTR)pin, strlen(pin)));
-    CK_OBJECT_HANDLE key = first(session, CKO_PRIVATE_KEY, "CPS_PRIV_SIG");
+    CK_OBJECT_HANDLE key = find_object(session, CKO_PRIVATE_KEY, "CPS_PRIV_SIG");
     CK_MECHANISM sha256 = {CKM_SHA256_RSA_PKCS, NULL, 0};
     CK_BYTE block[1000], signature[256];
     memset(block, 0x61, sizeof block);
@@ -67,7 +58,7 @@ void pss(void) {
                   ? p->C_OpenSession(slot, CKF_SERIAL_SESSION, NULL, NULL, &session)
                   : CKR_GENERAL_ERROR);
     row(1301, p->C_Login(session, CKU_USER, (CK_UTF8CHAR_PTR)pin, strlen(pin)));
-    CK_OBJECT_HANDLE key = first(session, CKO_PRIVATE_KEY, "CPS_PRIV_AUT");
+    CK_OBJECT_HANDLE key = find_object(session, CKO_PRIVATE_KEY, "CPS_PRIV_AUT");
     CK_OBJECT_HANDLE public_key = public_half(session, key);
     CK_BYTE message[] = "ordonnance", signature[256];
     CK_RSA_PKCS_PSS_PARAMS sha1 = {CKM_SHA_1, CKG_MGF1_SHA1, 20}, sha256 = {CKM_SHA256, CKG_MGF1_SHA256, 32};

@@ -3,15 +3,6 @@
 
 #include <string.h>
 
-static CK_OBJECT_HANDLE find_key(CK_SESSION_HANDLE session, CK_OBJECT_CLASS class, const char *label) {
-    CK_ATTRIBUTE template[2] = {{CKA_CLASS, &class, sizeof class}, {CKA_LABEL, (void *)label, strlen(label)}};
-    CK_OBJECT_HANDLE found = CK_INVALID_HANDLE;
-    CK_ULONG count = 0;
-    if (p->C_FindObjectsInit(session, template, 2) == CKR_OK) p->C_FindObjects(session, &found, 1, &count);
-    p->C_FindObjectsFinal(session);
-    return count == 1 ? found : CK_INVALID_HANDLE;
-}
-
 /* The SHA-256 DigestInfo prefix (PKCS#1 v2.2 §9.2) and a digest; the signature key signs either. */
 static const CK_BYTE sha256_prefix[] = {0x30, 0x31, 0x30, 0x0D, 0x06, 0x09, 0x60, 0x86, 0x48, 0x01,
                                          0x65, 0x03, 0x04, 0x02, 0x01, 0x05, 0x00, 0x04, 0x20};
@@ -74,8 +65,8 @@ void signature(void) {
     p->C_OpenSession(slot, CKF_SERIAL_SESSION, NULL, NULL, &idle);
     row(604, p->C_SignInit(session + 1000, &rsa, 1));
     row(605, p->C_Login(session, CKU_USER, (CK_UTF8CHAR_PTR)pin, strlen(pin)));
-    CK_OBJECT_HANDLE auth = find_key(session, CKO_PRIVATE_KEY, "CPS_PRIV_AUT");
-    CK_OBJECT_HANDLE sig = find_key(session, CKO_PRIVATE_KEY, "CPS_PRIV_SIG");
+    CK_OBJECT_HANDLE auth = find_object(session, CKO_PRIVATE_KEY, "CPS_PRIV_AUT");
+    CK_OBJECT_HANDLE sig = find_object(session, CKO_PRIVATE_KEY, "CPS_PRIV_SIG");
     /* A key that cannot sign: the first public key. */
     CK_OBJECT_CLASS public_class = CKO_PUBLIC_KEY;
     CK_ATTRIBUTE public_template = {CKA_CLASS, &public_class, sizeof public_class};

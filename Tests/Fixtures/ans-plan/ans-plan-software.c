@@ -5,15 +5,6 @@
 #include <stdio.h>
 #include <string.h>
 
-static CK_OBJECT_HANDLE object(CK_SESSION_HANDLE session, CK_OBJECT_CLASS class, const char *label) {
-    CK_ATTRIBUTE template[2] = {{CKA_CLASS, &class, sizeof class}, {CKA_LABEL, (void *)label, strlen(label)}};
-    CK_OBJECT_HANDLE found = CK_INVALID_HANDLE;
-    CK_ULONG count = 0;
-    if (p->C_FindObjectsInit(session, template, 2) == CKR_OK) p->C_FindObjects(session, &found, 1, &count);
-    p->C_FindObjectsFinal(session);
-    return count == 1 ? found : CK_INVALID_HANDLE;
-}
-
 /* The public key of the certificate called `certificate`: Cryptolib labels it "Cle publique - <label>", the
  * terminating NUL counted in the label's length (cryptolib-pkcs11.md §5.2), so a search must include it. */
 static CK_OBJECT_HANDLE public_key(CK_SESSION_HANDLE session, const char *certificate) {
@@ -34,7 +25,7 @@ void encryption(void) {
     CK_MECHANISM rsa = {CKM_RSA_PKCS, NULL, 0}, bad = {0x80001234UL, NULL, 0};
     CK_OBJECT_HANDLE key = public_key(session, "Certificat d'Authentification CPS");
     p->C_Login(session, CKU_USER, (CK_UTF8CHAR_PTR)pin, strlen(pin));
-    CK_OBJECT_HANDLE private_key = object(session, CKO_PRIVATE_KEY, "CPS_PRIV_AUT");
+    CK_OBJECT_HANDLE private_key = find_object(session, CKO_PRIVATE_KEY, "CPS_PRIV_AUT");
     CK_BYTE message[] = "cle de session", out[256];
     CK_ULONG length = sizeof out;
     row(401, p->C_EncryptInit(session + 1000, &rsa, key));
@@ -98,7 +89,7 @@ static CK_ULONG sign_with(CK_SESSION_HANDLE session, CK_MECHANISM_TYPE type, CK_
                           CK_BYTE_PTR signature) {
     CK_MECHANISM mechanism = {type, NULL, 0};
     CK_ULONG signature_length = 256;
-    CK_OBJECT_HANDLE key = object(session, CKO_PRIVATE_KEY, "CPS_PRIV_SIG");
+    CK_OBJECT_HANDLE key = find_object(session, CKO_PRIVATE_KEY, "CPS_PRIV_SIG");
     if (p->C_SignInit(session, &mechanism, key) != CKR_OK) return 0;
     if (p->C_Sign(session, data, length, signature, &signature_length) != CKR_OK) return 0;
     return signature_length;

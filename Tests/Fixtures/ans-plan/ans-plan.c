@@ -33,6 +33,15 @@ CK_RV open_session(CK_SESSION_HANDLE *session) {
 
 void close_library(void) { p->C_Finalize(NULL); }
 
+CK_OBJECT_HANDLE find_object(CK_SESSION_HANDLE session, CK_OBJECT_CLASS class, const char *label) {
+    CK_ATTRIBUTE template[2] = {{CKA_CLASS, &class, sizeof class}, {CKA_LABEL, (void *)label, label ? strlen(label) : 0}};
+    CK_OBJECT_HANDLE found = CK_INVALID_HANDLE;
+    CK_ULONG count = 0;
+    if (p->C_FindObjectsInit(session, template, label ? 2 : 1) == CKR_OK) p->C_FindObjects(session, &found, 1, &count);
+    p->C_FindObjectsFinal(session);
+    return count == 1 ? found : CK_INVALID_HANDLE;
+}
+
 /* The four mutex callbacks of rows 4-8: never called by a library using OS locking, only passed. */
 static CK_RV create_mutex(CK_VOID_PTR_PTR mutex) { *mutex = NULL; return CKR_OK; }
 static CK_RV destroy_mutex(CK_VOID_PTR mutex) { (void)mutex; return CKR_OK; }

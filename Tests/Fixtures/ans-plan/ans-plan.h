@@ -11,6 +11,8 @@ extern const char *pin;
 void row(int number, CK_RV rv);
 /* C_Initialize(NULL), the first slot with a token, one R/W session on it. */
 CK_RV open_session(CK_SESSION_HANDLE *session);
+/* The one object of `class` labelled `label` (any label when NULL), or CK_INVALID_HANDLE. */
+CK_OBJECT_HANDLE find_object(CK_SESSION_HANDLE session, CK_OBJECT_CLASS class, const char *label);
 /* C_Finalize: the next section starts from an uninitialised library. */
 void close_library(void);
 
