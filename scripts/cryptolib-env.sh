@@ -53,17 +53,12 @@ cp -a "$cache/opt/santesocial/." "$root/opt/"
 # the host's own entries bound back so that only /opt/santesocial is new.
 export CRYPTOLIB_ROOT=$root
 export CRYPTOLIB_MODULE=/$module_rel
+export CPSD_SCRIPTS=$here
 exec unshare --mount --propagation private -- bash -c '
     set -euo pipefail
     r=$CRYPTOLIB_ROOT
-    mount --bind /opt "$r/hostopt"
-    mount -t tmpfs cryptolib-opt /opt
-    for entry in "$r"/hostopt/*; do
-        [[ -e "$entry" ]] || continue
-        name=$(basename "$entry")
-        if [[ -d "$entry" ]]; then mkdir -p "/opt/$name"; else touch "/opt/$name"; fi
-        mount --bind "$entry" "/opt/$name"
-    done
+    source "$CPSD_SCRIPTS/private-opt.sh"
+    private_opt "$r/hostopt"
     mkdir -p /opt/santesocial && mount --bind "$r/opt" /opt/santesocial
     for top in /etc/opt /var/opt; do mount -t tmpfs cryptolib-etc "$top"; mkdir -p "$top/santesocial/CPS"; done
     mount --bind "$r/etc" /etc/opt/santesocial/CPS

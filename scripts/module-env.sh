@@ -23,17 +23,11 @@ scratch=$(mktemp -d /tmp/cpsd-module-env-XXXXXX)
 trap 'rm -rf "$scratch"' EXIT
 mkdir -p "$scratch/hostopt"
 export CPS_MODULE_SCRATCH=$scratch
+export CPSD_SCRIPTS=$(cd "$(dirname "$0")" && pwd)
 unshare --mount --propagation private -- bash -c '
     set -euo pipefail
-    s=$CPS_MODULE_SCRATCH
-    mount --bind /opt "$s/hostopt"
-    mount -t tmpfs cpsd-opt /opt
-    for entry in "$s"/hostopt/*; do
-        [[ -e "$entry" ]] || continue
-        name=$(basename "$entry")
-        if [[ -d "$entry" ]]; then mkdir -p "/opt/$name"; else touch "/opt/$name"; fi
-        mount --bind "$entry" "/opt/$name"
-    done
+    source "$CPSD_SCRIPTS/private-opt.sh"
+    private_opt "$CPS_MODULE_SCRATCH/hostopt"
     mkdir -p /opt/santesocial/CPS/lib && touch "$CPS_MODULE"
     mount --bind "$CPS_MODULE_FILE" "$CPS_MODULE"
     "$@"

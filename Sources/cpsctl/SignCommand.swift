@@ -1,7 +1,6 @@
 import ArgumentParser
 import Foundation
 import IASECC
-import PartialHash
 import SmartCardCore
 
 /// `cpsctl sign`: one signature with either key, for scripted tests and support. Mechanism names are
@@ -85,16 +84,6 @@ struct SignCommand: AsyncParsableCommand {
 
     /// Hashes on the host: RSA-PKCS on the authentication key signs the DigestInfo it is given.
     static func digestInfo(of data: [UInt8], hash: SignatureHash) -> [UInt8] {
-        let digest: [UInt8]
-        if hash == .sha1 {
-            var state = SHA1State()
-            state.update(data)
-            digest = state.finalize()
-        } else {
-            var state = SHA256State()
-            state.update(data)
-            digest = state.finalize()
-        }
-        return hash.digestInfoPrefix + digest
+        hash.digestInfoPrefix + hash.digest(of: data)
     }
 }

@@ -1,4 +1,3 @@
-import PartialHash
 package import SmartCardCore
 
 /// CPS4 signatures and decryption (cps4-card.md §7.1). The host always hashes; the card pads for PSO CDS
@@ -56,16 +55,7 @@ extension CPS4Driver {
             }
             return request.data
         }
-        switch hash {
-        case .sha1:
-            var state = SHA1State()
-            state.update(request.data)
-            return state.finalize()
-        case .sha256:
-            var state = SHA256State()
-            state.update(request.data)
-            return state.finalize()
-        }
+        return hash.digest(of: request.data)
     }
 
     /// MSE SET DST (`91 02 alg key|80`) then PSO CDS over the digest.

@@ -2,6 +2,20 @@ package import PartialHash
 package import SmartCardCore
 
 extension SignatureHash {
+    /// The whole message hashed on the host (CPS4 signs host hashes; cpsctl builds DigestInfos).
+    package func digest(of message: [UInt8]) -> [UInt8] {
+        switch self {
+        case .sha1:
+            var state = SHA1State()
+            state.update(message)
+            return state.finalize()
+        case .sha256:
+            var state = SHA256State()
+            state.update(message)
+            return state.finalize()
+        }
+    }
+
     var hashTemplate: IASAlgorithm { self == .sha1 ? .sha1 : .sha256 }
     var signatureAlgorithm: IASAlgorithm { self == .sha1 ? .sha1WithRSA : .sha256WithRSA }
 }
