@@ -40,7 +40,8 @@ struct BridgeHarness {
             let home = URL(fileURLWithPath: "/tmp/cpsd-bridge-\(UUID().uuidString.prefix(8))")
             try FileManager.default.createDirectory(at: home, withIntermediateDirectories: true)
             defer { try? FileManager.default.removeItem(at: home) }
-            let port = Int.random(in: 38000...38999)
+            // A port free now (a random pick once collided with another test's listener in a clean run).
+            let port = Int(try DaemonTest.freePort())
             var environment = stack.environment
             environment["XDG_DATA_HOME"] = home.appendingPathComponent("data").path
             environment["XDG_STATE_HOME"] = home.appendingPathComponent("state").path
