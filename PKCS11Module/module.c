@@ -162,6 +162,7 @@ CK_RV C_GetMechanismInfo(CK_SLOT_ID slot, CK_MECHANISM_TYPE type, CK_MECHANISM_I
     if (info == NULL) return CKR_ARGUMENTS_BAD;
     if (type != CKM_SHA1_RSA_PKCS_PSS && type != CKM_SHA256_RSA_PKCS_PSS) return f->C_GetMechanismInfo(slot, type, info);
     CK_RV rv = f->C_GetMechanismInfo(slot, CKM_RSA_PKCS_PSS, info);
-    if (rv == CKR_OK) info->flags &= CKF_HW | CKF_SIGN | CKF_VERIFY;
+    /* The hashing forms: sign and verify, and no CKF_HW (the host hashes first), as Cryptolib lists them. */
+    if (rv == CKR_OK) info->flags &= CKF_SIGN | CKF_VERIFY;
     return rv;
 }

@@ -153,6 +153,12 @@ struct Daemon {
         return try connection.transmit([0x00, 0x20, 0x00, reference]) == [0x90, 0x00]
     }
 
+    /// Resets the card in `reader` from a connection of its own, as another process ending with SCARD_RESET_CARD.
+    func resetBehindTheDaemon(_ reader: String = reader) throws {
+        let connection = try backend.connect(to: reader)
+        connection.disconnect(.reset)
+    }
+
     /// Sends raw APDUs to the card in `reader` through a connection of its own, as another middleware
     /// or a direct PC/SC tool would, behind the daemon's back. Returns the last status word.
     @discardableResult

@@ -25,8 +25,9 @@ import VirtualCard
                         client: Self.alice, slot: slot.id, generation: generation, request: request, pin: Codes.pin(), origin: .keptSinceLogin)
                     #expect(signature.count == 256)
                 }
-                // ANS test plan row 618: a data length the mechanism cannot take is CKR_DATA_LEN_RANGE.
-                #expect(throws: TokenError(.dataLengthRange, "")) {
+                // Input the signature key's CKM_RSA_PKCS cannot take (no digest, no DigestInfo): CKR_DATA_INVALID as
+                // in Cryptolib (§7.2); beyond k-11 bytes the PKCS#11 layer answers CKR_DATA_LEN_RANGE (ANS 618).
+                #expect(throws: TokenError(.dataInvalid, "")) {
                     try driver.sign(
                         client: Self.alice, slot: slot.id, generation: generation,
                         request: .rsaPKCS(role: .signature, input: [UInt8](repeating: 1, count: 50)), pin: Codes.pin(), origin: .keptSinceLogin)
@@ -133,7 +134,7 @@ import VirtualCard
             #expect(audits.first?.metadata["mechanism"] == "CKM_RSA_PKCS")
             #expect(audits.first?.metadata["result"] == "ok")
             #expect(audits.first?.metadata["duration_ms"] != nil)
-            #expect(audits.last?.metadata["result"] == "dataLengthRange")
+            #expect(audits.last?.metadata["result"] == "dataInvalid")
             let pinText = String(decoding: TestCards.pin, as: UTF8.self)
             for line in daemon.logs.lines {
                 #expect(!line.message.contains(pinText))

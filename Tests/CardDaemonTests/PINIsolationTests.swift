@@ -142,6 +142,36 @@ import VirtualCard
         }
     }
 
+    /// Another middleware's login (Cryptolib keeps the card verified until a reset, and takes a reset for a
+    /// card swap): cpsd's signature leaves the card as it found it, verified, and resets it again only once
+    /// it finds it unverified. cpsd never leaves the card more verified than it found it.
+    @Test func aCardFoundVerifiedIsLeftAsFound() async throws {
+        try await Daemon.run { daemon in
+            let card = RecordingCard()
+            let slot = try await daemon.readerWithCard(card: card)
+            let (driver, generation) = (daemon.driver, slot.token!.generation)
+            try await onThread {
+                try driver.login(client: Self.alice, slot: slot.id, generation: generation, userType: .user, pin: Codes.pin())
+                // Another middleware logs in behind cpsd's back.
+                let verify = [0x00, 0x20, 0x00, 0x01, 0x04] + TestCards.pin
+                #expect(try daemon.sendBehindTheDaemon([verify]) == [0x90, 0x00])
+                let resets = card.log.filter { $0 == .reset }.count
+                let signature = try driver.sign(
+                    client: Self.alice, slot: slot.id, generation: generation, request: Self.authSign, pin: Codes.pin(),
+                    origin: .keptSinceLogin)
+                #expect(signature.count == 256)
+                #expect(card.log.filter { $0 == .reset }.count == resets, "the other middleware's login was reset")
+                #expect(try daemon.cardIsVerified(), "the card was verified when cpsd came: it stays so")
+                // Once the other middleware's state is gone (a reset, a new card session), cpsd resets again.
+                try daemon.resetBehindTheDaemon()
+                _ = try driver.sign(
+                    client: Self.alice, slot: slot.id, generation: generation, request: Self.authSign, pin: Codes.pin(),
+                    origin: .keptSinceLogin)
+                #expect(try !daemon.cardIsVerified(), "a card cpsd found unverified was left verified")
+            }
+        }
+    }
+
     @Test func concurrentSignsNeverInterleave() async throws {
         try await Daemon.run { daemon in
             let card = RecordingCard()

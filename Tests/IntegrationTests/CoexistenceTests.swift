@@ -34,7 +34,9 @@ struct CoexistenceTests {
             }
             let vendorRun = try await vendorOutcome
             #expect(cpsdFailures.isEmpty, "\(cpsdFailures)\n\(daemon.logTail())")
-            #expect(vendorRun.result.status == 0, "Cryptolib: \(vendorRun.result.output)")
+            #expect(
+                vendorRun.result.status == 0,
+                "Cryptolib: \(vendorRun.result.output)\nits last exchanges:\n\(vendorRun.exchanges.suffix(16).map(\.description).joined(separator: "\n"))")
             // Every signature, from either middleware, verifies with the card's certificate.
             let key = try CryptolibInteropTests.publicKey(stack.cards[0].state.authenticationCertificateDER, "aut", in: directory)
             for name in (0..<4).map({ "cpsd-\($0).sig" }) + (0..<3).map({ "vendor-\($0).sig" }) {
@@ -46,6 +48,39 @@ struct CoexistenceTests {
             #expect(stack.cards[0].state.pin.triesLeft == 3)
             let info = try DaemonTest.tool(daemon, ["-T"])
             #expect(!info.stdout.contains("count low") && !info.stdout.contains("locked"), "\(info.stdout)")
+        }
+    }
+}
+
+extension CoexistenceTests {
+    @Test("a try spent, then restored, through Cryptolib shows in cpsd's token flags; cpsd keeps no stale counter")
+    func countersStayTrue() async throws {
+        if let missing = Cryptolib.missing { Issue.record("missing \(missing)"); return }
+        let directory = TestCards.temporaryDirectory("cpsd-coexistence-counters")
+        defer { try? FileManager.default.removeItem(at: directory) }
+        try await DaemonTest.withDaemon(cards: [TestCards.defaultState]) { stack, daemon in
+            // cpsd reads the counters at most once a second for C_GetTokenInfo: each look waits that out.
+            let cpsdFlags = { () throws -> String in
+                Thread.sleep(forTimeInterval: 1.2)
+                return try DaemonTest.tool(daemon, ["-T"]).stdout
+            }
+            #expect(!(try cpsdFlags()).contains("count low"))
+            let wrong = try Cryptolib.run("\(Cryptolib.tool) --login --pin 0000 -O || true", stack: stack, in: directory)
+            #expect(wrong.exchanges.contains { $0.statusWord == 0x63C2 }, "Cryptolib's VERIFY: \(wrong.exchanges)")
+            #expect(stack.cards[0].state.pin.triesLeft == 2)
+            let afterWrong = try cpsdFlags()
+            #expect(afterWrong.contains("user PIN count low"), "cpsd after Cryptolib's wrong PIN:\n\(afterWrong)")
+            let right = try Cryptolib.run("\(Cryptolib.tool) --login --pin 1234 -O >/dev/null", stack: stack, in: directory)
+            #expect(right.result.status == 0, "\(right.result.output)")
+            #expect(stack.cards[0].state.pin.triesLeft == 3)
+            let afterRight = try cpsdFlags()
+            #expect(!afterRight.contains("count low"), "cpsd after Cryptolib's right PIN:\n\(afterRight)")
+            // And cpsd still signs (its own login, verified inside its own transaction).
+            let sign = try DaemonTest.tool(daemon, [
+                "--sign", "--login", "--pin", "1234", "--id", DaemonTest.authID, "-m", "RSA-PKCS",
+                "-i", "/etc/hostname", "-o", directory.appendingPathComponent("s").path,
+            ])
+            #expect(sign.status == 0, "\(sign.output)\n\(daemon.logTail())")
         }
     }
 }

@@ -17,9 +17,10 @@ struct MechanismTests {
             #expect(
                 try info(.rsaPKCS)
                     == MechanismInfo(
-                    minKeySize: 2048, maxKeySize: 2048,
+                    minKeySize: 512, maxKeySize: 2048,
                     flags: CKF.hw | CKF.signFlag | CKF.decryptFlag | CKF.verifyFlag | CKF.encryptFlag))
-            #expect(try info(.sha1RSAPKCS).flags == CKF.hw | CKF.signFlag | CKF.verifyFlag)
+            // Hashed on the host first: no CKF_HW, as in Cryptolib's list.
+            #expect(try info(.sha1RSAPKCS) == MechanismInfo(minKeySize: 512, maxKeySize: 2048, flags: CKF.signFlag | CKF.verifyFlag))
             for absent in [CKM.rsaX509, .rsaPKCSPSS, .sha1RSAPKCSPSS, .sha256RSAPKCSPSS] {
                 #expect(throws: PKCS11Error(.mechanismInvalid)) { try info(absent) }
             }
@@ -37,9 +38,11 @@ struct MechanismTests {
             let signAndDecrypt = CKF.hw | CKF.signFlag | CKF.decryptFlag | CKF.verifyFlag
             #expect(try info(.rsaX509) == signAndDecrypt)
             #expect(try info(.rsaPKCS) == signAndDecrypt | CKF.encryptFlag)
-            for signOnly in [CKM.sha256RSAPKCS, .rsaPKCSPSS, .sha1RSAPKCSPSS, .sha256RSAPKCSPSS] {
-                #expect(try info(signOnly) == CKF.hw | CKF.signFlag | CKF.verifyFlag)
+            #expect(try info(.rsaPKCSPSS) == CKF.hw | CKF.signFlag | CKF.verifyFlag)
+            for hashed in [CKM.sha256RSAPKCS, .sha1RSAPKCSPSS, .sha256RSAPKCSPSS] {
+                #expect(try info(hashed) == CKF.signFlag | CKF.verifyFlag)
             }
+            #expect(try fixture.connection.mechanismInfo(fixture.slot, .rsaPKCS).minKeySize == 2048)
             #expect(throws: PKCS11Error(.mechanismInvalid)) { try info(CKM(rawValue: 0x9)) }
             #expect(try fixture.connection.tokenInfo(fixture.slot).label.hasPrefix("CPS4v1-"))
         }
@@ -55,18 +58,34 @@ struct MechanismTests {
             #expect(try fixture.value(session, auth, .decrypt) == [1])
             #expect(try fixture.value(session, sign, .decrypt) == [0])
             #expect(try fixture.value(session, sign, .sign) == [1])
-            let allowed = { (key: UInt) throws -> [UInt8] in try fixture.value(session, key, .allowedMechanisms) }
-            let ulongs = { (types: [CKM]) in types.flatMap { AttributeValue.ulong($0.rawValue) } }
-            if generation == .cps3 {
-                #expect(try allowed(auth) == ulongs([.rsaPKCS]))
-                #expect(try allowed(sign) == ulongs([.rsaPKCS, .sha1RSAPKCS, .sha256RSAPKCS]))
-            } else {
-                #expect(try allowed(auth) == ulongs(try fixture.connection.mechanismList(fixture.slot).filter { $0 != .sha1 && $0 != .sha256 }))
-                #expect(
-                    try allowed(sign)
-                        == ulongs([.rsaPKCS, .sha1RSAPKCS, .sha256RSAPKCS, .rsaPKCSPSS, .sha1RSAPKCSPSS, .sha256RSAPKCSPSS])
-                )
+            #expect(try fixture.value(session, auth, .local) == [1])
+            #expect(try fixture.value(session, sign, .verify) == [0])
+            // No CKA_ALLOWED_MECHANISMS (Cryptolib has none; p11-kit's RPC cannot carry its size query):
+            // C_SignInit says what each key does instead.
+            let results = try fixture.connection.attributeValues(
+                session: session, object: sign, requests: [AttributeRequest(type: .allowedMechanisms, capacity: 64)])
+            #expect(results == [.invalidType])
+            // Each C_SignInit in a session of its own (the login is the slot's), closed at once.
+            let signs = { (key: UInt, type: CKM) throws -> Bool in
+                let parameter: [UInt8]? =
+                    switch type {
+                    case .sha1RSAPKCSPSS: Fixture.pssSHA1
+                    case .rsaPKCSPSS, .sha256RSAPKCSPSS: Fixture.pssSHA256
+                    default: nil
+                    }
+                let probe = try fixture.connection.openSession(slot: fixture.slot, flags: CKF.serialSession)
+                defer { _ = try? fixture.connection.closeSession(probe) }
+                return (try? fixture.connection.signInit(
+                    session: probe, mechanism: Mechanism(type: type, parameter: parameter), key: key)) != nil
             }
+            let offered = try fixture.connection.mechanismList(fixture.slot).filter { $0 != .sha1 && $0 != .sha256 }
+            let authentication: [CKM] = generation == .cps3 ? [.rsaPKCS] : offered
+            let signature: [CKM] =
+                generation == .cps3
+                ? [.rsaPKCS, .sha1RSAPKCS, .sha256RSAPKCS]
+                : [.rsaPKCS, .sha1RSAPKCS, .sha256RSAPKCS, .rsaPKCSPSS, .sha1RSAPKCSPSS, .sha256RSAPKCSPSS]
+            #expect(try offered.filter { try signs(auth, $0) } == authentication)
+            #expect(try offered.filter { try signs(sign, $0) } == signature)
         }
     }
 

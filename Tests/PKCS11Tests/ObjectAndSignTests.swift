@@ -223,14 +223,14 @@ struct ObjectAndSignTests {
             }
             // A card refusal ends the operation too: the signature key takes a digest with CKM_RSA_PKCS.
             try fixture.connection.signInit(session: session, mechanism: Mechanism(type: .rsaPKCS), key: key)
-            #expect(throws: PKCS11Error(.dataLenRange)) {
+            #expect(throws: PKCS11Error(.dataInvalid)) {
                 try fixture.connection.sign(session: session, data: [1, 2, 3], capacity: 256)
             }
             #expect(throws: PKCS11Error(.operationNotInitialized)) {
                 try fixture.connection.sign(session: session, data: [1], capacity: 256)
             }
             let recorded = audits.withLock { $0 }
-            #expect(recorded.map(\.result) == [.ok, .dataLenRange])
+            #expect(recorded.map(\.result) == [.ok, .dataInvalid])
             #expect(recorded.allSatisfy { $0.keyLabel == "CPS_PRIV_SIG" && $0.client == ClientID(1) })
             #expect(recorded.map(\.mechanism) == [.sha256RSAPKCS, .rsaPKCS])
         }

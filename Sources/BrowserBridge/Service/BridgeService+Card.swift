@@ -108,7 +108,7 @@ extension BridgeService {
             BridgeError(.cardNotPresent, "the card was removed", requestID: requestID)
         case .deviceError:
             BridgeError(.cardIO, "the reader or the card failed: \(error.reason)", requestID: requestID)
-        case .notLoggedIn, .dataLengthRange, .mechanismInvalid, .functionFailed, .encryptedDataInvalid:
+        case .notLoggedIn, .dataLengthRange, .dataInvalid, .mechanismInvalid, .functionFailed, .encryptedDataInvalid:
             BridgeError(.internalError, error.reason, requestID: requestID)
         }
     }

@@ -148,6 +148,11 @@ package final class DaemonTokenDriver: TokenDriver, TokenDriverControl {
 
     package func setPeer(_ peer: PeerInfo?, for client: ClientID) { peers.set(peer, for: client) }
 
+    package func refreshCounters(slot: SlotID) {
+        guard let reader = table.reader(for: slot) else { return }
+        BlockingBridge.wait { await reader.refreshCounters() }
+    }
+
     package func forgetVerification(slot: SlotID) {
         guard let reader = table.reader(for: slot) else { return }
         BlockingBridge.wait { await reader.forgetVerification() }

@@ -20,6 +20,7 @@ enum TokenErrorMapping {
         case .invalidPINFormat: TokenError(.pinInvalid, error.reason)
         case .pinRequired: TokenError(.notLoggedIn, error.reason)
         case .inputTooLong: TokenError(.dataLengthRange, error.reason)
+        case .inputInvalid: TokenError(.dataInvalid, error.reason)
         case .notCPS3: TokenError(.tokenNotPresent, error.reason)
         case .transport: error.cardError.map(map) ?? TokenError(.deviceError, error.reason)
         case .conditionsNotSatisfied, .contextLost: TokenError(.functionFailed, error.reason)

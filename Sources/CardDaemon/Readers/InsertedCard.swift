@@ -39,9 +39,9 @@ struct InsertedCard: Sendable {
         mayBeVerified = false
     }
 
-    /// The operation's transaction ended with a warm reset (SCardEndTransaction, SCARD_RESET_CARD): the card
-    /// holds no verification. Called only when that end succeeded; otherwise `mayBeVerified` stays set.
-    mutating func resetWithTheTransaction() {
+    /// An operation's verifying transaction ended, with a warm reset or leaving the card as it was found
+    /// (verified by another middleware): either way cpsd left no verification of its own behind.
+    mutating func ended(_ end: VerifiedTransactionEnd) {
         mayBeVerified = false
     }
 
@@ -82,9 +82,11 @@ struct InsertedCard: Sendable {
     /// Before a kept PIN is verified again: the card's PIN counter must be the one cpsd knows. If it moved,
     /// someone used the card outside cpsd (another middleware, another machine): every login ends and no
     /// kept PIN is sent, so a changed PIN never costs a try.
-    mutating func checkCounterUnchanged(_ session: inout CardSession) throws -> Void {
-        let onCard = try driver.readPINCounters(&session)
+    /// `state` is the card's answer to VERIFY without data: nil when it holds the PIN verified (another
+    /// middleware's login), which also means the counter is full.
+    mutating func checkCounterUnchanged(_ state: Int?) throws -> Void {
         let known = contents.pinStatus.pin
+        let onCard = CredentialCounters(maxTries: known.maxTries, triesLeft: state ?? known.maxTries)
         // Only the tries left: the maximum and the unblock counters were read at insertion.
         contents.pinStatus.pin.triesLeft = onCard.triesLeft
         guard onCard.triesLeft == known.triesLeft else {
@@ -95,6 +97,14 @@ struct InsertedCard: Sendable {
                     + "log in again")
         }
         if onCard.isBlocked { throw TokenError(.pinLocked, "the card's PIN is blocked", triesLeft: 0) }
+    }
+
+    /// The counters as the card gives them now. A PIN counter that moved is a try spent (or restored)
+    /// outside cpsd: as in `checkCounterUnchanged`, every login ends, so no kept PIN is sent to a card
+    /// someone else is working on.
+    mutating func countersRead(_ status: PINStatus) {
+        if status.pin.triesLeft != contents.pinStatus.pin.triesLeft { startCredentialEpoch(keeping: nil) }
+        contents.pinStatus = status
     }
 
     /// VERIFY of the PIN or PUK, keeping the counters in memory up to date with the card's answer.
@@ -156,10 +166,14 @@ extension TokenState {
             pin: TokenCounters(triesLeft: contents.pinStatus.pin.triesLeft, maxTries: contents.pinStatus.pin.maxTries),
             puk: TokenCounters(triesLeft: contents.pinStatus.puk.triesLeft, maxTries: contents.pinStatus.puk.maxTries),
             minPINLength: driver.pinLength,
-            maxPINLength: driver.pinLength,
+            // Cryptolib's maximum when the AODF gives none (§4); the card takes 4 digits, which cpsd checks
+            // before any VERIFY (a longer code never reaches the card).
+            maxPINLength: 8,
             certificates: certificates,
             privateKeys: keys,
-            dataObjects: contents.dataObjects.enumerated().compactMap { TokenDataObject($1, index: $0) })
+            dataObjects: contents.dataObjects.enumerated().compactMap { TokenDataObject($1, index: $0) },
+            // Cryptolib's CPS3 driver declares RSA 512–2048 and shows it in C_GetMechanismInfo (§7.1).
+            mechanismMinimumKeyBits: driver.kind == .cps4 ? nil : 512)
     }
 
     /// The key size, from the certificate's modulus: that is the length of every signature the key makes.

@@ -4,7 +4,8 @@ import SmartCardCore
 
 /// The card operations, each one PC/SC transaction (`CPS3Driver.perform`), with the PIN rules of DESIGN
 /// decision 3: the card is verified only inside an operation that needs it, and that operation's transaction
-/// ends with a warm reset (no other process can come in between: see `perform(end:)`); a kept
+/// ends with a warm reset (no other process can come in between) — unless the card was found verified by another
+/// middleware's login, then it is left as found (`withVerifyingTransaction`: Cryptolib breaks on a reset); a kept
 /// PIN is sent only while its login provably holds, and never again once the card refused it.
 extension ReaderActor {
     /// C_Login: VERIFY once; on success `client` is logged in. The card is reset right after (PIN or PUK):
@@ -16,11 +17,14 @@ extension ReaderActor {
             card.loggedIn[client] = nil
             // The private data objects are read now, verified by this very VERIFY and before the reset: no
             // other operation ever verifies the PIN for them (cryptolib-pkcs11.md §6.1).
-            let protectedObjects = try CPS3Driver.perform(on: card.connection, end: .reset) { session in
+            var foundVerified = false
+            let (protectedObjects, end) = try CPS3Driver.performVerifying(on: card.connection, foundVerified: { foundVerified }) {
+                session in
+                foundVerified = try card.driver.pinVerificationState(&session) == nil
                 try card.verify(&session, userType, pin.secret)
                 return userType == .user ? try card.readProtectedDataObjects(&session) : nil
             }
-            card.resetWithTheTransaction()
+            card.ended(end)
             if let protectedObjects { card.remember(protectedObjects) }
             card.loggedIn[client] = CardLogin(userType: userType, credentialEpoch: card.credentialEpoch)
         }
@@ -33,6 +37,21 @@ extension ReaderActor {
         _ = try? operate(currentGeneration, "logout") { card in
             card.loggedIn[client] = nil
             try card.ensureNotVerified()
+        }
+    }
+
+    /// C_GetTokenInfo: the PIN and PUK counters read again from the card (no try spent: GET DATA on a
+    /// CPS3, VERIFY without data on a CPS4), at most once a second, so that the token's flags show a try
+    /// spent, or a counter restored, through another middleware on the same card — as Cryptolib, which
+    /// reads them on every call (cryptolib-pkcs11.md §4). A card that does not answer keeps what was known.
+    func refreshCounters(minimumInterval: Duration = .seconds(1)) {
+        guard case .present(let present) = state else { return }
+        let now = ContinuousClock.now
+        if let last = countersReadAt, now - last < minimumInterval { return }
+        countersReadAt = now
+        _ = try? operate(present.generation, "read counters") { card in
+            let status = try CPS3Driver.perform(on: card.connection) { session in try card.driver.readPINStatus(&session) }
+            card.countersRead(status)
         }
     }
 
@@ -82,12 +101,18 @@ extension ReaderActor {
             }
             guard pin.secret.count > 0 else { throw TokenError(.notLoggedIn, "no PIN to verify for \(client)") }
             do {
-                let result = try CPS3Driver.perform(on: card.connection, end: .reset) { session in
-                    if kept { try card.checkCounterUnchanged(&session) }
+                var foundVerified = false
+                let (result, end) = try CPS3Driver.performVerifying(on: card.connection, foundVerified: { foundVerified }) {
+                    session in
+                    // One VERIFY without data: whether another middleware holds the card verified (then it
+                    // is left so), and the counter a kept PIN is checked against.
+                    let state = try card.driver.pinVerificationState(&session)
+                    foundVerified = state == nil
+                    if kept { try card.checkCounterUnchanged(state) }
                     try card.verify(&session, .user, pin.secret)
                     return try body(&card, &session)
                 }
-                card.resetWithTheTransaction()
+                card.ended(end)
                 return result
             } catch let error as IASECCError where [.wrongPIN, .blocked, .invalidPINFormat].contains(error.code) {
                 if kept { card.loggedIn[client] = nil }
@@ -107,10 +132,13 @@ extension ReaderActor {
             card.mayBeVerified = true
             defer { card.endVerifiedOperation() }
             do {
-                try CPS3Driver.perform(on: card.connection, end: .reset) { session in
+                var foundVerified = false
+                let (_, end) = try CPS3Driver.performVerifying(on: card.connection, foundVerified: { foundVerified }) {
+                    session in
+                    foundVerified = try card.driver.pinVerificationState(&session) == nil
                     try card.driver.changePIN(&session, old: old.secret, new: new.secret)
                 }
-                card.resetWithTheTransaction()
+                card.ended(end)
             } catch let error as IASECCError {
                 card.note(error, \.pin)
                 throw error
@@ -128,11 +156,14 @@ extension ReaderActor {
             card.mayBeVerified = true
             defer { card.endVerifiedOperation() }
             do {
-                let status = try CPS3Driver.perform(on: card.connection, end: .reset) { session in
+                var foundVerified = false
+                let (status, end) = try CPS3Driver.performVerifying(on: card.connection, foundVerified: { foundVerified }) {
+                    session in
+                    foundVerified = try card.driver.pinVerificationState(&session) == nil
                     try card.driver.unblockPIN(&session, puk: puk.secret, newPIN: newPIN.secret)
                     return try? card.driver.readPINStatus(&session)
                 }
-                card.resetWithTheTransaction()
+                card.ended(end)
                 if let status {
                     card.contents.pinStatus = status
                 } else {

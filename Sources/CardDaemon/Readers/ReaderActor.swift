@@ -7,7 +7,8 @@ import SmartCardCore
 ///
 /// It runs on a thread of its own (`ReaderThreadExecutor`), never on the cooperative pool. It reads a
 /// card once, at insertion, and answers every later question from memory; the PIN counters it keeps
-/// are updated from the answers to its own operations. Each card operation is one synchronous PC/SC
+/// are updated from the answers to its own operations, and read again (at most once a second) when a
+/// client asks for the token's flags, so a try spent through another middleware shows. Each card operation is one synchronous PC/SC
 /// transaction with no suspension point inside, so operations of different clients never interleave
 /// their APDUs, even though actor methods are reentrant.
 actor ReaderActor {
@@ -32,6 +33,8 @@ actor ReaderActor {
     private let table: SlotTable
     private let logger: Logger
     private(set) var state: State = .empty
+    /// When the counters were last read for C_GetTokenInfo (`refreshCounters`).
+    var countersReadAt: ContinuousClock.Instant?
 
     nonisolated var unownedExecutor: UnownedSerialExecutor { executor.asUnownedSerialExecutor() }
 

@@ -22,9 +22,12 @@ package enum CPS4 {
     package static let authenticationKeyReference: UInt8 = 0x20
     /// READ BINARY reads up to 256 bytes (Le 00).
     package static let maxReadLength = 256
-    /// Cryptolib hard-codes the PIN's maximum tries (cps4-card.md §6.1); the PUK's is not public.
+    /// Cryptolib forces the maximum to 3 for both codes (cps4-card.md §6.2: "63Cx ⇒ x left, max forced
+    /// to 3"); a card answering more tries left raises it (`counters(from:)` takes the larger). With 10,
+    /// a fresh card's PUK at 3 tries showed CKF_SO_PIN_COUNT_LOW where Cryptolib shows nothing
+    /// (DifferentialCryptolibTests).
     package static let pinMaxTries = 3
-    package static let pukMaxTries = 10
+    package static let pukMaxTries = 3
 
     /// The PIN and PUK references Cryptolib's test cards use when the AODF gives none.
     package static let defaultPINReference: UInt8 = 0x01

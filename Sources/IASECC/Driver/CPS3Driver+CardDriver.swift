@@ -21,6 +21,10 @@ extension CPS3Driver: CardDriver {
         try Self.readPINCounters(&session)
     }
 
+    package func pinVerificationState(_ session: inout CardSession) throws(IASECCError) -> Int? {
+        try Self.verificationState(&session, reference: CPS3.pinReference)
+    }
+
     package func verifyPIN(_ session: inout CardSession, _ pin: borrowing SecretBytes) throws(IASECCError) {
         try Self.verifyPIN(&session, pin)
     }
@@ -120,7 +124,7 @@ extension CPS3Driver: CardDriver {
         if let parsed = SignatureHash.parseDigestInfo(input) { return parsed }
         if let hash = SignatureHash(digestLength: input.count) { return (hash, input) }
         throw IASECCError(
-            .inputTooLong, "the signature key signs a SHA-1/SHA-256 DigestInfo or digest, not \(input.count) bytes")
+            .inputInvalid, "the signature key signs a SHA-1/SHA-256 DigestInfo or digest, not \(input.count) bytes")
     }
 }
 

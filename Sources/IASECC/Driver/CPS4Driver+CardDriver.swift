@@ -30,6 +30,13 @@ extension CPS4Driver: CardDriver {
         return try Self.counters(&session, reference: references.pin, maxTries: CPS4.pinMaxTries)
     }
 
+    package func pinVerificationState(_ session: inout CardSession) throws(IASECCError) -> Int? {
+        let references = try resolvedReferences(&session)
+        let statusWord = try Self.verifyStatus(&session, reference: references.pin)
+        if statusWord.isSuccess { return nil }
+        return try Self.counters(from: statusWord, maxTries: CPS4.pinMaxTries).triesLeft
+    }
+
     package func verifyPIN(_ session: inout CardSession, _ pin: borrowing SecretBytes) throws(IASECCError) {
         try CPS3Driver.checkFormat(pin, length: pinLength, what: "PIN")
         let references = try resolvedReferences(&session)

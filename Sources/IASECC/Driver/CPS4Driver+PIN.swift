@@ -9,12 +9,21 @@ extension CPS4Driver {
     static func counters(_ session: inout CardSession, reference: UInt8, maxTries: Int) throws(IASECCError)
         -> CredentialCounters
     {
+        try counters(from: try verifyStatus(&session, reference: reference), maxTries: maxTries)
+    }
+
+    /// VERIFY without data in ChipDoc (reselected once if the card lost it): the card's status word.
+    static func verifyStatus(_ session: inout CardSession, reference: UInt8) throws(IASECCError) -> StatusWord {
         try ensureChipDoc(&session)
-        let statusWord = try withChipDocRecovery(&session) { (session) throws(IASECCError) in
+        return try withChipDocRecovery(&session) { (session) throws(IASECCError) in
             let response = try session.send(.verifyStatus(reference: reference, cla: cla))
             if meansContextLost(response.statusWord) { throw IASECCError.check(response.statusWord, "VERIFY status")! }
             return response.statusWord
         }
+    }
+
+    /// A VERIFY status word as counters: 9000 (verified) counts as all tries left.
+    static func counters(from statusWord: StatusWord, maxTries: Int) throws(IASECCError) -> CredentialCounters {
         if statusWord.isSuccess { return CredentialCounters(maxTries: maxTries, triesLeft: maxTries) }
         if statusWord == .authenticationMethodBlocked { return CredentialCounters(maxTries: maxTries, triesLeft: 0) }
         if let tries = statusWord.triesLeft { return CredentialCounters(maxTries: max(maxTries, tries), triesLeft: tries) }

@@ -28,6 +28,9 @@ package protocol CardDriver: Sendable {
     /// The PIN's counters alone, without spending a try: what the daemon compares with what it knows
     /// before it verifies a kept PIN again.
     func readPINCounters(_ session: inout CardSession) throws(IASECCError) -> CredentialCounters
+    /// VERIFY without data on the PIN (no try spent): nil when the card holds the PIN verified now (by
+    /// anyone: another middleware's login stays on the card), else the tries left.
+    func pinVerificationState(_ session: inout CardSession) throws(IASECCError) -> Int?
 
     /// VERIFY the PIN once. Throws `.wrongPIN` with the tries left, or `.blocked`.
     func verifyPIN(_ session: inout CardSession, _ pin: borrowing SecretBytes) throws(IASECCError)

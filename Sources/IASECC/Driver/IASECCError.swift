@@ -24,6 +24,8 @@ package struct IASECCError: Error, Hashable, Sendable, CustomStringConvertible {
         package static let invalidPINFormat = Code("invalid PIN format", .user)
         /// Input longer than the card accepts, refused before the card saw it.
         package static let inputTooLong = Code("input too long", .user)
+        /// The input has a length the operation takes but is not what it must be (a digest or DigestInfo).
+        package static let inputInvalid = Code("input invalid", .user)
         /// Not a CPx card cpsd drives (the application is missing or the ATR is foreign).
         package static let notCPS3 = Code("not a supported CPx card", .user)
         /// The key cannot do this mechanism on this card generation, refused before the card saw it.

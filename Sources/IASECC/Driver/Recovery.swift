@@ -21,6 +21,19 @@ extension CPS3Driver {
         }
     }
 
+    /// `perform` for an operation that verifies a code: the transaction ends with a warm reset unless the
+    /// card was found verified (`CardConnection.withVerifyingTransaction`), and says which.
+    package static func performVerifying<R>(
+        on connection: any CardConnection, foundVerified: () -> Bool, _ body: (inout CardSession) throws -> R
+    ) throws -> (result: R, end: VerifiedTransactionEnd) {
+        do {
+            return try connection.withVerifyingTransaction(foundVerified: foundVerified, body)
+        } catch let error where isReset(error) {
+            try connection.reconnect(.leave)
+            return try connection.withVerifyingTransaction(foundVerified: foundVerified, body)
+        }
+    }
+
     static func isReset(_ error: any Error) -> Bool {
         if let error = error as? CardError { return error.code == .cardReset }
         if let error = error as? IASECCError { return error.cardError?.code == .cardReset }

@@ -94,7 +94,7 @@ enum FunctionList {
         list.C_WrapKey = { _, _, _, _, _, _ in notSupported() }
         list.C_UnwrapKey = { _, _, _, _, _, _, _, _ in notSupported() }
         list.C_DeriveKey = { _, _, _, _, _, _ in notSupported() }
-        list.C_SeedRandom = { _, _, _ in notSupported() }
+        list.C_SeedRandom = { _, _, _ in CurrentConnection.get()?.seedRandom().rawValue ?? CKR.generalError.rawValue }
         list.C_GetFunctionStatus = { _ in notSupported() }
         list.C_CancelFunction = { _ in notSupported() }
     }

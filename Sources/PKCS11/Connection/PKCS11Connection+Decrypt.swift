@@ -3,8 +3,9 @@ import SmartCardCore
 /// Decryption with the authentication key (PKCS#11 2.40 §5.9), single part.
 extension PKCS11Connection {
     /// C_DecryptInit. A mechanism no key decrypts with is CKR_MECHANISM_INVALID (ANS 504); a key without
-    /// CKA_DECRYPT (the signature key, a public key) is CKR_KEY_FUNCTION_NOT_PERMITTED (cryptolib-pkcs11.md
-    /// §7.2); a decrypting key that lacks this mechanism is CKR_KEY_TYPE_INCONSISTENT.
+    /// CKA_DECRYPT (the signature key, a public key), or a decrypting key that lacks this mechanism, is
+    /// CKR_KEY_TYPE_INCONSISTENT, as Cryptolib 5.2.2 answers (cryptolib-pkcs11.md §7.2 says
+    /// KEY_FUNCTION_NOT_PERMITTED; DifferentialCryptolibTests shows what the vendor's module returns).
     package func decryptInit(session handle: UInt, mechanism: Mechanism, key: UInt) throws(PKCS11Error) {
         let (session, token) = try liveSession(handle)
         guard let decryption = DecryptionMechanism(mechanism.type),
@@ -12,7 +13,7 @@ extension PKCS11Connection {
         else { throw PKCS11Error(.mechanismInvalid) }
         guard mechanism.parameter?.isEmpty ?? true else { throw PKCS11Error(.mechanismParamInvalid) }
         let (object, privateKey) = try operationKey(key, session: session, token: token, missing: .objectHandleInvalid)
-        guard object.flag(.decrypt), let privateKey else { throw PKCS11Error(.keyFunctionNotPermitted) }
+        guard object.flag(.decrypt), let privateKey else { throw PKCS11Error(.keyTypeInconsistent, "the key does not decrypt") }
         guard privateKey.capabilities.decryptions.contains(decryption) else {
             throw PKCS11Error(.keyTypeInconsistent, "\(privateKey.label) does not decrypt with \(decryption)")
         }

@@ -7,14 +7,14 @@ extension PKCS11Connection {
     /// a handle that names no key: CKR_KEY_HANDLE_INVALID for C_SignInit (ANS 606), CKR_OBJECT_HANDLE_INVALID
     /// for C_DecryptInit (ANS 503, as Cryptolib: cryptolib-pkcs11.md §8.8).
     func operationKey(
-        _ handle: UInt, session: SessionTable.Session, token: TokenState, missing: CKR
+        _ handle: UInt, session: SessionTable.Session, token: TokenState, missing: CKR, notAKey: CKR? = nil
     ) throws(PKCS11Error) -> (TokenObject, TokenPrivateKey?) {
         guard let object = allObjects(slot: session.slot, token: token).first(where: { $0.handle == handle }) else {
             throw PKCS11Error(missing)
         }
         if object.isPrivate, login.user(on: session.slot) != .user { throw PKCS11Error(.userNotLoggedIn) }
         guard object.objectClass == CKO.privateKey || object.objectClass == CKO.publicKey else {
-            throw PKCS11Error(missing, "not a key")
+            throw PKCS11Error(notAKey ?? missing, "not a key")
         }
         guard object.objectClass == CKO.privateKey, let role = object.keyRole else { return (object, nil) }
         let id = object.attributes[.id]

@@ -44,7 +44,9 @@ extension PKCS11Connection {
         let pssHash: SignatureHash? =
             signature.isPSS ? try PSSParameters.hash(for: signature, parameter: mechanism.parameter) : nil
         if !signature.isPSS, !(mechanism.parameter?.isEmpty ?? true) { throw PKCS11Error(.mechanismParamInvalid) }
-        let (object, privateKey) = try operationKey(key, session: session, token: token, missing: .keyHandleInvalid)
+        // An object that is not a key (a certificate) is CKR_KEY_TYPE_INCONSISTENT for Cryptolib.
+        let (object, privateKey) = try operationKey(
+            key, session: session, token: token, missing: .keyHandleInvalid, notAKey: .keyTypeInconsistent)
         // A key that cannot sign (a public key) is CKR_KEY_TYPE_INCONSISTENT for Cryptolib (§8.7, ANS 608).
         guard object.flag(.sign), let privateKey else {
             throw PKCS11Error(.keyTypeInconsistent, "\(object.label) does not sign")

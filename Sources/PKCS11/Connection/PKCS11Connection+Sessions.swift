@@ -39,6 +39,10 @@ extension PKCS11Connection {
         let user = try login.checkLogin(userType, on: session.slot, sessions: sessions.sessions(on: session.slot))
         do {
             try driver.login(client: client, slot: session.slot, generation: token.generation, userType: user, pin: pin)
+        } catch where [.pinLengthRange, .pinInvalid].contains(error.code) {
+            // C_Login knows no CKR_PIN_LEN_RANGE (PKCS#11 2.20): a code the card cannot take is refused as
+            // Cryptolib does, CKR_PIN_INCORRECT, and never reached the card (cryptolib-pkcs11.md §8.2).
+            throw PKCS11Error(.pinIncorrect, error.description)
         } catch {
             throw PKCS11Error(error)
         }

@@ -83,6 +83,9 @@ package final class PKCS11Connection: @unchecked Sendable {
     /// The answer of every function cpsd does not implement (cps3-card.md §12.4).
     package func unsupported() -> CKR { isInitialized ? .functionNotSupported : .cryptokiNotInitialized }
 
+    /// C_SeedRandom: the card's generator takes no seed (CKR_RANDOM_SEED_NOT_SUPPORTED, as Cryptolib).
+    package func seedRandom() -> CKR { isInitialized ? .randomSeedNotSupported : .cryptokiNotInitialized }
+
     // MARK: - Slots and tokens (§5.5)
 
     /// C_GetSlotList.
@@ -99,10 +102,13 @@ package final class PKCS11Connection: @unchecked Sendable {
         return SlotInfo(slotDescription: state.readerName, manufacturerID: "cpsd", flags: flags)
     }
 
-    /// C_GetTokenInfo. The PIN flags follow the counters the driver last read (cps3-card.md §7).
+    /// C_GetTokenInfo. The PIN flags follow the counters the card gives now (read again by the driver,
+    /// at most once a second: cps3-card.md §7, cryptolib-pkcs11.md §4).
     package func tokenInfo(_ slot: SlotID) throws(PKCS11Error) -> TokenInfo {
+        if try slotState(slot).token != nil { driver.refreshCounters(slot: slot) }
         let token = try presentToken(slot)
-        var flags = CKF.rng | CKF.writeProtected | CKF.loginRequired | CKF.userPINInitialized | CKF.tokenInitialized
+        // Never CKF_WRITE_PROTECTED: CPS_DATA is writable (cryptolib-pkcs11.md §4).
+        var flags = CKF.rng | CKF.loginRequired | CKF.userPINInitialized | CKF.tokenInitialized
         flags |= Self.counterFlags(
             token.pin, low: CKF.userPINCountLow, final: CKF.userPINFinalTry, locked: CKF.userPINLocked)
         flags |= Self.counterFlags(token.puk, low: CKF.soPINCountLow, final: CKF.soPINFinalTry, locked: CKF.soPINLocked)

@@ -28,6 +28,7 @@ extension PKCS11Error {
             case .deviceRemoved: .deviceRemoved
             case .slotInvalid: .slotIDInvalid
             case .dataLengthRange: .dataLenRange
+            case .dataInvalid: .dataInvalid
             case .mechanismInvalid: .keyTypeInconsistent
             case .encryptedDataInvalid: .encryptedDataInvalid
             case .deviceError: .deviceError

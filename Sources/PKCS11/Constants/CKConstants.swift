@@ -55,6 +55,7 @@ package struct CKR: RawRepresentable, Hashable, Sendable, CustomStringConvertibl
     package static let signatureInvalid = CKR(0x0C0)
     package static let signatureLenRange = CKR(0x0C1)
     package static let bufferTooSmall = CKR(0x150)
+    package static let randomSeedNotSupported = CKR(0x120)
     package static let cryptokiNotInitialized = CKR(0x190)
     package static let cryptokiAlreadyInitialized = CKR(0x191)
 }

@@ -102,7 +102,8 @@ package enum TokenObjects {
 
     /// Cryptolib's public key (cryptolib-pkcs11.md §5.2): label "Cle publique - " + the certificate's label
     /// with the C string's NUL counted in ulValueLen, the key flags of a card key (sic), ENCRYPT / VERIFY /
-    /// VERIFY_RECOVER true, CKA_VALUE the PKCS#1 RSAPublicKey; any other attribute is CKR_ATTRIBUTE_TYPE_INVALID.
+    /// VERIFY_RECOVER true and the other usages false, CKA_VALUE the PKCS#1 RSAPublicKey; any other attribute
+    /// is CKR_ATTRIBUTE_TYPE_INVALID.
     private static func publicKeyObject(_ certificate: TokenCertificate, _ fields: CertificateFields, handle: UInt)
         -> TokenObject
     {
@@ -117,8 +118,11 @@ package enum TokenObjects {
             .token: true, .local: true, .sensitive: true, .alwaysSensitive: true, .neverExtractable: true,
             .private: false, .modifiable: false, .extractable: false,
             .encrypt: true, .verify: true, .verifyRecover: true, .wrap: false, .derive: false,
+            // The private-key usages too, false, as Cryptolib answers them (DifferentialCryptolibTests).
+            .decrypt: false, .unwrap: false, .sign: false, .signRecover: false,
         ]
         for (type, value) in flags { attributes[type] = AttributeValue.bool(value) }
+        attributes[.keyGenMechanism] = AttributeValue.ulong(unavailableInformation)
         return TokenObject(handle: handle, isPrivate: false, attributes: attributes, sensitive: [])
     }
 
@@ -131,19 +135,23 @@ package enum TokenObjects {
             .sensitive: true, .decrypt: !key.capabilities.decryptions.isEmpty,
             .sign: !key.capabilities.signatures.isEmpty, .signRecover: false,
             .unwrap: false, .extractable: false, .alwaysSensitive: true, .neverExtractable: true,
-            .wrapWithTrusted: false, .alwaysAuthenticate: false,
+            .wrapWithTrusted: false, .alwaysAuthenticate: false, .local: true,
+            // Cryptolib answers the public-key usages of a private key too, all false (§5.2).
+            .encrypt: false, .wrap: false, .verify: false, .verifyRecover: false,
         ]
         for (type, value) in flags { attributes[type] = AttributeValue.bool(value) }
         attributes[.subject] = fields?.subject ?? []
         attributes[.modulusBits] = AttributeValue.ulong(UInt(key.modulusBits))
-        attributes[.allowedMechanisms] = key.mechanisms.flatMap { AttributeValue.ulong($0.rawValue) }
+        // No CKA_ALLOWED_MECHANISMS: Cryptolib has none, and p11-kit 0.24's RPC cannot carry its size query
+        // (the client gets CKR_DEVICE_ERROR: seen by DifferentialCryptolibTests). The mechanism list per
+        // token and CKR_KEY_TYPE_INCONSISTENT at C_SignInit say what each key does.
         if let fields {
             attributes[.modulus] = fields.modulus
             attributes[.publicExponent] = fields.publicExponent
         }
         return TokenObject(
             handle: handle, isPrivate: true, keyRole: key.role, attributes: attributes,
-            sensitive: [.value, .privateExponent, .prime1, .prime2, .exponent1, .exponent2, .coefficient])
+            sensitive: [.privateExponent, .prime1, .prime2, .exponent1, .exponent2, .coefficient])
     }
 }
 

@@ -11,6 +11,10 @@ package protocol TokenDriver: Sendable {
     /// The slots now: one per reader, with the token when a CPx card is in it. Answered from memory.
     func slots() -> [SlotState]
 
+    /// C_GetTokenInfo: read the card's PIN and PUK counters again (no try spent), so that `slots()` shows a
+    /// try spent through another middleware. May answer from memory when read very recently.
+    func refreshCounters(slot: SlotID)
+
     /// C_Login: VERIFY the PIN (user) or the PUK (SO) once. A wrong code throws `.pinIncorrect`
     /// with the tries left; it is never retried. On success `client` is logged in (the card itself is
     /// reset at once: it is verified again, from the kept PIN, only inside each later operation).
@@ -128,13 +132,18 @@ package struct TokenState: Sendable, Hashable {
     /// The CPS business data objects whose value is known: the public ones from insertion, the private ones
     /// once a login read them (cryptolib-pkcs11.md §6).
     package var dataObjects: [TokenDataObject]
+    /// The smallest key size C_GetMechanismInfo gives when it is below the keys' own (Cryptolib shows its
+    /// CPS3 driver's range, 512–2048, whatever the key: cryptolib-pkcs11.md §7.1); nil: the keys' sizes.
+    package var mechanismMinimumKeyBits: Int?
 
     package init(
         generation: UInt64, label: String, manufacturer: String, model: String, serialNumber: String,
         pin: TokenCounters, puk: TokenCounters, minPINLength: Int, maxPINLength: Int,
-        certificates: [TokenCertificate], privateKeys: [TokenPrivateKey], dataObjects: [TokenDataObject] = []
+        certificates: [TokenCertificate], privateKeys: [TokenPrivateKey], dataObjects: [TokenDataObject] = [],
+        mechanismMinimumKeyBits: Int? = nil
     ) {
         self.dataObjects = dataObjects
+        self.mechanismMinimumKeyBits = mechanismMinimumKeyBits
         self.generation = generation
         self.label = label
         self.manufacturer = manufacturer
@@ -223,6 +232,8 @@ package struct TokenError: Error, Hashable, Sendable, CustomStringConvertible {
     package enum Code: String, Sendable, Hashable {
         /// CKR_PIN_INCORRECT; `triesLeft` says how many remain.
         case pinIncorrect
+        /// CKR_DATA_INVALID: data of a length the mechanism takes, but not of its form (refused before the card).
+        case dataInvalid
         /// CKR_PIN_LOCKED.
         case pinLocked
         /// CKR_PIN_LEN_RANGE (refused before the card saw it).

@@ -77,9 +77,13 @@ extension TokenState {
             if decrypts { flags |= CKF.decryptFlag }
             if signs || decrypts { bits.append(key.modulusBits) }
         }
-        guard let minBits = bits.min(), let maxBits = bits.max() else { return nil }
+        guard let keyMinimum = bits.min(), let maxBits = bits.max() else { return nil }
+        let minBits = min(keyMinimum, mechanismMinimumKeyBits ?? keyMinimum)
         if type == .rsaPKCS { flags |= CKF.encryptFlag }
-        return MechanismInfo(minKeySize: UInt(minBits), maxKeySize: UInt(maxBits), flags: CKF.hw | flags)
+        // CKF_HW for what the card computes whole; a mechanism that hashes on the host first has none, as
+        // in Cryptolib's list (§7.1).
+        if SignatureMechanism(type)?.messageHash == nil { flags |= CKF.hw }
+        return MechanismInfo(minKeySize: UInt(minBits), maxKeySize: UInt(maxBits), flags: flags)
     }
 }
 

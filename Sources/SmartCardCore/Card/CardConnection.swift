@@ -27,9 +27,40 @@ package protocol CardConnection: AnyObject, Sendable {
     func disconnect(_ disposition: CardDisposition)
 }
 
+/// How a transaction that verified a code ended.
+package enum VerifiedTransactionEnd: Sendable, Equatable {
+    /// Warm reset: the card holds no verified code.
+    case reset
+    /// The card was already verified when the transaction began (another middleware's login, which
+    /// Cryptolib keeps on the card until a reset): it was left as it was found.
+    case leftAsFound
+}
+
 extension CardConnection {
     /// Runs `body` inside one transaction: every APDU of one operation goes out without another
     /// process's APDUs in between. The session cannot escape the closure.
+    /// Runs `body`, which verifies a code, inside one transaction that ends with a warm reset, so that no
+    /// other process finds the card verified by cpsd — unless `foundVerified()` says the card was already
+    /// verified when `body` began (another middleware is logged in: Cryptolib keeps its login on the card
+    /// and takes a reset for a card swap, failing its next call). Then the card is left as it was found:
+    /// cpsd never leaves it more verified than it found it, and never breaks another middleware's login.
+    package func withVerifyingTransaction<R>(
+        foundVerified: () -> Bool, _ body: (inout CardSession) throws -> R
+    ) throws -> (result: R, end: VerifiedTransactionEnd) {
+        try beginTransaction()
+        var session = CardSession(connection: self)
+        let result: R
+        do {
+            result = try body(&session)
+        } catch {
+            try? endTransaction(foundVerified() ? .leave : .reset)
+            throw error
+        }
+        let end: VerifiedTransactionEnd = foundVerified() ? .leftAsFound : .reset
+        try endTransaction(end == .reset ? .reset : .leave)
+        return (result, end)
+    }
+
     package func withTransaction<R>(
         end disposition: CardDisposition = .leave,
         _ body: (inout CardSession) throws -> R

@@ -94,6 +94,11 @@ extension DaemonToken: TokenDriver, TokenDriverControl {
 
     func setPeer(_ peer: PeerInfo?, for client: ClientID) { driver.setPeer(peer, for: client) }
 
+    func refreshCounters(slot: SlotID) {
+        let driver = driver
+        outsideAnyTask { driver.refreshCounters(slot: slot) }
+    }
+
     func forgetVerification(slot: SlotID) {
         let driver = driver
         outsideAnyTask { driver.forgetVerification(slot: slot) }
