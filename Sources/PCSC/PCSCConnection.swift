@@ -6,12 +6,17 @@ package final class PCSCConnection: CardConnection, @unchecked Sendable {
     package let readerName: String
     package private(set) var atr: ATR
     private let handle: CardHandle
+    /// The reader's FEATURE_VERIFY_PIN_DIRECT control code, when it has a PIN pad (asked once, at connection).
+    private let verifyPINDirect: UInt32?
 
     init(readerName: String) throws(CardError) {
         do {
             let context = try ContextHandle()
             handle = try CardHandle(context: context, reader: readerName)
             atr = try Self.parse(try handle.status())
+            // A reader that does not answer the feature request has no PIN pad cpsd can use.
+            let features = (try? handle.control(PCSCConstant.getFeatureRequest)).flatMap { try? ReaderFeatures(tlv: $0) }
+            verifyPINDirect = features?.controlCodes[ReaderFeatures.Feature.verifyPINDirect.rawValue]
         } catch let error as PCSCError {
             throw error.cardError
         } catch {
@@ -52,6 +57,19 @@ package final class PCSCConnection: CardConnection, @unchecked Sendable {
             throw error.cardError
         } catch {
             throw error as! CardError  // swiftlint:disable:this force_cast
+        }
+    }
+
+    package var hasPINPad: Bool { verifyPINDirect != nil }
+
+    /// FEATURE_VERIFY_PIN_DIRECT: the reader collects the digits and sends the VERIFY; SCardControl returns
+    /// when the person has finished (or the reader's timeout passed) with the card's or the reader's status.
+    package func verifyOnPINPad(_ verify: PINPadVerify) throws(CardError) -> [UInt8] {
+        guard let code = verifyPINDirect else { throw CardError(.internalError, "\(readerName) has no PIN pad") }
+        do {
+            return try handle.control(advertised: code, PINVerifyStructure.bytes(for: verify))
+        } catch {
+            throw error.cardError
         }
     }
 

@@ -1,5 +1,6 @@
 import CardTestSupport
 import PKCS11
+import Synchronization
 import SmartCardCore
 import Testing
 import VirtualCard
@@ -223,6 +224,35 @@ struct TokenAndLoginTests {
             #expect(throws: PKCS11Error(.argumentsBad)) {
                 try fixture.connection.generateRandom(session: session, length: Int.max)
             }
+        }
+    }
+}
+
+/// A PIN-pad reader through PKCS#11: CKF_PROTECTED_AUTHENTICATION_PATH, and C_Login(CKU_USER, NULL, 0) has the
+/// person type the code on the reader (cryptolib-pkcs11.md §8.4), again for each signature.
+@Suite("PKCS11Connection: PIN-pad reader")
+struct PINPadTokenTests {
+    @Test func loginWithoutACodeUsesTheReadersKeypad() async throws {
+        try await onThread {
+            let fixture = try Fixture()
+            #expect(try fixture.tokenFlags() & CKF.protectedAuthenticationPath == 0, "a reader without a pad")
+            let asked = Mutex(0)
+            fixture.driver.backend.setPINPad(DaemonToken.readerName) { _ in
+                asked.withLock { $0 += 1 }
+                return TestCards.pin
+            }
+            // The card read again in the PIN-pad reader.
+            try fixture.driver.removeCard()
+            try fixture.driver.insertCard()
+            #expect(try fixture.tokenFlags() & CKF.protectedAuthenticationPath != 0)
+            let session = try fixture.open()
+            try fixture.connection.login(session: session, userType: .user, pin: Fixture.secret([]))
+            let key = try fixture.privateKey(session, .authentication)
+            try fixture.connection.signInit(session: session, mechanism: Mechanism(type: .rsaPKCS), key: key)
+            let signature = try fixture.connection.sign(session: session, data: Array(repeating: 7, count: 32), capacity: 256)
+            guard case .value(let bytes) = signature else { Issue.record("no signature: \(signature)"); return }
+            #expect(bytes.count == 256)
+            #expect(asked.withLock { $0 } == 2, "the login and the signature each asked the reader")
         }
     }
 }

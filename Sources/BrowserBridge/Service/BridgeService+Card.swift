@@ -108,6 +108,8 @@ extension BridgeService {
             BridgeError(.cardNotPresent, "the card was removed", requestID: requestID)
         case .deviceError:
             BridgeError(.cardIO, "the reader or the card failed: \(error.reason)", requestID: requestID)
+        case .cancelled:
+            BridgeError(.userCancelled, "PIN entry cancelled on the reader", requestID: requestID)
         case .notLoggedIn, .dataLengthRange, .dataInvalid, .mechanismInvalid, .functionFailed, .encryptedDataInvalid:
             BridgeError(.internalError, error.reason, requestID: requestID)
         }

@@ -36,7 +36,9 @@ package final class DaemonTokenDriver: TokenDriver, TokenDriverControl {
     package func login(
         client: ClientID, slot: SlotID, generation: UInt64, userType: UserType, pin: borrowing SecretBytes
     ) throws(TokenError) {
-        try Self.checkFormat(pin, length: userType == .user ? Self.pinLength : Self.pukLength)
+        // No code on a PIN-pad reader: the reader collects it (cryptolib-pkcs11.md §8.4).
+        let onPINPad = pin.count == 0 && userType == .user && hasPINPad(slot)
+        if !onPINPad { try Self.checkFormat(pin, length: userType == .user ? Self.pinLength : Self.pukLength) }
         let reader = try reader(slot)
         let pin = SecretHolder(copying: pin)
         try BlockingBridge.wait { () async throws(TokenError) in
@@ -162,6 +164,10 @@ package final class DaemonTokenDriver: TokenDriver, TokenDriverControl {
 
     private static let pinLength = 4
     private static let pukLength = 8
+
+    private func hasPINPad(_ slot: SlotID) -> Bool {
+        table.slots().first { $0.id == slot }?.token?.protectedAuthenticationPath == true
+    }
 
     private func reader(_ slot: SlotID) throws(TokenError) -> ReaderActor {
         guard let reader = table.reader(for: slot) else { throw TokenError(.slotInvalid, "no slot \(slot)") }

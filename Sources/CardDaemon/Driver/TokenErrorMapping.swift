@@ -18,6 +18,7 @@ enum TokenErrorMapping {
         case .wrongPIN: TokenError(.pinIncorrect, error.reason, triesLeft: error.triesLeft)
         case .blocked, .noUnblocksLeft: TokenError(.pinLocked, error.reason, triesLeft: 0)
         case .invalidPINFormat: TokenError(.pinInvalid, error.reason)
+        case .pinEntryCancelled: TokenError(.cancelled, error.reason)
         case .pinRequired: TokenError(.notLoggedIn, error.reason)
         case .inputTooLong: TokenError(.dataLengthRange, error.reason)
         case .inputInvalid: TokenError(.dataInvalid, error.reason)

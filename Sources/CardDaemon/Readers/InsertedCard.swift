@@ -116,6 +116,8 @@ struct InsertedCard: Sendable {
         mayBeVerified = true
         do {
             switch userType {
+            // No code given, on a PIN-pad reader: the person types it on the reader's keypad.
+            case .user where secret.count == 0 && connection.hasPINPad: try driver.verifyPINOnPad(&session)
             case .user: try driver.verifyPIN(&session, secret)
             case .securityOfficer: try driver.verifyPUK(&session, secret)
             }
@@ -136,7 +138,11 @@ struct InsertedCard: Sendable {
     }
 
     /// The token PKCS#11 shows for this card.
-    var token: TokenState { TokenState(contents, driver: driver, generation: generation) }
+    var token: TokenState {
+        var token = TokenState(contents, driver: driver, generation: generation)
+        token.protectedAuthenticationPath = connection.hasPINPad
+        return token
+    }
 }
 
 extension TokenState {

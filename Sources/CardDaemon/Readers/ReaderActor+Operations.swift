@@ -99,7 +99,10 @@ extension ReaderActor {
                 card.loggedIn[client] = nil
                 throw TokenError(.notLoggedIn, "the PIN was changed or unblocked since this login: log in again")
             }
-            guard pin.secret.count > 0 else { throw TokenError(.notLoggedIn, "no PIN to verify for \(client)") }
+            // No kept code: a login made on the reader's PIN pad, whose keypad is asked again for each operation.
+            guard pin.secret.count > 0 || card.connection.hasPINPad else {
+                throw TokenError(.notLoggedIn, "no PIN to verify for \(client)")
+            }
             do {
                 var foundVerified = false
                 let (result, end) = try CPS3Driver.performVerifying(on: card.connection, foundVerified: { foundVerified }) {

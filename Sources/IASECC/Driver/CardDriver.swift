@@ -34,6 +34,8 @@ package protocol CardDriver: Sendable {
 
     /// VERIFY the PIN once. Throws `.wrongPIN` with the tries left, or `.blocked`.
     func verifyPIN(_ session: inout CardSession, _ pin: borrowing SecretBytes) throws(IASECCError)
+    /// VERIFY the PIN once, its digits typed on the reader's keypad (a PIN-pad reader).
+    func verifyPINOnPad(_ session: inout CardSession) throws(IASECCError)
     /// VERIFY the PUK once (an SO login).
     func verifyPUK(_ session: inout CardSession, _ puk: borrowing SecretBytes) throws(IASECCError)
     /// Changes the PIN; a wrong old PIN costs one try.

@@ -22,6 +22,8 @@ package struct IASECCError: Error, Hashable, Sendable, CustomStringConvertible {
         package static let pinRequired = Code("PIN not verified", .user)
         /// A PIN or PUK of the wrong length or with non-digits, refused before the card saw it.
         package static let invalidPINFormat = Code("invalid PIN format", .user)
+        /// The person cancelled the PIN entry on the reader's keypad, or typed nothing in time.
+        package static let pinEntryCancelled = Code("PIN entry cancelled", .user)
         /// Input longer than the card accepts, refused before the card saw it.
         package static let inputTooLong = Code("input too long", .user)
         /// The input has a length the operation takes but is not what it must be (a digest or DigestInfo).

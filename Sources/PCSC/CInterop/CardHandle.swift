@@ -85,6 +85,11 @@ final class CardHandle: @unchecked Sendable {
         return Array(output.prefix(Int(returned)))
     }
 
+    /// `control` with a code a reader advertised (its feature list gives 32-bit codes).
+    func control(advertised code: UInt32, _ input: [UInt8]) throws(PCSCError) -> [UInt8] {
+        try control(DWORD(code), input)
+    }
+
     /// Wraps `SCardDisconnect`. Later calls on this handle fail with SCARD_E_INVALID_HANDLE.
     func disconnect(_ disposition: DispositionValue) {
         guard connected else { return }

@@ -112,6 +112,7 @@ package final class PKCS11Connection: @unchecked Sendable {
         flags |= Self.counterFlags(
             token.pin, low: CKF.userPINCountLow, final: CKF.userPINFinalTry, locked: CKF.userPINLocked)
         flags |= Self.counterFlags(token.puk, low: CKF.soPINCountLow, final: CKF.soPINFinalTry, locked: CKF.soPINLocked)
+        if token.protectedAuthenticationPath { flags |= CKF.protectedAuthenticationPath }
         let open = sessions.sessions(on: slot).filter { $0.generation == token.generation }
         return TokenInfo(
             label: token.label, manufacturerID: token.manufacturer, model: token.model,

@@ -29,6 +29,7 @@ extension PKCS11Error {
             case .slotInvalid: .slotIDInvalid
             case .dataLengthRange: .dataLenRange
             case .dataInvalid: .dataInvalid
+            case .cancelled: .functionCanceled
             case .mechanismInvalid: .keyTypeInconsistent
             case .encryptedDataInvalid: .encryptedDataInvalid
             case .deviceError: .deviceError

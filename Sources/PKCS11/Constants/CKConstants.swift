@@ -56,6 +56,7 @@ package struct CKR: RawRepresentable, Hashable, Sendable, CustomStringConvertibl
     package static let signatureLenRange = CKR(0x0C1)
     package static let bufferTooSmall = CKR(0x150)
     package static let randomSeedNotSupported = CKR(0x120)
+    package static let functionCanceled = CKR(0x050)
     package static let cryptokiNotInitialized = CKR(0x190)
     package static let cryptokiAlreadyInitialized = CKR(0x191)
 }
@@ -190,6 +191,7 @@ package enum CKF {
     // CK_TOKEN_INFO
     package static let rng: UInt = 0x1
     package static let writeProtected: UInt = 0x2
+    package static let protectedAuthenticationPath: UInt = 0x100
     package static let loginRequired: UInt = 0x4
     package static let userPINInitialized: UInt = 0x8
     package static let tokenInitialized: UInt = 0x400

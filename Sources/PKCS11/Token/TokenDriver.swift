@@ -132,6 +132,9 @@ package struct TokenState: Sendable, Hashable {
     /// The CPS business data objects whose value is known: the public ones from insertion, the private ones
     /// once a login read them (cryptolib-pkcs11.md §6).
     package var dataObjects: [TokenDataObject]
+    /// The reader has a PIN pad cpsd drives: CKF_PROTECTED_AUTHENTICATION_PATH, and C_Login without a PIN
+    /// has the person type it on the reader.
+    package var protectedAuthenticationPath = false
     /// The smallest key size C_GetMechanismInfo gives when it is below the keys' own (Cryptolib shows its
     /// CPS3 driver's range, 512–2048, whatever the key: cryptolib-pkcs11.md §7.1); nil: the keys' sizes.
     package var mechanismMinimumKeyBits: Int?
@@ -258,6 +261,8 @@ package struct TokenError: Error, Hashable, Sendable, CustomStringConvertible {
         case deviceError
         /// CKR_FUNCTION_FAILED.
         case functionFailed
+        /// CKR_FUNCTION_CANCELED: the person cancelled the PIN entry on the reader (or typed nothing in time).
+        case cancelled
     }
 
     package let code: Code

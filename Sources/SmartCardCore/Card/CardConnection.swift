@@ -25,6 +25,10 @@ package protocol CardConnection: AnyObject, Sendable {
     /// Re-establishes the connection after the card was reset by another process, or resets it.
     func reconnect(_ initialization: CardDisposition) throws(CardError)
     func disconnect(_ disposition: CardDisposition)
+    /// Whether the reader takes a PIN on its own keypad (PC/SC part 10 FEATURE_VERIFY_PIN_DIRECT).
+    var hasPINPad: Bool { get }
+    /// Has the reader collect a code on its keypad and send `verify` with it; the raw answer.
+    func verifyOnPINPad(_ verify: PINPadVerify) throws(CardError) -> [UInt8]
 }
 
 /// How a transaction that verified a code ended.
@@ -37,6 +41,12 @@ package enum VerifiedTransactionEnd: Sendable, Equatable {
 }
 
 extension CardConnection {
+    package var hasPINPad: Bool { false }
+
+    package func verifyOnPINPad(_ verify: PINPadVerify) throws(CardError) -> [UInt8] {
+        throw CardError(.internalError, "\(readerName) has no PIN pad")
+    }
+
     /// Runs `body` inside one transaction: every APDU of one operation goes out without another
     /// process's APDUs in between. The session cannot escape the closure.
     /// Runs `body`, which verifies a code, inside one transaction that ends with a warm reset, so that no

@@ -74,6 +74,15 @@ package struct CardSession: ~Copyable {
         return try exchange(bytes)
     }
 
+    /// For `verifyOnPINPad` (PINPad.swift): the connection is this session's alone.
+    mutating func connectionVerifyOnPINPad(_ verify: PINPadVerify) throws(CardError) -> [UInt8] {
+        exchangeCount += 1
+        bytesSent += verify.header.count
+        let raw = try connection.verifyOnPINPad(verify)
+        bytesReceived += raw.count
+        return raw
+    }
+
     private mutating func exchange(_ bytes: [UInt8]) throws(CardError) -> ResponseAPDU {
         exchangeCount += 1
         bytesSent += bytes.count

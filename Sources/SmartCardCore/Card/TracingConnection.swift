@@ -29,6 +29,8 @@ package final class TracingConnection: CardConnection, Sendable {
     package func endTransaction(_ disposition: CardDisposition) throws(CardError) { try base.endTransaction(disposition) }
     package func reconnect(_ initialization: CardDisposition) throws(CardError) { try base.reconnect(initialization) }
     package func disconnect(_ disposition: CardDisposition) { base.disconnect(disposition) }
+    package var hasPINPad: Bool { base.hasPINPad }
+    package func verifyOnPINPad(_ verify: PINPadVerify) throws(CardError) -> [UInt8] { try base.verifyOnPINPad(verify) }
 
     /// Instructions whose data field is a PIN or PUK (ISO/IEC 7816-4 §11.5).
     static let secretInstructions: Set<UInt8> = [0x20, 0x24, 0x2C]

@@ -24,7 +24,12 @@ package final class VirtualBackend: CardBackend, @unchecked Sendable {
         /// Counts resets and power cycles made through any connection: like PC/SC, the other
         /// connections then get `.cardReset` until they reconnect.
         var resets = 0
+        /// A PIN-pad reader: what the person types when asked (nil: they press Cancel).
+        var pinPad: PINPadKeys?
     }
+
+    /// The keys a person types on a simulated PIN pad, for the VERIFY the reader is asked to make.
+    package typealias PINPadKeys = @Sendable (PINPadVerify) -> [UInt8]?
 
     /// Guards every stored property below, and is the condition transactions wait on.
     let condition = NSCondition()
@@ -51,6 +56,11 @@ package final class VirtualBackend: CardBackend, @unchecked Sendable {
             slots[name] = Slot()
             order.append(name)
         }
+    }
+
+    /// Makes `reader` a PIN-pad reader whose keypad types what `keys` gives (nil: the reader has no pad).
+    package func setPINPad(_ reader: String, _ keys: PINPadKeys?) {
+        mutate { slots[reader]?.pinPad = keys }
     }
 
     /// Removes a reader with its card; connections to it fail from now on.

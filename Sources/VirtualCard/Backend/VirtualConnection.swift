@@ -54,6 +54,27 @@ final class VirtualConnection: CardConnection, @unchecked Sendable {
         return target.process(command)
     }
 
+    var hasPINPad: Bool {
+        backend.condition.lock()
+        defer { backend.condition.unlock() }
+        return backend.slots[readerName]?.pinPad != nil
+    }
+
+    /// The simulated reader as a CCID PIN pad behaves: it asks for the keys, refuses a length outside the
+    /// bounds itself (6403), answers 6401 when the person cancels, else sends the VERIFY with the digits.
+    func verifyOnPINPad(_ verify: PINPadVerify) throws(CardError) -> [UInt8] {
+        backend.condition.lock()
+        let pad = backend.slots[readerName]?.pinPad
+        backend.condition.unlock()
+        guard let pad else { throw CardError(.internalError, "\(readerName) has no PIN pad") }
+        guard var digits = pad(verify) else { return [0x64, 0x01] }
+        defer { SecretBytes.wipe(&digits) }
+        guard (verify.minDigits...verify.maxDigits).contains(digits.count) else { return [0x64, 0x03] }
+        var command = verify.header + [UInt8(digits.count)] + digits
+        defer { SecretBytes.wipe(&command) }
+        return try transmit(command)
+    }
+
     func beginTransaction() throws(CardError) {
         backend.condition.lock()
         defer { backend.condition.unlock() }
