@@ -34,7 +34,8 @@ struct Configuration: Equatable {
         let text = try String(contentsOfFile: path, encoding: .utf8)
         var configuration = Configuration()
         for (number, rawLine) in text.split(separator: "\n", omittingEmptySubsequences: false).enumerated() {
-            let line = rawLine.split(separator: "#", maxSplits: 1).first.map(String.init)?
+            // Empty pieces kept: a line that starts with `#` is a comment, not a key.
+            let line = rawLine.split(separator: "#", maxSplits: 1, omittingEmptySubsequences: false).first.map(String.init)?
                 .trimmingCharacters(in: .whitespaces) ?? ""
             guard !line.isEmpty else { continue }
             let parts = line.split(separator: "=", maxSplits: 1).map { $0.trimmingCharacters(in: .whitespaces) }

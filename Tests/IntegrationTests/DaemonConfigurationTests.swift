@@ -12,7 +12,7 @@ struct DaemonConfigurationTests {
             defer { try? FileManager.default.removeItem(atPath: directory) }
             let script = """
                 cd \(directory)
-                printf 'log-level = info\\npin-idle-timeout = 0   # until logout\\n' > cpsd.conf
+                printf '# cpsd settings\\nlog-level = info\\npin-idle-timeout = 0   # until logout\\n' > cpsd.conf
                 \(ToolRunner.executable("cpsd")) --config cpsd.conf --socket \(directory)/pkcs11 --no-bridge 2>cpsd.log &
                 cpsd=$!
                 for i in $(seq 200); do [ -S pkcs11 ] && break; sleep 0.02; done

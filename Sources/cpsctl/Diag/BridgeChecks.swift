@@ -18,9 +18,15 @@ extension DiagRunner {
         }
         let listeners = TCPListeners.listening(on: settings.port)
         let owners = LocalProcess.owners(of: Set(listeners.map(\.inode)), first: daemonPID.map { [$0] } ?? [])
-        let servedByDaemon = !owners.isEmpty && owners.allSatisfy { $0.pid == daemonPID }
+        // cpsd is not dumpable (PIN memory): its own user cannot list its sockets in /proc, so a listener of
+        // this user's uid that no visible process owns, while cpsd runs, is taken for cpsd's — the HTTPS probe
+        // of bridge.listening then checks it answers as cpsd's bridge, with this user's CA.
+        let hiddenOwnDaemon =
+            owners.isEmpty && daemonPID != nil && !listeners.isEmpty
+            && listeners.allSatisfy { $0.uid == UnixSocketProbe.userID }
+        let servedByDaemon = hiddenOwnDaemon || (!owners.isEmpty && owners.allSatisfy { $0.pid == daemonPID })
         listeningCheck(settings, listeners: listeners, servedByDaemon: servedByDaemon)
-        portCheck(settings, listeners: listeners, owners: owners)
+        portCheck(settings, listeners: listeners, owners: owners, hiddenOwnDaemon: hiddenOwnDaemon)
         bridgeCACheck(listening: servedByDaemon)
         extensionCheck(settings)
     }
@@ -86,13 +92,19 @@ extension DiagRunner {
     }
 
     /// Who holds the port: cpsd, another cpsd (a second one, or another user's), or another program.
-    private func portCheck(_ settings: BridgeSettings, listeners: [TCPListeners.Listener], owners: [LocalProcess]) {
+    private func portCheck(
+        _ settings: BridgeSettings, listeners: [TCPListeners.Listener], owners: [LocalProcess], hiddenOwnDaemon: Bool
+    ) {
         let port = settings.port
         let move = "or move cpsd's bridge: `bridge-port = N` (a free port) in \(settings.configPath), then systemctl --user restart cpsd."
         if listeners.isEmpty {
             add(.ok("bridge.port", "port \(port) (\(settings.portSource)) is free for cpsd's bridge"))
         } else if let daemonPID, !owners.isEmpty, owners.allSatisfy({ $0.pid == daemonPID }) {
             add(.ok("bridge.port", "port \(port) (\(settings.portSource)) is held by cpsd (pid \(daemonPID))"))
+        } else if hiddenOwnDaemon, let daemonPID {
+            add(.ok(
+                "bridge.port",
+                "port \(port) (\(settings.portSource)) is held by a process of this user, cpsd (pid \(daemonPID)) as far as can be seen: cpsd is not dumpable, so its sockets are not listed"))
         } else if owners.isEmpty {
             let uids = Set(listeners.map(\.uid)).map(String.init).sorted().joined(separator: ", ")
             add(.fail(

@@ -48,6 +48,7 @@ final class DiagRunner {
         await cardChecks()
         daemonChecks()
         p11KitChecks()
+        cryptolibCheck()
         browserChecks()
         bridgeChecks()
         return DiagReport(checks: checks, generated: now)
