@@ -5,7 +5,7 @@ export PATH := /opt/swift/usr/bin:$(PATH)
 SWIFT ?= swift
 DEMO_DIR ?= $(CURDIR)/.build/demo
 
-.PHONY: all deps build release module test demo bench fuzz asan-check clean
+.PHONY: all deps build release module packages test-packages test demo bench fuzz asan-check clean
 
 all: build
 
@@ -30,6 +30,17 @@ test: deps
 	$(SWIFT) build --build-tests
 	$(SWIFT) test --skip-build --skip IntegrationTests
 	$(SWIFT) test --skip-build --filter IntegrationTests
+	@./scripts/test-packages.sh
+
+# The .deb and .rpm packages (Packaging/README.md), from a release build with the Swift runtime linked
+# statically, in its own scratch path (.build-packages): out/packages/.
+packages: deps
+	@./scripts/build-packages.sh
+
+# Builds the packages, lints them, installs the .debs here (root), checks them as a new user, upgrades,
+# removes, purges and compares the system's file list (scripts/test-packages.sh). Part of `make test`.
+test-packages: deps
+	@./scripts/test-packages.sh
 
 demo: build
 	@./scripts/demo.sh "$(DEMO_DIR)"

@@ -14,6 +14,8 @@ packages=(
     chromium chromium-driver python3-selenium firefox-esr xvfb xdotool x11-utils
     # The PIN dialog: the real pinentry-curses, driven in tmux by its test.
     tmux pinentry-curses python3
+    # make packages / make test-packages: the .deb and .rpm tools and their linters.
+    dpkg-dev rpm lintian rpmlint
 )
 
 missing=()
