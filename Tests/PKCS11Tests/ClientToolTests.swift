@@ -89,12 +89,23 @@ struct ClientGoneTests {
             let hexID = keyID.map { String(format: "%02x", $0) }.joined()
             let fifo = running.directory.appendingPathComponent("never-written").path
             #expect(mkfifo(fifo, 0o600) == 0)
-            // Logs in, then blocks opening the input: SIGKILLed while logged in.
-            let killed = try ToolRunner.shell(
-                "timeout -s KILL 2 pkcs11-tool --module \(SocketServerTests.clientModule) --login --pin 1234 --sign "
-                    + "--id \(hexID) -m SHA256-RSA-PKCS -i \(fifo) -o /dev/null",
-                environment: running.environment)
-            #expect(killed.status != 0)
+            // Logs in, then blocks opening the input: SIGKILLed once its login reached the card (not after a
+            // fixed time, which a loaded machine can outlast before the login).
+            let client = Process()
+            client.executableURL = URL(fileURLWithPath: "/usr/bin/pkcs11-tool")
+            client.arguments = [
+                "--module", SocketServerTests.clientModule, "--login", "--pin", "1234", "--sign", "--id", hexID,
+                "-m", "SHA256-RSA-PKCS", "-i", fifo, "-o", "/dev/null",
+            ]
+            client.environment = ProcessInfo.processInfo.environment.merging(running.environment) { $1 }
+            client.standardOutput = FileHandle.nullDevice
+            client.standardError = FileHandle.nullDevice
+            try client.run()
+            let deadline = Date().addingTimeInterval(60)
+            while running.driver.verifyCount == 0, client.isRunning, Date() < deadline { usleep(20_000) }
+            kill(client.processIdentifier, SIGKILL)
+            client.waitUntilExit()
+            #expect(client.terminationReason == .uncaughtSignal, "pkcs11-tool ended by itself before its kill")
             running.waitForNoClients()
             #expect(try !running.driver.isCardVerified)
             #expect(running.driver.endedClients.count >= 1)
