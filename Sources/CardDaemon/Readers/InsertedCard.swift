@@ -41,7 +41,7 @@ struct InsertedCard: Sendable {
 
     /// An operation's verifying transaction ended, with a warm reset or leaving the card as it was found
     /// (verified by another middleware): either way cpsd left no verification of its own behind.
-    mutating func ended(_ end: VerifiedTransactionEnd) {
+    mutating func verifyingTransactionEnded() {
         mayBeVerified = false
     }
 

@@ -17,14 +17,11 @@ extension ReaderActor {
             card.loggedIn[client] = nil
             // The private data objects are read now, verified by this very VERIFY and before the reset: no
             // other operation ever verifies the PIN for them (cryptolib-pkcs11.md §6.1).
-            var foundVerified = false
-            let (protectedObjects, end) = try CPS3Driver.performVerifying(on: card.connection, foundVerified: { foundVerified }) {
-                session in
-                foundVerified = try card.driver.pinVerificationState(&session) == nil
+            let protectedObjects = try CPS3Driver.performVerifying(on: card.connection, driver: card.driver) { session, _ in
                 try card.verify(&session, userType, pin.secret)
                 return userType == .user ? try card.readProtectedDataObjects(&session) : nil
             }
-            card.ended(end)
+            card.verifyingTransactionEnded()
             if let protectedObjects { card.remember(protectedObjects) }
             card.loggedIn[client] = CardLogin(userType: userType, credentialEpoch: card.credentialEpoch)
         }
@@ -104,18 +101,13 @@ extension ReaderActor {
                 throw TokenError(.notLoggedIn, "no PIN to verify for \(client)")
             }
             do {
-                var foundVerified = false
-                let (result, end) = try CPS3Driver.performVerifying(on: card.connection, foundVerified: { foundVerified }) {
-                    session in
-                    // One VERIFY without data: whether another middleware holds the card verified (then it
-                    // is left so), and the counter a kept PIN is checked against.
-                    let state = try card.driver.pinVerificationState(&session)
-                    foundVerified = state == nil
+                let result = try CPS3Driver.performVerifying(on: card.connection, driver: card.driver) { session, state in
+                    // The opening VERIFY without data also gives the counter a kept PIN is checked against.
                     if kept { try card.checkCounterUnchanged(state) }
                     try card.verify(&session, .user, pin.secret)
                     return try body(&card, &session)
                 }
-                card.ended(end)
+                card.verifyingTransactionEnded()
                 return result
             } catch let error as IASECCError where [.wrongPIN, .blocked, .invalidPINFormat].contains(error.code) {
                 if kept { card.loggedIn[client] = nil }
@@ -135,13 +127,10 @@ extension ReaderActor {
             card.mayBeVerified = true
             defer { card.endVerifiedOperation() }
             do {
-                var foundVerified = false
-                let (_, end) = try CPS3Driver.performVerifying(on: card.connection, foundVerified: { foundVerified }) {
-                    session in
-                    foundVerified = try card.driver.pinVerificationState(&session) == nil
+                try CPS3Driver.performVerifying(on: card.connection, driver: card.driver) { session, _ in
                     try card.driver.changePIN(&session, old: old.secret, new: new.secret)
                 }
-                card.ended(end)
+                card.verifyingTransactionEnded()
             } catch let error as IASECCError {
                 card.note(error, \.pin)
                 throw error
@@ -159,14 +148,11 @@ extension ReaderActor {
             card.mayBeVerified = true
             defer { card.endVerifiedOperation() }
             do {
-                var foundVerified = false
-                let (status, end) = try CPS3Driver.performVerifying(on: card.connection, foundVerified: { foundVerified }) {
-                    session in
-                    foundVerified = try card.driver.pinVerificationState(&session) == nil
+                let status = try CPS3Driver.performVerifying(on: card.connection, driver: card.driver) { session, _ in
                     try card.driver.unblockPIN(&session, puk: puk.secret, newPIN: newPIN.secret)
                     return try? card.driver.readPINStatus(&session)
                 }
-                card.ended(end)
+                card.verifyingTransactionEnded()
                 if let status {
                     card.contents.pinStatus = status
                 } else {

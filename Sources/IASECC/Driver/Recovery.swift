@@ -21,16 +21,28 @@ extension CPS3Driver {
         }
     }
 
-    /// `perform` for an operation that verifies a code: the transaction ends with a warm reset unless the
-    /// card was found verified (`CardConnection.withVerifyingTransaction`), and says which.
+    /// `perform` for an operation that verifies a code. It starts with one VERIFY without data (no try
+    /// spent): if the card is already verified (another middleware's login), the transaction leaves it so;
+    /// otherwise it ends with a warm reset (`CardConnection.withVerifyingTransaction`). `body` gets that
+    /// answer too — nil when verified, else the tries left — for the kept-PIN counter check.
     package static func performVerifying<R>(
-        on connection: any CardConnection, foundVerified: () -> Bool, _ body: (inout CardSession) throws -> R
-    ) throws -> (result: R, end: VerifiedTransactionEnd) {
-        do {
-            return try connection.withVerifyingTransaction(foundVerified: foundVerified, body)
-        } catch let error where isReset(error) {
-            try connection.reconnect(.leave)
-            return try connection.withVerifyingTransaction(foundVerified: foundVerified, body)
+        on connection: any CardConnection, driver: any CardDriver,
+        _ body: (inout CardSession, _ pinState: Int?) throws -> R
+    ) throws -> R {
+        var foundVerified = false
+        var reconnected = false
+        while true {
+            do {
+                return try connection.withVerifyingTransaction(foundVerified: { foundVerified }) { session in
+                    let state = try driver.pinVerificationState(&session)
+                    foundVerified = state == nil
+                    return try body(&session, state)
+                }
+            } catch let error where isReset(error) && !reconnected {
+                // Once, as `perform`: the card forgot everything, nothing was refused.
+                reconnected = true
+                try connection.reconnect(.leave)
+            }
         }
     }
 

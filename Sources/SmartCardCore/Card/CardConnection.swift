@@ -31,15 +31,6 @@ package protocol CardConnection: AnyObject, Sendable {
     func verifyOnPINPad(_ verify: PINPadVerify) throws(CardError) -> [UInt8]
 }
 
-/// How a transaction that verified a code ended.
-package enum VerifiedTransactionEnd: Sendable, Equatable {
-    /// Warm reset: the card holds no verified code.
-    case reset
-    /// The card was already verified when the transaction began (another middleware's login, which
-    /// Cryptolib keeps on the card until a reset): it was left as it was found.
-    case leftAsFound
-}
-
 extension CardConnection {
     package var hasPINPad: Bool { false }
 
@@ -56,7 +47,7 @@ extension CardConnection {
     /// cpsd never leaves it more verified than it found it, and never breaks another middleware's login.
     package func withVerifyingTransaction<R>(
         foundVerified: () -> Bool, _ body: (inout CardSession) throws -> R
-    ) throws -> (result: R, end: VerifiedTransactionEnd) {
+    ) throws -> R {
         try beginTransaction()
         var session = CardSession(connection: self)
         let result: R
@@ -66,9 +57,8 @@ extension CardConnection {
             try? endTransaction(foundVerified() ? .leave : .reset)
             throw error
         }
-        let end: VerifiedTransactionEnd = foundVerified() ? .leftAsFound : .reset
-        try endTransaction(end == .reset ? .reset : .leave)
-        return (result, end)
+        try endTransaction(foundVerified() ? .leave : .reset)
+        return result
     }
 
     package func withTransaction<R>(
