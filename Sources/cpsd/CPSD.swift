@@ -1,12 +1,13 @@
 import ArgumentParser
 import BrowserBridge
 import CardDaemon
-import Dispatch
 import Foundation
 import Logging
 import P11KitServer
 import PCSC
 import PKCS11
+import ServiceLifecycle
+import UnixSignals
 import SmartCardCore
 
 /// `cpsd`: the per-user daemon that owns the card readers and serves the card as a PKCS#11 token on a
@@ -44,13 +45,14 @@ struct CPSD: AsyncParsableCommand {
     var pinentry: String?
 
     func run() async throws {
-        let signals = SignalWatcher()  // first: from here on SIGTERM means a clean stop
+        // Until the service group traps them (its first step), a signal must not kill cpsd half-started.
+        for number in [SIGTERM, SIGINT, SIGHUP] { signal(number, SIG_IGN) }
         // Before any PIN can arrive: no core file, no ptrace by another process of the user.
         for failure in ProcessHardening.disableCoreDumps() {
             FileHandle.standardError.write(Data("cpsd: warning: \(failure)\n".utf8))
         }
         let configPath = config ?? Configuration.defaultPath()
-        var settings: Configuration
+        let settings: Configuration
         do {
             settings = try effective(Configuration.load(path: configPath))
         } catch {
@@ -63,50 +65,33 @@ struct CPSD: AsyncParsableCommand {
         // Before PC/SC and the socket: a second cpsd leaves at once, touching neither.
         let instance = try SocketClaim.claim(socketPath: socketPath, logger: logger)
         SocketClaim.raiseFileLimit(logger: logger)
-        let backend = PCSCBackend()
-        let registry = ReaderRegistry(backend: backend, logger: logger)
-        let driver = DaemonTokenDriver(registry: registry, logger: logger)
-        let registryTask = Task { await registry.run() }
-        await StartupBarrier.waitForInitialCards(backend: backend, registry: registry)
-        // Audit lines come from the driver (it sees every card signature with its duration).
-        let server = PKCS11SocketServer(socketPath: socketPath, driver: driver, logger: { message in
+        let registry = ReaderRegistry(backend: PCSCBackend(), logger: logger)
+        let cards = CardService(registry: registry, logger: logger)
+        // Audit lines come from the card service (it sees every card signature with its duration).
+        let server = PKCS11SocketServer(socketPath: socketPath, driver: cards, logger: { message in
             logger.info("\(message)")
         })
         server.setPINIdleTimeout(settings.pinIdleTimeout)
+        let services = ServiceGroup(configuration: ServiceGroupConfiguration(
+            services: [
+                .init(service: ReaderRegistryService(registry: registry)),
+                .init(service: PKCS11SocketService(server: server, registry: registry, logger: logger)),
+                .init(
+                    service: BrowserBridgeService(settings: settings, portOverride: bridgePort, cards: cards, logger: logger),
+                    successTerminationBehavior: .ignore),
+                .init(service: ConfigurationReloadService(
+                    configPath: configPath, load: { [self] in try effective(Configuration.load(path: configPath)) },
+                    level: level, server: server, cards: cards, logger: logger)),
+            ],
+            gracefulShutdownSignals: [.sigterm, .sigint], logger: logger))
+        // SIGTERM/SIGINT stop the services in the reverse order of the list: SIGHUP handling, the bridge,
+        // the PKCS#11 socket (its clients disconnected), then the registry (the cards released).
         do {
-            // Under systemd the socket comes from cpsd.socket; otherwise cpsd makes it.
-            if try !server.startWithInheritedListener() { try server.start() }
+            try await services.run()
         } catch {
-            logger.error("cannot serve PKCS#11 on \(socketPath): \(error)")
+            logger.error("cpsd stopped on an error: \(error)")
             throw ExitCode(1)
         }
-        let bridge = BridgeStartup.start(settings: settings, portOverride: bridgePort, driver: driver, logger: logger)
-        logger.notice("cpsd started", metadata: ["socket": "\(socketPath)", "pid": "\(getpid())"])
-        for await signal in signals.events {
-            if signal == SIGHUP {
-                do {
-                    settings = try effective(Configuration.load(path: configPath))
-                    level.value = settings.logLevel
-                    server.setPINIdleTimeout(settings.pinIdleTimeout)
-                    logger.notice("SIGHUP: configuration reloaded", metadata: [
-                        "config": "\(configPath)", "log_level": "\(settings.logLevel)",
-                        "pin_idle_timeout": "\(settings.pinIdleTimeout.map { "\($0)" } ?? "none")",
-                    ])
-                } catch {
-                    logger.error("SIGHUP: configuration not reloaded, keeping the previous one: \(error)")
-                }
-                logger.notice("SIGHUP: every card forgets its verified PIN")
-                // The driver blocks on the reader actors: never from a task, so from a thread of its own.
-                Thread { for slot in driver.slots() { driver.forgetVerification(slot: slot.id) } }.start()
-                continue
-            }
-            logger.notice("stopping", metadata: ["signal": "\(signal)"])
-            break
-        }
-        bridge?.stop()
-        server.stop()
-        registryTask.cancel()
-        await registryTask.value
         await PCSCBackend.waitForMonitorsToFinish()
         withExtendedLifetime(instance) {}  // the lock is held until the socket is gone
         logger.notice("cpsd stopped")
@@ -142,23 +127,5 @@ enum DefaultPaths {
         try FileManager.default.createDirectory(
             atPath: directory, withIntermediateDirectories: true, attributes: [.posixPermissions: 0o700])
         return directory + "/pkcs11"
-    }
-}
-
-/// SIGTERM, SIGINT and SIGHUP as an async stream (dispatch sources: no work in signal handlers).
-final class SignalWatcher: @unchecked Sendable {  // the sources are only kept alive, never touched again
-    let events: AsyncStream<Int32>
-    private let sources: [any DispatchSourceSignal]
-
-    init(signals: [Int32] = [SIGTERM, SIGINT, SIGHUP]) {
-        let (stream, continuation) = AsyncStream.makeStream(of: Int32.self)
-        events = stream
-        sources = signals.map { number in
-            signal(number, SIG_IGN)
-            let source = DispatchSource.makeSignalSource(signal: number, queue: .global())
-            source.setEventHandler { continuation.yield(number) }
-            source.resume()
-            return source
-        }
     }
 }

@@ -112,11 +112,11 @@ struct Daemon {
     let backend = VirtualBackend()
     let logs = LogCapture()
     let registry: ReaderRegistry
-    let driver: DaemonTokenDriver
+    let driver: CardService
 
     init() {
         registry = ReaderRegistry(backend: backend, logger: logs.logger)
-        driver = DaemonTokenDriver(registry: registry, logger: logs.logger)
+        driver = CardService(registry: registry, logger: logs.logger)
     }
 
     /// Runs `body` while the registry consumes the backend's events, then stops the registry.

@@ -17,7 +17,7 @@ import VirtualCard
 
     static func verifies(_ card: RecordingCard) -> Int { card.log.filter { $0 == verifyPIN }.count }
 
-    static func sign(_ driver: DaemonTokenDriver, _ client: ClientID, _ slot: SlotState, pin: [UInt8] = TestCards.pin)
+    static func sign(_ driver: CardService, _ client: ClientID, _ slot: SlotState, pin: [UInt8] = TestCards.pin)
         throws(TokenError) -> [UInt8]
     {
         try driver.sign(
@@ -25,7 +25,7 @@ import VirtualCard
             pin: Codes.secret(pin), origin: .keptSinceLogin)
     }
 
-    static func login(_ driver: DaemonTokenDriver, _ client: ClientID, _ slot: SlotState) throws(TokenError) {
+    static func login(_ driver: CardService, _ client: ClientID, _ slot: SlotState) throws(TokenError) {
         try driver.login(
             client: client, slot: slot.id, generation: slot.token!.generation, userType: .user, pin: Codes.pin())
     }

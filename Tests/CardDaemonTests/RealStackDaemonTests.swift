@@ -14,7 +14,7 @@ struct RealStackDaemonTests {
         try await RealStack.withStack { stack in
             let logs = LogCapture()
             let registry = ReaderRegistry(backend: PCSCBackend(), logger: logs.logger)
-            let driver = DaemonTokenDriver(registry: registry, logger: logs.logger)
+            let driver = CardService(registry: registry, logger: logs.logger)
             try await withThrowingTaskGroup(of: Void.self) { group in
                 group.addTask { await registry.run() }
                 let name = stack.readerName(0)

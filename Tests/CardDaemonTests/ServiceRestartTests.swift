@@ -44,7 +44,7 @@ final class RestartableBackend: CardBackend, @unchecked Sendable {
         let backend = RestartableBackend()
         let logs = LogCapture()
         let registry = ReaderRegistry(backend: backend, logger: logs.logger)
-        let driver = DaemonTokenDriver(registry: registry, logger: logs.logger)
+        let driver = CardService(registry: registry, logger: logs.logger)
         try await withThrowingTaskGroup(of: Void.self) { group in
             group.addTask { await registry.run() }
             backend.inner.plugReader(Daemon.reader)

@@ -28,7 +28,7 @@ actor ReaderActor {
 
     nonisolated let name: String
     nonisolated let slot: SlotID
-    private let executor: ReaderThreadExecutor
+    let executor: ReaderThreadExecutor
     private let backend: any CardBackend
     private let table: SlotTable
     private let logger: Logger

@@ -19,6 +19,7 @@ package actor ReaderRegistry {
     private let backend: any CardBackend
     private let logger: Logger
     nonisolated let table = SlotTable()
+    private nonisolated let initialCards = InitialCards()
     private var attached: [String: Attached] = [:]
 
     package init(backend: any CardBackend, logger: Logger) {
@@ -29,16 +30,24 @@ package actor ReaderRegistry {
     /// The readers as the daemon sees them now, with why a slot has no token.
     package nonisolated func readers() -> [ReaderSummary] { table.summaries() }
 
+    /// Returns once the readers and cards present at start are attached and read (or given up on), or
+    /// after `timeout`: what the PKCS#11 server waits for before it accepts its first client.
+    package nonisolated func initialCardsRead(timeout: Duration = .seconds(5)) async {
+        await initialCards.settled(timeout: timeout)
+    }
+
     /// Consumes the backend's events until the stream ends or the calling task is cancelled; then retires
     /// every reader. Call it once.
     package func run() async {
         logger.info("reader registry started")
+        initialCards.expect((try? backend.listReaders()) ?? [])
         await withDiscardingTaskGroup { group in
             for await event in backend.events() {
                 handle(event, in: &group)
             }
             retireAll()
         }
+        initialCards.giveUp()
         logger.info("reader registry stopped")
     }
 
@@ -69,9 +78,13 @@ package actor ReaderRegistry {
         let (events, continuation) = AsyncStream.makeStream(of: ReaderEvent.self, bufferingPolicy: .unbounded)
         attached[name] = Attached(reader: reader, events: continuation)
         table.add(reader)
+        initialCards.readerAttached(name)
         logger.info("reader added", metadata: ["reader": "\(name)", "slot": "\(reader.slot)"])
-        group.addTask {
-            for await event in events { await reader.handle(event) }
+        group.addTask { [initialCards] in
+            for await event in events {
+                await reader.handle(event)
+                initialCards.cardSettled(name)
+            }
             await reader.retire()
         }
     }
@@ -80,6 +93,7 @@ package actor ReaderRegistry {
     private func detach(_ name: String) {
         guard let reader = attached.removeValue(forKey: name) else { return }
         table.remove(reader.reader.slot)
+        initialCards.cardSettled(name)
         reader.events.finish()
         logger.info("reader removed", metadata: ["reader": "\(name)", "slot": "\(reader.reader.slot)"])
     }

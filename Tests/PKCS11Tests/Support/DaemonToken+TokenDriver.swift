@@ -2,7 +2,7 @@ import CardDaemon
 import PKCS11
 import SmartCardCore
 
-/// Every call goes to the daemon's `DaemonTokenDriver` unchanged. Card operations are made from a plain
+/// Every call goes to the daemon's `CardService` unchanged. Card operations are made from a plain
 /// thread (`outsideAnyTask`), as the daemon's connection threads make them: its blocking bridge refuses
 /// callers inside a task, and a test body under `onThread` is one.
 extension DaemonToken: TokenDriver, TokenDriverControl {

@@ -6,7 +6,7 @@ import PKCS11
 import SmartCardCore
 import VirtualCard
 
-/// The daemon's own token driver — `DaemonTokenDriver` over a running `ReaderRegistry` and its reader
+/// The daemon's own token driver — `CardService` over a running `ReaderRegistry` and its reader
 /// actors — with an in-process virtual card in one reader: the PKCS#11 tests drive the real PIN
 /// isolation and card handling, not a copy of them.
 ///
@@ -18,7 +18,7 @@ final class DaemonToken: @unchecked Sendable {
     static let readerName = InProcessCard.readerName
 
     let backend = VirtualBackend()
-    let driver: DaemonTokenDriver
+    let driver: CardService
     let slot: SlotID
     private let registryTask: Task<Void, Never>
     private let lock = NSLock()
@@ -29,7 +29,7 @@ final class DaemonToken: @unchecked Sendable {
         try Self.requireDedicatedThread()
         let logger = Logger(label: "cpsd.pkcs11-tests") { _ in SwiftLogNoOpLogHandler() }
         let registry = ReaderRegistry(backend: backend, logger: logger)
-        driver = DaemonTokenDriver(registry: registry, logger: logger)
+        driver = CardService(registry: registry, logger: logger)
         // The registry replays the backend's readers and cards when it subscribes: no race with the plug below.
         registryTask = Task.detached { await registry.run() }
         backend.plugReader(Self.readerName)
