@@ -98,7 +98,7 @@ let package = Package(
         .target(
             name: "BrowserBridge",
             dependencies: [
-                "PKCS11", "SmartCardCore", "CardIdentity", "LocalCA", "WebEid", "PinEntry", crypto, logging, nioCore,
+                "CardDaemon", "PKCS11", "SmartCardCore", "CardIdentity", "LocalCA", "WebEid", "PinEntry", crypto, logging, nioCore,
                 nioPosix, nioHTTP1, nioSSL,
             ],
             swiftSettings: swiftSettings
@@ -157,7 +157,14 @@ let package = Package(
             dependencies: ["CardIdentity", "CardTestSupport", "VirtualCard", "SmartCardCore", x509, swiftASN1],
             swiftSettings: swiftSettings
         ),
-        .testTarget(name: "BrowserBridgeTests", dependencies: ["BrowserBridge"], swiftSettings: swiftSettings),
+        .testTarget(
+            name: "BrowserBridgeTests",
+            dependencies: [
+                "BrowserBridge", "CardDaemon", "CardTestSupport", "VirtualCard", "PKCS11", "SmartCardCore", crypto,
+                cryptoExtras, x509, swiftASN1, logging,
+            ],
+            swiftSettings: swiftSettings
+        ),
         .testTarget(name: "LocalCATests", dependencies: ["LocalCA", x509, swiftASN1], swiftSettings: swiftSettings),
         .testTarget(name: "PinEntryTests", dependencies: ["PinEntry", "SmartCardCore"], swiftSettings: swiftSettings),
         .testTarget(name: "PartialHashTests", dependencies: ["PartialHash", crypto], swiftSettings: swiftSettings),

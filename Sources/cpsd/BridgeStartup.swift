@@ -1,4 +1,5 @@
 import BrowserBridge
+import CardDaemon
 import Foundation
 import LocalCA
 import Logging
@@ -8,7 +9,7 @@ import PinEntry
 /// Starts the browser bridge next to the PKCS#11 socket. A bridge that cannot start (its port taken,
 /// its certificate unwritable) is logged and left off: practice software on the socket keeps working.
 enum BridgeStartup {
-    static func start(settings: Configuration, portOverride: Int?, driver: any TokenDriver, logger: Logger) -> BridgeServer? {
+    static func start(settings: Configuration, portOverride: Int?, cards: CardService, logger: Logger) -> BridgeServer? {
         guard settings.bridgeEnabled else {
             logger.info("bridge disabled (bridge = off)")
             return nil
@@ -31,7 +32,7 @@ enum BridgeStartup {
         }
         let dialogs = PinEntryDialogs(program: PinEntryProgram(path: settings.pinentryProgram))
         let service = BridgeService(
-            configuration: configuration, driver: driver, dialogs: dialogs,
+            configuration: configuration, cards: cards, dialogs: dialogs,
             pairings: PairingRegistry(file: PairingFile(path: PairingFile.defaultPath())), logger: logger)
         let server = BridgeServer(service: service, identity: identity, port: configuration.port, logger: logger)
         do {

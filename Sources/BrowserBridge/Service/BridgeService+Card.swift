@@ -1,3 +1,4 @@
+import CardDaemon
 import CardIdentity
 import Foundation
 import Logging
@@ -26,7 +27,7 @@ extension BridgeService {
         }
         let ticket = try gate.begin(requestID: requestID, caller: caller.origin)
         defer { gate.end(ticket) }
-        let card = try CardChoice.current(driver.slots(), requestID: requestID)
+        let card = try CardChoice.current(cards.slots(), requestID: requestID)
         guard card.token.pin.triesLeft > 0 else {
             throw BridgeError(.pinBlocked, "the card's PIN is blocked: unblock it with cpsctl pin unblock", retriesLeft: 0, requestID: requestID)
         }
@@ -38,13 +39,14 @@ extension BridgeService {
             throw BridgeError(.userCancelled, "cancelled", requestID: requestID)
         }
         let client = clients.make()
-        defer { driver.logout(client: client, slot: card.slot) }
+        defer { _ = try? cards.performBlocking(cards.logoutOperation(client: client, slot: card.slot)) }
         let digestInfo = WebEidSignedData.sha256DigestInfo(origin: origin, nonce: request.challengeNonce)
         let signature: [UInt8]
         do throws(TokenError) {
-            signature = try driver.sign(
-                client: client, slot: card.slot, generation: card.token.generation,
-                request: .rsaPKCS(role: .authentication, input: digestInfo), pin: pin, origin: .typedForThisOperation)
+            signature = try cards.performBlocking(
+                cards.signatureOperation(
+                    client: client, slot: card.slot, generation: card.token.generation,
+                    request: .rsaPKCS(role: .authentication, input: digestInfo), pin: pin, origin: .typedForThisOperation))
         } catch {
             logger.notice("bridge authentication failed", metadata: [
                 "origin": "\(origin.serialized)", "extension": "\(caller.origin)", "error": "\(error.code.rawValue)",
@@ -72,7 +74,7 @@ extension BridgeService {
         }
         let ticket = try gate.begin(requestID: request.requestId, caller: caller.origin)
         defer { gate.end(ticket) }
-        let card = try CardChoice.current(driver.slots(), requestID: request.requestId)
+        let card = try CardChoice.current(cards.slots(), requestID: request.requestId)
         guard let certificate = card.token.certificates.first(where: { $0.role == .signature }) else {
             throw BridgeError(.cardNotSupported, "the card has no signature certificate", requestID: request.requestId)
         }

@@ -1,28 +1,15 @@
+package import CardDaemon
 import SmartCardCore
-import Synchronization
-package import Foundation
+import Foundation
 package import Logging
-package import PKCS11
-
-/// The bridge's settings (cpsd.conf `bridge-*`, `--bridge-port`).
-package struct BridgeConfiguration: Sendable {
-    package static let defaultPort = 36443
-    package var port = BridgeConfiguration.defaultPort
-    package var extraChromiumIDs: Set<String> = []
-    /// How long a dialog waits for the user (Web eID's default: 120 s).
-    package var userTimeout: Duration = .seconds(120)
-    package var version = Release.version
-    package var appVersionURL: String { "https://cpsd.invalid/releases/\(version)" }
-
-    package init() {}
-}
+import PKCS11
 
 /// Routes an admitted request to its handler. Blocking: dialogs and card work run on the calling
 /// thread, which the HTTP layer takes off its event loop.
 package final class BridgeService: Sendable {
     let configuration: BridgeConfiguration
     let policy: CallerPolicy
-    let driver: any TokenDriver
+    let cards: CardService
     let dialogs: any BridgeDialogs
     let pairings: PairingRegistry
     let gate = OperationGate()
@@ -32,12 +19,12 @@ package final class BridgeService: Sendable {
     let challenges = ChallengeMemory()
 
     package init(
-        configuration: BridgeConfiguration, driver: any TokenDriver, dialogs: any BridgeDialogs,
+        configuration: BridgeConfiguration, cards: CardService, dialogs: any BridgeDialogs,
         pairings: PairingRegistry, logger: Logger
     ) {
         self.configuration = configuration
         policy = CallerPolicy(port: configuration.port, extraChromiumIDs: configuration.extraChromiumIDs)
-        self.driver = driver
+        self.cards = cards
         self.dialogs = dialogs
         self.pairings = pairings
         self.logger = logger
@@ -108,7 +95,7 @@ package final class BridgeService: Sendable {
 
     func status(paired: Bool) -> BridgeMessages.Status {
         guard paired else { return BridgeMessages.Status(version: configuration.version, paired: false, readers: nil) }
-        let readers = driver.slots().map { slot in
+        let readers = cards.slots().map { slot in
             BridgeMessages.Status.Reader(
                 name: slot.readerName, cardPresent: slot.token != nil, cardType: slot.token.map(Self.cardType))
         }
@@ -138,34 +125,4 @@ package final class BridgeService: Sendable {
         }.start()
         return BridgeMessages.PairStartResponse(pairingId: pending.id, expiresIn: Int(PairingBook.lifetime))
     }
-}
-
-/// The rate limits: a general one per caller (Origin), and one for pairing starts shared by every
-/// caller. Pairing is global because each start shows a dialog and each caller may claim any
-/// `moz-extension://` uuid: per origin, an endless supply of fresh origins would open endless dialogs.
-package final class LimitTable: Sendable {
-    private struct Limiters {
-        var general = RateLimiter(burst: 30, perSecond: 10)
-        var pairing = RateLimiter(burst: 3, perSecond: 1.0 / 20)
-    }
-
-    static let pairingKey = "pair-start"
-    private let limiters = Mutex(Limiters())
-
-    package init() {}
-
-    package func admit(_ caller: String, route: String, now: Date = Date()) -> Bool {
-        limiters.withLock { limiters in
-            guard limiters.general.admit(caller, now: now) else { return false }
-            return route != "/v1/pair/start" || limiters.pairing.admit(Self.pairingKey, now: now)
-        }
-    }
-}
-
-/// The bridge's PKCS#11-level identities: one per operation, far from the socket server's numbers,
-/// so the driver's PIN isolation treats each bridge operation as a client of its own.
-final class BridgeClientIDs: @unchecked Sendable {  // state under `lock`
-    private let lock = NSLock()
-    private var next: UInt64 = 1 << 62
-    func make() -> ClientID { lock.withLock { next += 1; return ClientID(next) } }
 }

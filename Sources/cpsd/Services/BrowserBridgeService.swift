@@ -13,7 +13,7 @@ struct BrowserBridgeService: Service {
     let logger: Logger
 
     func run() async throws {
-        guard let bridge = BridgeStartup.start(settings: settings, portOverride: portOverride, driver: cards, logger: logger)
+        guard let bridge = BridgeStartup.start(settings: settings, portOverride: portOverride, cards: cards, logger: logger)
         else { return }
         try? await gracefulShutdown()
         await onThreadOfItsOwn(named: "cpsd-bridge-stop") { bridge.stop() }
