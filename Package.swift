@@ -71,7 +71,7 @@ let package = Package(
             swiftSettings: swiftSettings
         ),
         .target(name: "IASECC", dependencies: ["SmartCardCore", "PartialHash"], swiftSettings: swiftSettings),
-        .target(name: "PKCS11", dependencies: ["SmartCardCore", x509, swiftASN1, crypto, cryptoExtras], swiftSettings: swiftSettings),
+        .target(name: "PKCS11", dependencies: ["SmartCardCore", swiftASN1, crypto], swiftSettings: swiftSettings),
         .target(name: "CardIdentity", dependencies: ["SmartCardCore", x509, swiftASN1], swiftSettings: swiftSettings),
         .target(name: "VirtualReaderStack", dependencies: ["SmartCardCore"], swiftSettings: swiftSettings),
         .target(name: "PinEntry", dependencies: ["SmartCardCore"], swiftSettings: swiftSettings),
@@ -112,7 +112,10 @@ let package = Package(
                 "CardDaemon", "P11KitServer", "PKCS11", "PCSC", "SmartCardCore", "BrowserBridge", "LocalCA", "PinEntry",
                 argumentParser, logging, serviceLifecycle, unixSignals,
             ],
-            swiftSettings: swiftSettings
+            swiftSettings: swiftSettings,
+            // Nothing loads symbols from cpsd: exporting its 130,000 would only make the loader read a 3 MB
+            // table at every start and keep it resident.
+            linkerSettings: [.unsafeFlags(["-Xlinker", "--no-export-dynamic"])]
         ),
         .executableTarget(
             name: "cps-vcard",

@@ -47,6 +47,7 @@ struct CPSD: AsyncParsableCommand {
     func run() async throws {
         // Until the service group traps them (its first step), a signal must not kill cpsd half-started.
         for number in [SIGTERM, SIGINT, SIGHUP] { signal(number, SIG_IGN) }
+        RelocationTable.release()
         // Before any PIN can arrive: no core file, no ptrace by another process of the user.
         for failure in ProcessHardening.disableCoreDumps() {
             FileHandle.standardError.write(Data("cpsd: warning: \(failure)\n".utf8))

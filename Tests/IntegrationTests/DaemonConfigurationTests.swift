@@ -36,6 +36,36 @@ struct DaemonConfigurationTests {
         }
     }
 
+    @Test("SIGTERM stops cpsd's services in order: the bridge, then the PKCS#11 socket, then the readers")
+    func shutdownOrder() async throws {
+        try await RealStack.withStack { stack in
+            let directory = TestCards.temporaryDirectory("cpsd-stop").path
+            defer { try? FileManager.default.removeItem(atPath: directory) }
+            let port = Int.random(in: 37_000..<38_000)
+            let script = """
+                cd \(directory)
+                export XDG_STATE_HOME=\(directory)/state XDG_CONFIG_HOME=\(directory)/config
+                \(ToolRunner.executable("cpsd")) --socket \(directory)/pkcs11 --bridge-port \(port) 2>cpsd.log &
+                cpsd=$!
+                for i in $(seq 500); do [ -S pkcs11 ] && grep -q "bridge listening" cpsd.log && break; sleep 0.02; done
+                P11_KIT_SERVER_ADDRESS=unix:path=\(directory)/pkcs11 timeout 20 pkcs11-tool \
+                    --module /usr/lib/x86_64-linux-gnu/pkcs11/p11-kit-client.so -L
+                kill -TERM $cpsd; wait $cpsd
+                echo "cpsd exit status: $?"
+                cat cpsd.log >&2
+                """
+            let result = try ToolRunner.shell(script, environment: stack.environment, timeout: 60)
+            #expect(result.stdout.contains("CPS3v3-"), "the socket opened once the card was read: \(result.stdout)")
+            #expect(result.stdout.contains("cpsd exit status: 0"))
+            let lines = result.stderr.split(separator: "\n").map(String.init)
+            let order = ["bridge stopped", "PKCS#11 server stopped", "reader registry stopped", "cpsd stopped"].map { mark in
+                lines.firstIndex { $0.contains(mark) }
+            }
+            #expect(order.allSatisfy { $0 != nil }, "\(result.stderr)")
+            #expect(order.compactMap { $0 } == order.compactMap { $0 }.sorted(), "\(result.stderr)")
+        }
+    }
+
     @Test("a malformed configuration stops cpsd at start with the line at fault")
     func badFile() throws {
         let directory = TestCards.temporaryDirectory("cpsd-conf").path

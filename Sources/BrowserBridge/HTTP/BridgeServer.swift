@@ -79,6 +79,7 @@ package final class BridgeServer: Sendable {
         }
         for channel in channels { try? channel.close().wait() }
         try? group.syncShutdownGracefully()
+        logger.info("bridge stopped")
     }
 
     private func makeBootstrap() throws(BridgeStartError) -> ServerBootstrap {
