@@ -2,16 +2,6 @@ import ArgumentParser
 import Logging
 import P11KitServer
 
-/// cpsd's exit statuses when it does not start, distinct so that scripts and units can tell them apart.
-enum StartFailure {
-    /// The configuration file or the command line is wrong.
-    static let configuration: Int32 = 2
-    /// Another cpsd already serves this socket (it holds the instance lock).
-    static let alreadyRunning: Int32 = 3
-    /// The socket's directory is not the user's own 0700 directory.
-    static let unsafeDirectory: Int32 = 4
-}
-
 /// Makes the socket path this process's to use, before anything touches it (remove a stale socket,
 /// bind, or accept one systemd passed): its directory must be the user's own, and the instance lock
 /// next to it must be free. Under socket activation too: systemd made the socket, but a cpsd started by

@@ -80,7 +80,7 @@ struct BridgeServiceHarness {
             group.addTask { await harness.registry.run() }
             harness.backend.plugReader(reader)
             try harness.backend.insert(harness.card, into: reader)
-            try await harness.eventually("the card read") { harness.cards.slots().first?.token }
+            _ = try await harness.eventually("the card read") { harness.cards.slots().first?.token }
             try await body(harness)
             group.cancelAll()
         }
