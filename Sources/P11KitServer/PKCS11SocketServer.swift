@@ -1,4 +1,5 @@
 import Foundation
+import Synchronization
 package import PKCS11
 
 /// Serves PKCS#11 on a Unix socket through libp11-kit's RPC server, so that the stock
@@ -8,24 +9,27 @@ package import PKCS11
 /// serve loop, and its own `PKCS11Connection` (p11-kit gives no per-client isolation). Only clients of
 /// the server's own uid are served (SO_PEERCRED). When a client goes away, however it goes, its
 /// connection is closed: PINs zeroed, sessions and login gone, the driver told.
-package final class PKCS11SocketServer: @unchecked Sendable {
+package final class PKCS11SocketServer: Sendable {
     package typealias Logger = @Sendable (String) -> Void
+
+    private struct State {
+        var listener: Int32?
+        var stopping = false
+        var ownsSocketFile = true
+        var live: [ClientID: Int32] = [:]
+        var connections: [ClientID: PKCS11Connection] = [:]
+        var idleTimeout: Duration?
+        var nextClient: UInt64 = 1
+    }
 
     package let socketPath: String
     private let driver: any TokenDriver
     private let log: Logger
     private let audit: (@Sendable (SignAudit) -> Void)?
-    private let lock = NSLock()
-    private var listener: Int32?
-    private var stopping = false
-    private var ownsSocketFile = true
-    private var live: [ClientID: Int32] = [:]
-    private var connections: [ClientID: PKCS11Connection] = [:]
-    private var idleTimeout: Duration?
+    private let state = Mutex(State())
     private let sweeperWake = DispatchSemaphore(value: 0)
     /// Cuts an accept back-off short when `stop()` is called.
     private let acceptWake = DispatchSemaphore(value: 0)
-    private var nextClient: UInt64 = 1
     private let threads = DispatchGroup()
 
     /// `audit` is called once per signature the card was asked for, from the client's thread.
@@ -53,10 +57,10 @@ package final class PKCS11SocketServer: @unchecked Sendable {
     }
 
     private func start(listening fd: Int32, ownsSocketFile: Bool) throws(PKCS11SocketServerError) {
-        self.ownsSocketFile = ownsSocketFile
-        let started: Bool = lock.withLock {
-            guard listener == nil, !stopping else { return false }
-            listener = fd
+        let started: Bool = state.withLock { state in
+            guard state.listener == nil, !state.stopping else { return false }
+            state.listener = fd
+            state.ownsSocketFile = ownsSocketFile
             return true
         }
         guard started else {
@@ -70,7 +74,7 @@ package final class PKCS11SocketServer: @unchecked Sendable {
         }
         thread.name = "cpsd-p11-accept"
         thread.start()
-        if lock.withLock({ idleTimeout != nil }) { startSweeper() }
+        if state.withLock({ $0.idleTimeout != nil }) { startSweeper() }
         log("PKCS#11 server listening on \(socketPath)")
     }
 
@@ -79,10 +83,10 @@ package final class PKCS11SocketServer: @unchecked Sendable {
     package func stop() {
         // Shut the clients down under the lock: their threads close their fds under it too, so an fd
         // number is never reused between the snapshot and the shutdown.
-        let fd: Int32? = lock.withLock {
-            stopping = true
-            for client in live.values { UnixSocket.shutdownBoth(client) }
-            return listener
+        let (fd, ownsSocketFile): (Int32?, Bool) = state.withLock { state in
+            state.stopping = true
+            for client in state.live.values { UnixSocket.shutdownBoth(client) }
+            return (state.listener, state.ownsSocketFile)
         }
         guard let fd else { return }
         sweeperWake.signal()
@@ -91,21 +95,21 @@ package final class PKCS11SocketServer: @unchecked Sendable {
         threads.wait()
         UnixSocket.close(fd)
         if ownsSocketFile { UnixSocket.remove(socketPath) }
-        lock.withLock { listener = nil }
+        state.withLock { $0.listener = nil }
         log("PKCS#11 server stopped")
     }
 
     /// Clients being served now.
-    package var connectionCount: Int { lock.withLock { live.count } }
+    package var connectionCount: Int { state.withLock { $0.live.count } }
 
     /// Accepts until `stop()`. A failed accept never ends the loop (AcceptBackoff): cpsd out of file
     /// descriptors must serve again as soon as one is free, not stop serving for the rest of the session.
     private func acceptLoop(_ listener: Int32) {
         var backoff = AcceptBackoff()
-        while !lock.withLock({ stopping }) {
+        while !state.withLock({ $0.stopping }) {
             switch UnixSocket.accept(listener) {
             case .failed(let code):
-                guard !lock.withLock({ stopping }) else { return }  // stop() shut the listener down
+                guard !state.withLock({ $0.stopping }) else { return }  // stop() shut the listener down
                 let step = backoff.failed()
                 if step.startsEpisode {
                     log("PKCS#11 server: accept failed: \(UnixSocket.describe(errno: code)); retrying "
@@ -127,11 +131,11 @@ package final class PKCS11SocketServer: @unchecked Sendable {
             UnixSocket.close(fd)
             return
         }
-        let client: ClientID? = lock.withLock {
-            guard !stopping else { return nil }
-            defer { nextClient += 1 }
-            live[ClientID(nextClient)] = fd
-            return ClientID(nextClient)
+        let client: ClientID? = state.withLock { state in
+            guard !state.stopping else { return nil }
+            defer { state.nextClient += 1 }
+            state.live[ClientID(state.nextClient)] = fd
+            return ClientID(state.nextClient)
         }
         guard let client else {
             UnixSocket.close(fd)
@@ -147,9 +151,9 @@ package final class PKCS11SocketServer: @unchecked Sendable {
     /// A client's kept PIN is zeroed after `timeout` without use (nil: kept until logout or disconnect).
     /// Takes effect at once; can be changed while serving (configuration reload).
     package func setPINIdleTimeout(_ timeout: Duration?) {
-        let start: Bool = lock.withLock {
-            defer { idleTimeout = timeout }
-            return idleTimeout == nil && timeout != nil && listener != nil
+        let start: Bool = state.withLock { state in
+            defer { state.idleTimeout = timeout }
+            return state.idleTimeout == nil && timeout != nil && state.listener != nil
         }
         if start { startSweeper() } else { sweeperWake.signal() }
     }
@@ -159,7 +163,7 @@ package final class PKCS11SocketServer: @unchecked Sendable {
         threads.enter()
         let thread = Thread { [self] in
             while true {
-                let (timeout, stop, clients) = lock.withLock { (idleTimeout, stopping, Array(connections.values)) }
+                let (timeout, stop, clients) = state.withLock { ($0.idleTimeout, $0.stopping, Array($0.connections.values)) }
                 guard let timeout, !stop else { break }
                 for connection in clients { connection.expireIdleSecrets(idleFor: timeout) }
                 let period = min(max(timeout / 4, .seconds(1)), .seconds(30))
@@ -175,7 +179,7 @@ package final class PKCS11SocketServer: @unchecked Sendable {
     private func serve(fd: Int32, client: ClientID, peer: PeerInfo) {
         let connection = PKCS11Connection(client: client, driver: driver, peer: peer)
         connection.audit = audit
-        lock.withLock { connections[client] = connection }
+        state.withLock { $0.connections[client] = connection }
         (driver as? any TokenDriverControl)?.setPeer(peer, for: client)
         threads.enter()
         let thread = Thread { [self] in
@@ -183,9 +187,9 @@ package final class PKCS11SocketServer: @unchecked Sendable {
             log("\(client) connected: \(peer)")
             let status = P11KitServe.serve(fd: fd, connection: connection)
             connection.close()
-            lock.withLock {
-                live[client] = nil
-                connections[client] = nil
+            state.withLock { state in
+                state.live[client] = nil
+                state.connections[client] = nil
                 UnixSocket.close(fd)
             }
             log("\(client) ended (serve returned \(status))")
