@@ -1,51 +1,51 @@
-package import Foundation
+import Foundation
+import Synchronization
 
 /// The pairings, shared by the bridge's threads and kept in a `PairingFile`, which holds only token
 /// digests. The file is read again whenever it changed (`cpsctl bridge unpair`, or removed by hand).
-package final class PairingRegistry: @unchecked Sendable {  // `book` and `stamp` under `lock`
-    private let lock = NSLock()
-    private var book: PairingBook
+package final class PairingRegistry: Sendable {
+    private struct State {
+        var book: PairingBook
+        var stamp: [Double]?
+    }
+
     private let file: PairingFile?
-    private var stamp: [Double]?
+    private let state: Mutex<State>
 
     /// `file` nil keeps pairings in memory only.
     package init(file: PairingFile?) {
         self.file = file
-        stamp = file?.stamp
-        book = PairingBook(paired: file?.load() ?? [])
+        state = Mutex(State(book: PairingBook(paired: file?.load() ?? []), stamp: file?.stamp))
     }
 
     func isPaired(_ caller: Caller) -> Bool {
-        lock.withLock {
-            refreshIfChanged()
-            return book.isPaired(origin: caller.origin, token: caller.bearerToken)
+        state.withLock { state in
+            refreshIfChanged(&state)
+            return state.book.isPaired(origin: caller.origin, token: caller.bearerToken)
         }
     }
 
     func start(origin: String) throws(BridgeError) -> PairingBook.Pending {
-        lock.lock()
-        defer { lock.unlock() }
-        return try book.start(origin: origin, now: Date())
+        try state.withLock { (state) throws(BridgeError) in try state.book.start(origin: origin, now: Date()) }
     }
 
     func finish(id: String, code: String, origin: String) throws(BridgeError) -> String {
-        lock.lock()
-        defer { lock.unlock() }
-        refreshIfChanged()
-        let token = try book.finish(id: id, code: code, origin: origin, now: Date())
-        if let file {
-            try file.save(book.paired)
-            stamp = file.stamp
+        try state.withLock { (state) throws(BridgeError) in
+            refreshIfChanged(&state)
+            let token = try state.book.finish(id: id, code: code, origin: origin, now: Date())
+            if let file {
+                try file.save(state.book.paired)
+                state.stamp = file.stamp
+            }
+            return token
         }
-        return token
     }
 
-    /// Called with `lock` held.
-    private func refreshIfChanged() {
+    private func refreshIfChanged(_ state: inout State) {
         guard let file else { return }
         let current = file.stamp
-        guard current != stamp else { return }
-        stamp = current
-        book.replacePaired(file.load())
+        guard current != state.stamp else { return }
+        state.stamp = current
+        state.book.replacePaired(file.load())
     }
 }
