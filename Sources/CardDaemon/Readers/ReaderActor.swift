@@ -181,12 +181,9 @@ actor ReaderActor {
 
 extension ReaderActor {
     /// The exchange with the card broke (pulled, reset, garbled): cpsd no longer knows what the card did,
-    /// nor that it is still the same card (pulled and put back, or swapped, faster than pcscd looked). A
-    /// transport error that is a bug (an argument the layer below rejected) says nothing about the card.
-    static func isTransportFailure(_ error: IASECCError) -> Bool {
-        guard error.code == .transport, let cardError = error.cardError else { return false }
-        return cardError.code != .internalError
-    }
+    /// nor that it is still the same card (pulled and put back, or swapped, faster than pcscd looked). Any
+    /// transport failure counts, whatever PC/SC said: ending the logins is the safe side.
+    static func isTransportFailure(_ error: IASECCError) -> Bool { error.code == .transport }
 }
 
 extension Duration {
