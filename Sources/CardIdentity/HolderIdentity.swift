@@ -139,8 +139,8 @@ enum HolderOID {
     static let givenName: ASN1ObjectIdentifier = [2, 5, 4, 42]
 }
 
-package struct IdentityError: Error, Hashable, Sendable, CustomStringConvertible {
-    package enum Code: String, Sendable, Hashable {
+package struct IdentityError: CodedError {
+    package enum Code: String, ErrorCode {
         case malformedCertificate, missingIdentifier, unreadableTrustStore
     }
     package let code: Code
@@ -149,7 +149,4 @@ package struct IdentityError: Error, Hashable, Sendable, CustomStringConvertible
         self.code = code
         self.reason = reason
     }
-    package static func == (lhs: Self, rhs: Self) -> Bool { lhs.code == rhs.code }
-    package func hash(into hasher: inout Hasher) { hasher.combine(code) }
-    package var description: String { "\(code.rawValue): \(reason)" }
 }

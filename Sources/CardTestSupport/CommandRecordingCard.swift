@@ -1,10 +1,10 @@
-import Foundation
+import Synchronization
 package import SmartCardCore
 
 /// A card that keeps the header of every command it is sent, so a test counts what really reached the
 /// card (VERIFYs, decryptions) instead of trusting the middleware's own account. It wraps a real
 /// simulator. Only headers and data lengths are kept: a PIN sent to the card stays out of the log.
-package final class CommandRecordingCard: CardSimulator, @unchecked Sendable {
+package final class CommandRecordingCard: CardSimulator, Sendable {
     package struct Command: Equatable, Sendable {
         package var cla: UInt8
         package var ins: UInt8
@@ -15,13 +15,12 @@ package final class CommandRecordingCard: CardSimulator, @unchecked Sendable {
     }
 
     private let inner: any CardSimulator
-    private let lock = NSLock()
-    private var commands: [Command] = []
+    private let commands = Mutex<[Command]>([])
 
     package init(_ inner: any CardSimulator) { self.inner = inner }
 
     /// Every command received so far, oldest first.
-    package var sent: [Command] { lock.withLock { commands } }
+    package var sent: [Command] { commands.withLock { $0 } }
 
     package var atr: [UInt8] { inner.atr }
     package func powerOn() { inner.powerOn() }
@@ -32,7 +31,7 @@ package final class CommandRecordingCard: CardSimulator, @unchecked Sendable {
         if command.count >= 4 {
             let header = Command(
                 cla: command[0], ins: command[1], p1: command[2], p2: command[3], hasData: command.count > 5)
-            lock.withLock { commands.append(header) }
+            commands.withLock { $0.append(header) }
         }
         return inner.process(command)
     }

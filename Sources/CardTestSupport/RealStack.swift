@@ -3,6 +3,7 @@ package import PCSC
 package import SmartCardCore
 package import VirtualCard
 package import VirtualReaderStack
+import Synchronization
 
 /// The real PC/SC stack of this test process: a private pcscd with two vpcd readers and a virtual
 /// CPS3 in each (`insertFreshCard(TestCards.cps4State(), reader:)` or `insertFreshCards` give CPS4s or a
@@ -11,10 +12,13 @@ package import VirtualReaderStack
 /// stack per process). Tests take it one at a time: some restart pcscd or pull cards.
 ///
 /// The stack dies with the test process (VirtualStack's watchdog), even when the process crashes.
-package final class RealStack: @unchecked Sendable {
+package final class RealStack: Sendable {
     package static let readerCount = 2
     package let stack: VirtualStack
-    package private(set) var cards: [CPS3Card]
+    /// The card in each reader. Tests hold the stack one at a time (`withStack`); the lock only makes that
+    /// checkable.
+    private let inserted: Mutex<[CPS3Card]>
+    package var cards: [CPS3Card] { inserted.withLock { $0 } }
 
     private init() throws {
         let directory = URL(fileURLWithPath: "/tmp/cpsd-rs-\(getpid())", isDirectory: true)
@@ -22,7 +26,8 @@ package final class RealStack: @unchecked Sendable {
         try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
         stack = VirtualStack(directory: directory, readerCount: Self.readerCount)
         setenv("PCSCLITE_CSOCK_NAME", stack.socketPath, 1)
-        cards = (0..<Self.readerCount).map { _ in TestCards.card() }
+        let cards = (0..<Self.readerCount).map { _ in TestCards.card() }
+        inserted = Mutex(cards)
         try stack.start(cards: cards)
     }
 
@@ -55,7 +60,7 @@ package final class RealStack: @unchecked Sendable {
         let card = TestCards.card(state)
         stack.removeCard(reader: index)
         try waitForPresence(reader: index, present: false)
-        cards[index] = card
+        inserted.withLock { $0[index] = card }
         stack.insertCard(card, reader: index)
         try waitForPresence(reader: index, present: true)
     }
@@ -64,7 +69,7 @@ package final class RealStack: @unchecked Sendable {
     package func insertCard(_ card: CPS3Card, reader index: Int) throws {
         stack.removeCard(reader: index)
         try waitForPresence(reader: index, present: false)
-        cards[index] = card
+        inserted.withLock { $0[index] = card }
         stack.insertCard(card, reader: index)
         try waitForPresence(reader: index, present: true)
     }
@@ -120,9 +125,22 @@ package final class RealStack: @unchecked Sendable {
     }
 }
 
-package struct RealStackError: Error, CustomStringConvertible {
-    package let description: String
-    package init(_ description: String) { self.description = description }
+/// The test stack (or a tool a test builds) could not be set up. One code, so `init` takes the reason; the
+/// description is the reason alone, as test failures print it.
+package struct RealStackError: CodedError {
+    package enum Code: String, ErrorCode {
+        case setupFailed = "setup failed"
+    }
+
+    package let code: Code
+    package let reason: String
+
+    package init(_ reason: String) {
+        self.code = .setupFailed
+        self.reason = reason
+    }
+
+    package var description: String { reason }
 }
 
 /// A FIFO lock for async tests (the real stack, the browsers).

@@ -1,4 +1,5 @@
 package import Foundation
+import Synchronization
 
 /// Runs the project's executables and stock tools (pkcs11-tool, openssl, …) from tests.
 package enum ToolRunner {
@@ -69,10 +70,9 @@ package enum ToolRunner {
 }
 
 /// A value behind a lock, for test plumbing.
-final class Locked<Value: Sendable>: @unchecked Sendable {
-    private let lock = NSLock()
-    private var value: Value
-    init(_ value: Value) { self.value = value }
-    func get() -> Value { lock.withLock { value } }
-    func set(_ newValue: Value) { lock.withLock { value = newValue } }
+final class Locked<Value: Sendable>: Sendable {
+    private let value: Mutex<Value>
+    init(_ value: Value) { self.value = Mutex(value) }
+    func get() -> Value { value.withLock { $0 } }
+    func set(_ newValue: Value) { value.withLock { $0 = newValue } }
 }

@@ -83,17 +83,25 @@ package struct LocalServerIdentity: Sendable {
     package var certificatePEM: String { get throws { try certificate.serializeAsPEM().pemString } }
 }
 
+/// Why the local CA could not issue or store the bridge's certificate.
+/// The shape of SmartCardCore's `CodedError`, written out: this target does not depend on SmartCardCore.
 package struct LocalCAError: Error, Hashable, Sendable, CustomStringConvertible {
-    package enum Code: String, Sendable, Hashable {
+    package enum Code: String, Hashable, Sendable, CustomStringConvertible {
         case issuance
         case storage
+
+        package var description: String { rawValue }
     }
 
     package var code: Code
-    package var message: String
-    package init(_ code: Code, _ message: String) {
+    package var reason: String
+    package init(_ code: Code, _ reason: String) {
         self.code = code
-        self.message = message
+        self.reason = reason
     }
-    package var description: String { message }
+
+    /// Errors compare by code: tests and callers branch on what happened, not on the wording.
+    package static func == (lhs: Self, rhs: Self) -> Bool { lhs.code == rhs.code }
+    package func hash(into hasher: inout Hasher) { hasher.combine(code) }
+    package var description: String { reason }
 }

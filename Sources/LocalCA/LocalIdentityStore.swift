@@ -64,22 +64,25 @@ package struct LocalIdentityStore: Sendable {
     }
 
     private func save(_ identity: LocalServerIdentity) throws(LocalCAError) {
+        try storing { try FileManager.default.createDirectory(
+            at: directory, withIntermediateDirectories: true, attributes: [.posixPermissions: 0o700]) }
+        // The key first and the CA last: a reader that finds ca.pem finds a complete set.
+        try write(identity.privateKeyPEM, to: keyPath, mode: 0o600)
+        try write(try storing { try identity.certificatePEM }, to: certificatePath, mode: 0o644)
+        try write(try storing { try identity.caCertificatePEM }, to: caPath, mode: 0o644)
+    }
+
+    /// Runs a Foundation or X509 step of `save`, its failure as a `.storage` error naming the directory.
+    private func storing<R>(_ step: () throws -> R) throws(LocalCAError) -> R {
         do {
-            try FileManager.default.createDirectory(
-                at: directory, withIntermediateDirectories: true, attributes: [.posixPermissions: 0o700])
-            // The key first and the CA last: a reader that finds ca.pem finds a complete set.
-            try write(identity.privateKeyPEM, to: keyPath, mode: 0o600)
-            try write(try identity.certificatePEM, to: certificatePath, mode: 0o644)
-            try write(try identity.caCertificatePEM, to: caPath, mode: 0o644)
-        } catch let error as LocalCAError {
-            throw error
+            return try step()
         } catch {
             throw LocalCAError(.storage, "cannot store the bridge certificate in \(directory.path): \(error)")
         }
     }
 
     /// Writes through a temporary file created with its final mode, then renames it into place.
-    private func write(_ text: String, to path: String, mode: Int) throws {
+    private func write(_ text: String, to path: String, mode: Int) throws(LocalCAError) {
         let temporary = path + ".tmp-\(getpid())"
         try? FileManager.default.removeItem(atPath: temporary)
         guard FileManager.default.createFile(

@@ -1,6 +1,8 @@
+import SmartCardCore
+
 /// Why the PKCS#11 socket server could not start.
-package struct PKCS11SocketServerError: Error, Hashable, Sendable, CustomStringConvertible {
-    package enum Code: String, Sendable, Hashable {
+package struct PKCS11SocketServerError: CodedError {
+    package enum Code: String, ErrorCode {
         /// The path does not fit in sockaddr_un.
         case pathTooLong
         /// Another server answers on the socket.
@@ -21,7 +23,5 @@ package struct PKCS11SocketServerError: Error, Hashable, Sendable, CustomStringC
         self.errno = errno
     }
 
-    package static func == (lhs: Self, rhs: Self) -> Bool { lhs.code == rhs.code }
-    package func hash(into hasher: inout Hasher) { hasher.combine(code) }
     package var description: String { "\(code.rawValue): \(reason)" + (errno.map { " (errno \($0))" } ?? "") }
 }

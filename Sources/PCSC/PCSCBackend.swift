@@ -29,17 +29,22 @@ package struct PCSCBackend: CardBackend {
     package func readerFeatures(of reader: String) throws(CardError) -> ReaderFeatures {
         var attempt = 0
         while true {
-            do {
+            let tlv: [UInt8]
+            do throws(PCSCError) {
                 let handle = try CardHandle(context: try ContextHandle(), reader: reader, direct: true)
                 defer { handle.disconnect(.leave) }
-                return try ReaderFeatures(tlv: try handle.control(PCSCConstant.getFeatureRequest))
-            } catch let error as PCSCError where error.code == .unsupportedFeature {
+                tlv = try handle.control(PCSCConstant.getFeatureRequest)
+            } catch where error.code == .unsupportedFeature {
                 return ReaderFeatures()
-            } catch let error as PCSCError where error.code == .sharingViolation && attempt < 5 {
+            } catch where error.code == .sharingViolation && attempt < 5 {
                 attempt += 1
                 usleep(20_000)
-            } catch let error as PCSCError {
+                continue
+            } catch {
                 throw error.cardError
+            }
+            do {
+                return try ReaderFeatures(tlv: tlv)
             } catch {
                 throw CardError(.internalError, "\(error)")
             }

@@ -10,18 +10,17 @@ package final class PCSCConnection: CardConnection, @unchecked Sendable {
     private let verifyPINDirect: UInt32?
 
     init(readerName: String) throws(CardError) {
-        do {
-            let context = try ContextHandle()
-            handle = try CardHandle(context: context, reader: readerName)
-            atr = try Self.parse(try handle.status())
-            // A reader that does not answer the feature request has no PIN pad cpsd can use.
-            let features = (try? handle.control(PCSCConstant.getFeatureRequest)).flatMap { try? ReaderFeatures(tlv: $0) }
-            verifyPINDirect = features?.controlCodes[ReaderFeatures.Feature.verifyPINDirect.rawValue]
-        } catch let error as PCSCError {
-            throw error.cardError
+        let status: [UInt8]
+        do throws(PCSCError) {
+            handle = try CardHandle(context: try ContextHandle(), reader: readerName)
+            status = try handle.status()
         } catch {
-            throw error as! CardError  // swiftlint:disable:this force_cast — only the two error types reach here
+            throw error.cardError
         }
+        atr = try Self.parse(status)
+        // A reader that does not answer the feature request has no PIN pad cpsd can use.
+        let features = (try? handle.control(PCSCConstant.getFeatureRequest)).flatMap { try? ReaderFeatures(tlv: $0) }
+        verifyPINDirect = features?.controlCodes[ReaderFeatures.Feature.verifyPINDirect.rawValue]
         self.readerName = readerName
     }
 
@@ -50,14 +49,14 @@ package final class PCSCConnection: CardConnection, @unchecked Sendable {
     }
 
     package func reconnect(_ initialization: CardDisposition) throws(CardError) {
-        do {
+        let status: [UInt8]
+        do throws(PCSCError) {
             try handle.reconnect(initialization.value)
-            atr = try Self.parse(try handle.status())
-        } catch let error as PCSCError {
-            throw error.cardError
+            status = try handle.status()
         } catch {
-            throw error as! CardError  // swiftlint:disable:this force_cast
+            throw error.cardError
         }
+        atr = try Self.parse(status)
     }
 
     package var hasPINPad: Bool { verifyPINDirect != nil }

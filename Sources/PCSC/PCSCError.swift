@@ -4,7 +4,8 @@ package import SmartCardCore
 ///
 /// Codes keep their PC/SC names and 32-bit values so logs can be matched against pcsc-lite's
 /// documentation; `cardError` folds them into the groups callers act on.
-package struct PCSCError: Error, Hashable, Sendable, CustomStringConvertible {
+/// Its `Code` is the one struct-shaped code of `CodedError`: pcscd may answer a value no list names.
+package struct PCSCError: CodedError {
     package struct Code: Hashable, Sendable, CustomStringConvertible {
         package let rawValue: UInt32
         package init(rawValue: UInt32) { self.rawValue = rawValue }
@@ -97,10 +98,8 @@ package struct PCSCError: Error, Hashable, Sendable, CustomStringConvertible {
         self.line = line
     }
 
-    package static func == (lhs: PCSCError, rhs: PCSCError) -> Bool { lhs.code == rhs.code }
-    package func hash(into hasher: inout Hasher) { hasher.combine(code) }
-
-    package var description: String { "\(function) failed: \(code)" }
+    package var reason: String { "\(function) failed" }
+    package var description: String { "\(reason): \(code)" }
 
     /// The same failure in the vocabulary code above PC/SC speaks.
     package var cardError: CardError {

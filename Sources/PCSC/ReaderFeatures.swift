@@ -1,3 +1,5 @@
+import SmartCardCore
+
 /// What a reader says it can do beyond APDUs, from CM_IOCTL_GET_FEATURE_REQUEST (PC/SC part 10 v2.02.09
 /// §2.2): a list of TLV entries, each a one-byte feature tag, a length byte (4) and the big-endian control
 /// code that drives the feature. A reader whose driver knows no feature (vpcd, most contactless readers)
@@ -38,12 +40,16 @@ package struct ReaderFeatures: Equatable, Sendable {
         var codes: [UInt8: UInt32] = [:]
         var index = 0
         while index < bytes.count {
-            guard index + 2 <= bytes.count else { throw ReaderFeatureError(offset: index, "entry cut after its tag") }
+            guard index + 2 <= bytes.count else {
+                throw ReaderFeatureError(.malformed, "entry cut after its tag", offset: index)
+            }
             let tag = bytes[index]
             let length = Int(bytes[index + 1])
-            guard length == 4 else { throw ReaderFeatureError(offset: index, "feature 0x\(hex(tag)) has length \(length), not 4") }
+            guard length == 4 else {
+                throw ReaderFeatureError(.malformed, "feature 0x\(hex(tag)) has length \(length), not 4", offset: index)
+            }
             guard index + 2 + length <= bytes.count else {
-                throw ReaderFeatureError(offset: index, "feature 0x\(hex(tag)) is cut short")
+                throw ReaderFeatureError(.malformed, "feature 0x\(hex(tag)) is cut short", offset: index)
             }
             let value = bytes[(index + 2)..<(index + 6)].reduce(UInt32(0)) { $0 << 8 | UInt32($1) }
             codes[tag] = value
@@ -68,14 +74,21 @@ package struct ReaderFeatures: Equatable, Sendable {
     }
 }
 
-package struct ReaderFeatureError: Error, Equatable, CustomStringConvertible {
-    package let offset: Int
-    package let reason: String
-    init(offset: Int, _ reason: String) {
-        self.offset = offset
-        self.reason = reason
+/// A reader's answer to CM_IOCTL_GET_FEATURE_REQUEST that is not a list of 6-byte TLV entries.
+package struct ReaderFeatureError: CodedError {
+    package enum Code: String, ErrorCode {
+        case malformed = "malformed feature list"
     }
-    package var description: String { "malformed feature list at byte \(offset): \(reason)" }
+    package let code: Code
+    package let reason: String
+    /// Where in the answer the entry that does not parse starts.
+    package let offset: Int
+    init(_ code: Code, _ reason: String, offset: Int) {
+        self.code = code
+        self.reason = reason
+        self.offset = offset
+    }
+    package var description: String { "\(code) at byte \(offset): \(reason)" }
 }
 
 private func hex(_ byte: UInt8) -> String {

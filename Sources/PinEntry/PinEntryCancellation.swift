@@ -1,4 +1,5 @@
 import Foundation
+import Synchronization
 
 /// Lets another thread end a dialog: the bridge cancels when the browser request goes away or cpsd stops.
 ///
@@ -8,40 +9,37 @@ import Foundation
 ///
 /// Signalling a pid is safe only while it cannot be reused: a dialog registers its child after spawning it
 /// and unregisters it, under the same lock, before reaping it, so `cancel()` never signals a reaped pid.
-/// (NSLock rather than `Mutex`, which needs macOS 15 while the package supports macOS 14.)
-package final class PinEntryCancellation: @unchecked Sendable {
-    private let lock = NSLock()
-    private var cancelled = false  // Guarded by `lock`.
-    private var children: Set<pid_t> = []  // Guarded by `lock`: running, not yet reaped.
+package final class PinEntryCancellation: Sendable {
+    private struct State {
+        var cancelled = false
+        /// Running, not yet reaped.
+        var children: Set<pid_t> = []
+    }
+
+    private let state = Mutex(State())
 
     package init() {}
 
     package func cancel() {
-        lock.lock()
-        defer { lock.unlock() }
-        cancelled = true
-        for pid in children { ChildProcess.terminate(pid) }
+        state.withLock { state in
+            state.cancelled = true
+            for pid in state.children { ChildProcess.terminate(pid) }
+        }
     }
 
-    package var isCancelled: Bool {
-        lock.lock()
-        defer { lock.unlock() }
-        return cancelled
-    }
+    package var isCancelled: Bool { state.withLock { $0.cancelled } }
 
     /// Registers a running child; false (and not registered) when cancelled already.
     func register(_ pid: pid_t) -> Bool {
-        lock.lock()
-        defer { lock.unlock() }
-        guard !cancelled else { return false }
-        children.insert(pid)
-        return true
+        state.withLock { state in
+            guard !state.cancelled else { return false }
+            state.children.insert(pid)
+            return true
+        }
     }
 
     /// Must be called before the child is reaped.
     func unregister(_ pid: pid_t) {
-        lock.lock()
-        defer { lock.unlock() }
-        children.remove(pid)
+        state.withLock { _ = $0.children.remove(pid) }
     }
 }

@@ -57,8 +57,6 @@ struct StackLayout: Sendable {
                 try text.write(
                     to: configDirectory.appendingPathComponent("vpcd-\(entry)"), atomically: true, encoding: .utf8)
             }
-        } catch let error as VirtualStackError {
-            throw error
         } catch {
             throw VirtualStackError(.filesystem, "cannot prepare \(directory.path): \(error)")
         }

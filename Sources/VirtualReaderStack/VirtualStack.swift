@@ -29,7 +29,7 @@ package final class VirtualStack: Sendable {
 
     private let state: Mutex<State>
     /// Serializes the slow lifecycle calls (start, stop, pcscd start and stop); `state` is held only briefly.
-    private let lifecycle = NSLock()
+    private let lifecycle = Mutex(())
 
     /// `readerCount` is 0...16 (pcsc-lite's PCSCLITE_MAX_READERS_CONTEXTS). With an odd count pcscd also
     /// shows the unused second slot of the last vpcd entry. With 0, pcscd runs with no reader at all (the
@@ -110,40 +110,40 @@ package final class VirtualStack: Sendable {
     }
 
     private func prepare() throws(VirtualStackError) {
-        lifecycle.lock()
-        defer { lifecycle.unlock() }
-        let ready = state.withLock { !$0.stopped && $0.layout == nil }
-        guard ready else { throw VirtualStackError(.invalidState, "a stack starts once") }
-        let isolation: PCSCDProcess.Isolation
-        if PCSCDProcess.canUnshareMount {
-            isolation = .privateMount
-        } else if PCSCDProcess.hostPCSCDIsRunning() {
-            throw VirtualStackError(
-                .isolationUnavailable,
-                "cannot create a private mount namespace (unshare --mount needs root or user namespaces) "
-                    + "and another pcscd already serves /run/pcscd/pcscd.comm")
-        } else {
-            isolation = .hostSocket
-        }
-        let entries = (readerCount + StackLayout.slotsPerEntry - 1) / StackLayout.slotsPerEntry
-        let basePort = try PortPicker.pickBase(count: entries * StackLayout.slotsPerEntry)
-        let layout = StackLayout(directory: directory, readerCount: readerCount, basePort: basePort)
-        try layout.prepare()
-        state.withLock { state in
-            state.layout = layout
-            state.isolation = isolation
+        try lifecycle.withLock { (_) throws(VirtualStackError) in
+            let ready = state.withLock { !$0.stopped && $0.layout == nil }
+            guard ready else { throw VirtualStackError(.invalidState, "a stack starts once") }
+            let isolation: PCSCDProcess.Isolation
+            if PCSCDProcess.canUnshareMount {
+                isolation = .privateMount
+            } else if PCSCDProcess.hostPCSCDIsRunning() {
+                throw VirtualStackError(
+                    .isolationUnavailable,
+                    "cannot create a private mount namespace (unshare --mount needs root or user namespaces) "
+                        + "and another pcscd already serves /run/pcscd/pcscd.comm")
+            } else {
+                isolation = .hostSocket
+            }
+            let entries = (readerCount + StackLayout.slotsPerEntry - 1) / StackLayout.slotsPerEntry
+            let basePort = try PortPicker.pickBase(count: entries * StackLayout.slotsPerEntry)
+            let layout = StackLayout(directory: directory, readerCount: readerCount, basePort: basePort)
+            try layout.prepare()
+            state.withLock { state in
+                state.layout = layout
+                state.isolation = isolation
+            }
         }
     }
 
     /// Stops pcscd (SIGTERM, waits for it) and leaves the cards' links trying to reconnect.
     package func stopPCSCD() {
-        lifecycle.lock()
-        defer { lifecycle.unlock() }
-        let (pcscd, layout) = state.withLock { state in
-            defer { state.pcscd = nil }
-            return (state.pcscd, state.layout)
+        lifecycle.withLock { _ in
+            let (pcscd, layout) = state.withLock { state in
+                defer { state.pcscd = nil }
+                return (state.pcscd, state.layout)
+            }
+            pcscd?.stop(pidFile: layout.map { runDirectory(of: $0) + "/pcscd.pid" })
         }
-        pcscd?.stop(pidFile: layout.map { runDirectory(of: $0) + "/pcscd.pid" })
     }
 
     /// Starts pcscd, waits for its socket, then for every inserted card to reconnect and be powered.
@@ -166,35 +166,35 @@ package final class VirtualStack: Sendable {
 
     /// Starts pcscd and waits for its socket.
     private func launchPCSCD() throws(VirtualStackError) {
-        lifecycle.lock()
-        defer { lifecycle.unlock() }
-        let (layout, isolation, running, stopped) = state.withLock {
-            ($0.layout, $0.isolation, $0.pcscd, $0.stopped)
-        }
-        guard let layout, !stopped else { throw VirtualStackError(.invalidState, "the stack is not started") }
-        if let running, !running.hasExited { return }
-        let socket = socketPath
-        do {
-            try layout.removeStaleRunFiles()
-            if isolation == .hostSocket {
-                for path in [socket, "/run/pcscd/pcscd.pid"] { unlink(path) }
-            } else {
-                try FileManager.default.createDirectory(atPath: "/run/pcscd", withIntermediateDirectories: true)
+        try lifecycle.withLock { (_) throws(VirtualStackError) in
+            let (layout, isolation, running, stopped) = state.withLock {
+                ($0.layout, $0.isolation, $0.pcscd, $0.stopped)
             }
-        } catch {
-            throw VirtualStackError(.filesystem, "cannot prepare pcscd's run directory: \(error)")
-        }
-        let pcscd = try PCSCDProcess(layout: layout, isolation: isolation)
-        state.withLock { $0.pcscd = pcscd }
-        let deadline = ContinuousClock.now + Self.readinessTimeout
-        while !Self.isSocket(socket) {
-            if pcscd.hasExited {
-                throw VirtualStackError(.pcscdFailed, "pcscd exited during startup:\n\(layout.logTail())")
+            guard let layout, !stopped else { throw VirtualStackError(.invalidState, "the stack is not started") }
+            if let running, !running.hasExited { return }
+            let socket = socketPath
+            do {
+                try layout.removeStaleRunFiles()
+                if isolation == .hostSocket {
+                    for path in [socket, "/run/pcscd/pcscd.pid"] { unlink(path) }
+                } else {
+                    try FileManager.default.createDirectory(atPath: "/run/pcscd", withIntermediateDirectories: true)
+                }
+            } catch {
+                throw VirtualStackError(.filesystem, "cannot prepare pcscd's run directory: \(error)")
             }
-            guard ContinuousClock.now < deadline else {
-                throw VirtualStackError(.pcscdTimeout, "no pcscd socket at \(socket) after 5 s:\n\(layout.logTail())")
+            let pcscd = try PCSCDProcess(layout: layout, isolation: isolation)
+            state.withLock { $0.pcscd = pcscd }
+            let deadline = ContinuousClock.now + Self.readinessTimeout
+            while !Self.isSocket(socket) {
+                if pcscd.hasExited {
+                    throw VirtualStackError(.pcscdFailed, "pcscd exited during startup:\n\(layout.logTail())")
+                }
+                guard ContinuousClock.now < deadline else {
+                    throw VirtualStackError(.pcscdTimeout, "no pcscd socket at \(socket) after 5 s:\n\(layout.logTail())")
+                }
+                usleep(5_000)
             }
-            usleep(5_000)
         }
     }
 
@@ -230,13 +230,13 @@ package final class VirtualStack: Sendable {
 
     /// Removes every card and stops pcscd. Idempotent; also done on deinit.
     package func stop() {
-        lifecycle.lock()
-        let links: [VpcdLink] = state.withLock { state in
-            guard !state.stopped else { return [] }
-            state.stopped = true
-            return state.links.compactMap { $0 }
+        let links: [VpcdLink] = lifecycle.withLock { _ in
+            state.withLock { state in
+                guard !state.stopped else { return [] }
+                state.stopped = true
+                return state.links.compactMap { $0 }
+            }
         }
-        lifecycle.unlock()
         for link in links { link.stop() }
         stopPCSCD()
         state.withLock { state in

@@ -1,25 +1,23 @@
-/// Why a virtual reader stack could not start or be driven.
-package struct VirtualStackError: Error, CustomStringConvertible, Equatable {
-    /// What went wrong, grouped by what the caller can do about it.
-    package struct Code: Hashable, Sendable, CustomStringConvertible {
-        private let name: String
-        private init(_ name: String) { self.name = name }
-        package var description: String { name }
+import SmartCardCore
 
+/// Why a virtual reader stack could not start or be driven.
+package struct VirtualStackError: CodedError {
+    /// What went wrong, grouped by what the caller can do about it.
+    package enum Code: String, ErrorCode {
         /// The stack directory or its files could not be written (fatal for this directory).
-        package static let filesystem = Code("filesystem")
+        case filesystem
         /// No free pair of TCP ports was found for the vpcd readers (retriable).
-        package static let noFreePorts = Code("noFreePorts")
+        case noFreePorts
         /// pcscd or its wrapper could not be spawned, or exited before it was ready (see the log tail).
-        package static let pcscdFailed = Code("pcscdFailed")
+        case pcscdFailed
         /// pcscd did not create its socket in time (retriable).
-        package static let pcscdTimeout = Code("pcscdTimeout")
+        case pcscdTimeout
         /// No private mount namespace here and another pcscd already owns the standard socket.
-        package static let isolationUnavailable = Code("isolationUnavailable")
+        case isolationUnavailable
         /// A card was not powered by its reader in time.
-        package static let cardNotPowered = Code("cardNotPowered")
+        case cardNotPowered
         /// The stack is not in a state that allows the call (e.g. started twice).
-        package static let invalidState = Code("invalidState")
+        case invalidState
     }
 
     package let code: Code
@@ -35,6 +33,4 @@ package struct VirtualStackError: Error, CustomStringConvertible, Equatable {
     }
 
     package var description: String { "VirtualStackError.\(code): \(reason)" }
-
-    package static func == (lhs: Self, rhs: Self) -> Bool { lhs.code == rhs.code }
 }

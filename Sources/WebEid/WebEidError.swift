@@ -1,7 +1,8 @@
 /// Why a Web eID value (origin, nonce, token) was refused. Codes are what a caller can act on; the message
 /// says what was wrong, for logs and error bodies (it never carries secrets: origins and nonces are public).
+/// The shape of SmartCardCore's `CodedError`, written out: this target does not depend on SmartCardCore.
 package struct WebEidError: Error, Hashable, Sendable, CustomStringConvertible {
-    package enum Code: String, Hashable, Sendable {
+    package enum Code: String, Hashable, Sendable, CustomStringConvertible {
         /// The origin is not a well-formed `scheme://host[:port]` (path, query, userinfo, bad host, too long).
         case invalidOrigin
         /// The origin is well formed but its scheme is not `https` or `wss`.
@@ -10,18 +11,20 @@ package struct WebEidError: Error, Hashable, Sendable, CustomStringConvertible {
         case invalidNonce
         /// A token field cannot be encoded or decoded (not standard base64, not JSON).
         case malformedToken
+
+        package var description: String { rawValue }
     }
 
     package let code: Code
-    package let message: String
+    package let reason: String
 
-    package init(_ code: Code, _ message: String) {
+    package init(_ code: Code, _ reason: String) {
         self.code = code
-        self.message = message
+        self.reason = reason
     }
 
     /// Errors compare by code: tests and callers branch on what happened, not on the wording.
     package static func == (lhs: Self, rhs: Self) -> Bool { lhs.code == rhs.code }
     package func hash(into hasher: inout Hasher) { hasher.combine(code) }
-    package var description: String { "\(code.rawValue): \(message)" }
+    package var description: String { "\(code): \(reason)" }
 }

@@ -1,12 +1,12 @@
 package import Foundation
+import Synchronization
 import WebEid
 
 /// Challenge nonces bound to browser sessions (browser-and-psc.md §2.5): one live nonce per session, taken
 /// out exactly once (get-and-remove), refused after its lifetime. Binding to the session means a token is
 /// accepted only from the browser session that asked for the challenge, which stops forged-login CSRF; the
-/// single use stops replays. Thread-safe: one lock around the table (NSLock, as elsewhere in cpsd, since
-/// `Mutex` needs macOS 15).
-package final class ChallengeNonceStore: @unchecked Sendable {
+/// single use stops replays. Thread-safe: one lock around the table.
+package final class ChallengeNonceStore: Sendable {
     /// Web eID's default lifetime: five minutes.
     package static let defaultLifetime: TimeInterval = 300
 
@@ -18,8 +18,7 @@ package final class ChallengeNonceStore: @unchecked Sendable {
     private let lifetime: TimeInterval
     private let capacity: Int
     private let now: @Sendable () -> Date
-    private let lock = NSLock()
-    private var entries: [String: Entry] = [:]  // Guarded by `lock`.
+    private let entries = Mutex<[String: Entry]>([:])
 
     /// - Parameters:
     ///   - lifetime: how long an issued nonce stays usable, measured with `now` at issue time.
@@ -38,7 +37,7 @@ package final class ChallengeNonceStore: @unchecked Sendable {
     package func issue(session: String) -> String {
         let nonce = ChallengeNonce.generate()
         let issued = now()
-        lock.withLock {
+        entries.withLock { entries in
             entries = entries.filter { $0.value.expires >= issued }
             if entries.count >= capacity {
                 let oldest = entries.sorted { $0.value.expires < $1.value.expires }.prefix(entries.count - capacity + 1)
@@ -51,7 +50,7 @@ package final class ChallengeNonceStore: @unchecked Sendable {
 
     /// Takes the session's nonce out of the store. A second call for the same nonce fails: it is gone.
     package func consume(session: String) throws(RelyingPartyError) -> String {
-        let entry = lock.withLock { entries.removeValue(forKey: session) }
+        let entry = entries.withLock { $0.removeValue(forKey: session) }
         guard let entry else {
             throw RelyingPartyError(.nonceNotFound, "no challenge nonce for this session (never issued, or already used)")
         }
@@ -62,5 +61,5 @@ package final class ChallengeNonceStore: @unchecked Sendable {
     }
 
     /// Live entries (tests).
-    package var count: Int { lock.withLock { entries.count } }
+    package var count: Int { entries.withLock { $0.count } }
 }

@@ -1,8 +1,9 @@
 /// Why a relying party refused a login: one code per check of browser-and-psc.md §2.6, so a service can log
 /// precisely and tests can tell the refusals apart. The message is for logs; a service should answer the
 /// browser with a generic refusal.
+/// The shape of SmartCardCore's `CodedError`, written out: this target does not depend on SmartCardCore.
 package struct RelyingPartyError: Error, Hashable, Sendable, CustomStringConvertible {
-    package enum Code: String, Hashable, Sendable {
+    package enum Code: String, Hashable, Sendable, CustomStringConvertible {
         /// The token text is shorter than 100 or longer than 10 000 bytes.
         case tokenLength
         /// Not JSON, a field missing or not a string, a binary field not standard base64.
@@ -29,17 +30,20 @@ package struct RelyingPartyError: Error, Hashable, Sendable, CustomStringConvert
         case nonceNotFound
         /// The session's nonce is older than the store's lifetime.
         case nonceExpired
+
+        package var description: String { rawValue }
     }
 
     package let code: Code
-    package let message: String
+    package let reason: String
 
-    package init(_ code: Code, _ message: String) {
+    package init(_ code: Code, _ reason: String) {
         self.code = code
-        self.message = message
+        self.reason = reason
     }
 
+    /// Errors compare by code: tests and callers branch on what happened, not on the wording.
     package static func == (lhs: Self, rhs: Self) -> Bool { lhs.code == rhs.code }
     package func hash(into hasher: inout Hasher) { hasher.combine(code) }
-    package var description: String { "\(code.rawValue): \(message)" }
+    package var description: String { "\(code): \(reason)" }
 }

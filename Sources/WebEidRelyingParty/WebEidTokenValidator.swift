@@ -60,14 +60,14 @@ package struct WebEidTokenValidator: Sendable {
             der = try token.certificateDER()
             signature = try token.signatureBytes()
         } catch {
-            throw RelyingPartyError(.malformedToken, error.message)
+            throw RelyingPartyError(.malformedToken, error.reason)
         }
         let (certificate, identity) = try await certificates.validate(der: der, at: now())
         do {
             try ChallengeNonce.validate(nonce)
         } catch {
             // The nonce is the server's own: a bad one is a server bug, and no signature can match it.
-            throw RelyingPartyError(.invalidSignature, "the stored nonce is invalid: \(error.message)")
+            throw RelyingPartyError(.invalidSignature, "the stored nonce is invalid: \(error.reason)")
         }
         let data = WebEidSignedData.data(origin: expectedOrigin, nonce: nonce)
         try Self.verify(signature, over: data, algorithm: token.algorithm, key: certificate.publicKey)

@@ -48,7 +48,7 @@ struct DemoCommand: AsyncParsableCommand {
             throw ValidationError("ports are 0 (any free port) to 65535")
         }
         if let origin {
-            do { _ = try WebOrigin(validating: origin) } catch { throw ValidationError("--origin: \(error.message)") }
+            do { _ = try WebOrigin(validating: origin) } catch { throw ValidationError("--origin: \(error.reason)") }
         }
     }
 

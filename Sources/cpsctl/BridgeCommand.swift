@@ -79,7 +79,7 @@ struct BridgeUnpair: AsyncParsableCommand {
         do {
             try file.save(after)
         } catch {
-            throw CLIError(error.message)
+            throw CLIError(error.reason)
         }
         for entry in before where !after.contains(entry) { print("unpaired \(entry.origin)") }
     }

@@ -87,17 +87,21 @@ struct ProcNetTCPTests {
         let table = try String(contentsOfFile: lookup.tcpPath, encoding: .utf8)
         #expect(table.hasPrefix("  sl"), "procfs reads as text")
         let absent = Self.v4(127, 0, 0, 1, port: 1)
-        #expect(throws: PeerLookupError.notFound(absent)) {
+        // Errors compare by code: the endpoint and the path are checked beside it.
+        let notFound = #expect(throws: PeerLookupError.notFound(absent)) {
             try lookup.peer(client: absent, server: Self.v4(127, 0, 0, 1, port: 2))
         }
+        #expect(notFound?.endpoint == absent)
         var missing = LocalPeerLookup()
         missing.tcpPath = "/nonexistent/tcp"
         missing.tcp6Path = "/nonexistent/tcp6"
-        #expect(throws: PeerLookupError.unreadable("/nonexistent/tcp6")) {
+        let unreadable4 = #expect(throws: PeerLookupError.unreadable("/nonexistent/tcp6")) {
             try missing.peer(client: absent, server: Self.v4(127, 0, 0, 1, port: 2))
         }
-        #expect(throws: PeerLookupError.unreadable("/nonexistent/tcp6")) {
+        #expect(unreadable4?.path == "/nonexistent/tcp6")
+        let unreadable6 = #expect(throws: PeerLookupError.unreadable("/nonexistent/tcp6")) {
             try missing.peer(client: Self.loopback6(port: 1), server: Self.loopback6(port: 2))
         }
+        #expect(unreadable6?.path == "/nonexistent/tcp6")
     }
 }

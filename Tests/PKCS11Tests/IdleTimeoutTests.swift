@@ -25,7 +25,7 @@ struct IdleTimeoutTests {
 
             fixture.connection.expireIdleSecrets(idleFor: .zero)
             let error = #expect(throws: PKCS11Error.self) { try fixture.sign(session, key: key, .rsaPKCS, input) }
-            #expect(error?.rv == .userNotLoggedIn)
+            #expect(error?.code == .userNotLoggedIn)
             #expect(fixture.driver.verifyCount == verifies, "no VERIFY was sent with the expired (zeroed) PIN")
             #expect(fixture.driver.card?.state.pin.triesLeft == 3)
 

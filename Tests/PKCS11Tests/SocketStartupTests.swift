@@ -37,21 +37,25 @@ struct SocketStartupTests {
 
         let open = base.appendingPathComponent("open").path
         try FileManager.default.createDirectory(atPath: open, withIntermediateDirectories: false, attributes: [.posixPermissions: 0o755])
-        #expect(throws: SocketDirectoryError(.openToOthers(mode: 0o755), directory: open)) {
+        // Errors compare by code: the directory and what was found are checked beside it.
+        let openError = #expect(throws: SocketDirectoryError(.openToOthers, directory: open)) {
             try SocketDirectory.check(socketPath: open + "/pkcs11")
         }
+        #expect(openError?.directory == open && openError?.detail == .mode(0o755))
         let link = base.appendingPathComponent("link").path
         try FileManager.default.createSymbolicLink(atPath: link, withDestinationPath: own)
-        #expect(throws: SocketDirectoryError(.symbolicLink, directory: link)) {
+        let linkError = #expect(throws: SocketDirectoryError(.symbolicLink, directory: link)) {
             try SocketDirectory.check(socketPath: link + "/pkcs11")
         }
+        #expect(linkError?.directory == link)
         let foreign = base.appendingPathComponent("foreign").path
         try FileManager.default.createDirectory(atPath: foreign, withIntermediateDirectories: false, attributes: [.posixPermissions: 0o700])
         if getuid() == 0 {  // only root can give a directory away
             #expect(chown(foreign, 65534, 65534) == 0)
-            #expect(throws: SocketDirectoryError(.ownedByAnother(owner: 65534, user: 0), directory: foreign)) {
+            let foreignError = #expect(throws: SocketDirectoryError(.ownedByAnother, directory: foreign)) {
                 try SocketDirectory.check(socketPath: foreign + "/pkcs11")
             }
+            #expect(foreignError?.directory == foreign && foreignError?.detail == .owner(65534, user: 0))
         }
         #expect(SocketDirectory.directory(of: "pkcs11") == ".")
         #expect(SocketDirectory.directory(of: "/pkcs11") == "/")
@@ -69,9 +73,10 @@ struct SocketStartupTests {
         #expect(written == "\(getpid())\n")
         // flock locks belong to the open file description: a second open() in the same process conflicts
         // exactly as another process's would.
-        #expect(throws: InstanceLockError(.heldByAnother(pid: getpid()), path: socketPath + ".lock")) {
+        let held = #expect(throws: InstanceLockError(.heldByAnother, path: socketPath + ".lock")) {
             _ = try InstanceLock.acquire(socketPath: socketPath)
         }
+        #expect(held?.path == socketPath + ".lock" && held?.pid == getpid())
         #expect(!FileManager.default.fileExists(atPath: socketPath), "the socket path is not touched")
         first = nil
         // Another test of this process spawning a child between its fork and exec briefly holds a copy of

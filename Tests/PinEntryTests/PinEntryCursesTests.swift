@@ -66,7 +66,7 @@ struct PinEntryCursesTests {
         dialog.timeout = .seconds(1)
         let error = #expect(throws: PinEntryError.self) { _ = try Self.program(pane).getPIN(dialog) }
         #expect(error?.code == .timedOut)
-        #expect(error?.message == "the dialog timed out")  // From pinentry's ERR, not our watchdog.
+        #expect(error?.reason == "the dialog timed out")  // From pinentry's ERR, not our watchdog.
     }
 
     /// No terminal to draw on (and, for desktop flavours, no display): pinentry refuses GETPIN, and the
@@ -76,7 +76,7 @@ struct PinEntryCursesTests {
             path: "/usr/bin/pinentry-curses", environment: ["GPG_TTY": "/dev/nonexistent-tty", "TERM": "screen"])
         let error = #expect(throws: PinEntryError.self) { _ = try program.getPIN(Self.dialog) }
         #expect(error?.code == .programFailed)
-        #expect(error?.message.contains("No such file or directory") == true)
+        #expect(error?.reason.contains("No such file or directory") == true)
     }
 
     @Test func cancellingEndsTheDialogAndGivesTheTerminalBack() throws {

@@ -85,7 +85,7 @@ struct PinEntryFailureTests {
         defer { pinentry.remove() }
         let error = try #require(Self.error { _ = try pinentry.program().getPIN(Self.dialog) })
         #expect(error.code == .programFailed)
-        #expect(error.message.contains("exit status 0"))
+        #expect(error.reason.contains("exit status 0"))
         #expect(ProcessCheck.isReaped(try #require(pinentry.log.first?["pid"] as? Int)))
     }
 

@@ -1,5 +1,6 @@
 import Logging
 import NIOCore
+import SmartCardCore
 import Synchronization
 
 /// Decides, for each accepted connection and before any TLS byte, whether the bridge keeps it:
@@ -8,23 +9,28 @@ import Synchronization
 /// connection is counted until it closes. Refusals are logged at most once per 10 seconds, with how
 /// many were not logged, so a flood cannot fill the journal.
 final class ConnectionAdmission: Sendable {
-    /// Why a connection was closed at once.
-    enum Refusal: Error, Equatable, CustomStringConvertible {
-        case full(Int)
-        case peerFull(uid: UInt32, cap: Int)
-        case otherUser(uid: UInt32)
-        case unknownPeer(PeerLookupError)
-        case notIP
-
-        var description: String {
-            switch self {
-            case .full(let cap): "the bridge already holds \(cap) connections"
-            case .peerFull(let uid, let cap): "uid \(uid) already holds \(cap) connections"
-            case .otherUser(let uid): "the client socket belongs to uid \(uid), not to cpsd's user"
-            case .unknownPeer(let error): "unknown client: \(error)"
-            case .notIP: "not an IP connection"
-            }
+    /// Why a connection was closed at once. The log line gives the reason alone.
+    struct Refusal: CodedError {
+        enum Code: String, ErrorCode {
+            case full, peerFull, otherUser, unknownPeer, notIP
         }
+
+        let code: Code
+        let reason: String
+
+        var description: String { reason }
+
+        static func full(_ cap: Int) -> Self { Self(code: .full, reason: "the bridge already holds \(cap) connections") }
+        static func peerFull(uid: UInt32, cap: Int) -> Self {
+            Self(code: .peerFull, reason: "uid \(uid) already holds \(cap) connections")
+        }
+        static func otherUser(uid: UInt32) -> Self {
+            Self(code: .otherUser, reason: "the client socket belongs to uid \(uid), not to cpsd's user")
+        }
+        static func unknownPeer(_ error: PeerLookupError) -> Self {
+            Self(code: .unknownPeer, reason: "unknown client: \(error)")
+        }
+        static let notIP = Self(code: .notIP, reason: "not an IP connection")
     }
 
     private struct State {

@@ -1,4 +1,5 @@
 import Foundation
+import SmartCardCore
 
 /// The local process's socket at the other end of a bridge connection, as the kernel lists it.
 package struct LocalPeer: Hashable, Sendable {
@@ -7,19 +8,32 @@ package struct LocalPeer: Hashable, Sendable {
 }
 
 /// Why the bridge could not tell who calls; the connection is refused either way.
-package enum PeerLookupError: Error, Hashable, Sendable, CustomStringConvertible {
-    /// The table could not be read (no /proc?).
-    case unreadable(String)
-    /// No socket of this host has the connection's client end: the client already left, or it is in
-    /// another network namespace.
-    case notFound(TCPEndpoint)
-
-    package var description: String {
-        switch self {
-        case .unreadable(let path): "cannot read \(path)"
-        case .notFound(let endpoint): "no local socket \(endpoint) in /proc/net/tcp{,6}"
-        }
+package struct PeerLookupError: CodedError {
+    package enum Code: String, ErrorCode {
+        /// The table could not be read (no /proc?); `path` names it.
+        case unreadable
+        /// No socket of this host has the connection's client end (`endpoint`): the client already left, or
+        /// it is in another network namespace.
+        case notFound
     }
+
+    package let code: Code
+    package let reason: String
+    /// The table that could not be read (`.unreadable`).
+    package let path: String?
+    /// The client end no table lists (`.notFound`).
+    package let endpoint: TCPEndpoint?
+
+    package static func unreadable(_ path: String) -> Self {
+        Self(code: .unreadable, reason: "cannot read \(path)", path: path, endpoint: nil)
+    }
+
+    package static func notFound(_ endpoint: TCPEndpoint) -> Self {
+        Self(code: .notFound, reason: "no local socket \(endpoint) in /proc/net/tcp{,6}", path: nil, endpoint: endpoint)
+    }
+
+    /// The reason alone, as the refusal's log line has always read.
+    package var description: String { reason }
 }
 
 /// Finds the owner of a bridge connection's client socket. A loopback connection has both ends on

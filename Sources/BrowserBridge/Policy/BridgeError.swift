@@ -1,9 +1,10 @@
 import Foundation
+import SmartCardCore
 
 /// A refusal or failure of the bridge, as the extension sees it: an HTTP status and a stable code
 /// (docs/bridge-protocol.md, "Errors"). Messages are for people; scripts test `code`.
-package struct BridgeError: Error, Hashable, Sendable, CustomStringConvertible {
-    package enum Code: String, Sendable, Hashable, CaseIterable {
+package struct BridgeError: CodedError {
+    package enum Code: String, ErrorCode, CaseIterable {
         case invalidArgument = "ERR_INVALID_ARGUMENT"
         case insecureOrigin = "ERR_INSECURE_ORIGIN"
         case unauthorizedCaller = "ERR_UNAUTHORIZED_CALLER"
@@ -44,18 +45,17 @@ package struct BridgeError: Error, Hashable, Sendable, CustomStringConvertible {
     }
 
     package var code: Code
-    package var message: String
+    package var reason: String
     package var retriesLeft: Int?
     package var requestID: String?
 
-    package init(_ code: Code, _ message: String, retriesLeft: Int? = nil, requestID: String? = nil) {
+    package init(_ code: Code, _ reason: String, retriesLeft: Int? = nil, requestID: String? = nil) {
         self.code = code
-        self.message = message
+        self.reason = reason
         self.retriesLeft = retriesLeft
         self.requestID = requestID
     }
 
-    package var description: String { "\(code.rawValue): \(message)" }
 
     /// `{"error": {"code", "message", "retriesLeft"?, "requestId"?}}`
     package var jsonBody: [UInt8] {
@@ -68,7 +68,7 @@ package struct BridgeError: Error, Hashable, Sendable, CustomStringConvertible {
             }
             var error: Detail
         }
-        let body = Body(error: .init(code: code.rawValue, message: message, retriesLeft: retriesLeft, requestId: requestID))
+        let body = Body(error: .init(code: code.rawValue, message: reason, retriesLeft: retriesLeft, requestId: requestID))
         return (try? Array(JSONEncoder.bridge.encode(body))) ?? Array(#"{"error":{"code":"ERR_INTERNAL"}}"#.utf8)
     }
 }

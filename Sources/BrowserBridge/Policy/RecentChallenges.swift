@@ -1,4 +1,5 @@
 package import Foundation
+import Synchronization
 
 /// The (origin, nonce) pairs the bridge already signed, for the nonce lifetime: a second request for
 /// the same pair is refused before any dialog. The relying party stays the authority on replays (it
@@ -26,15 +27,14 @@ package struct RecentChallenges: Sendable {
 }
 
 /// `RecentChallenges` shared by the bridge's threads.
-final class ChallengeMemory: @unchecked Sendable {  // `recent` under `lock`
-    private let lock = NSLock()
-    private var recent = RecentChallenges()
+final class ChallengeMemory: Sendable {
+    private let recent = Mutex(RecentChallenges())
 
     func contains(origin: String, nonce: String) -> Bool {
-        lock.withLock { recent.contains(origin: origin, nonce: nonce, now: Date()) }
+        recent.withLock { $0.contains(origin: origin, nonce: nonce, now: Date()) }
     }
 
     func record(origin: String, nonce: String) {
-        lock.withLock { recent.record(origin: origin, nonce: nonce, now: Date()) }
+        recent.withLock { $0.record(origin: origin, nonce: nonce, now: Date()) }
     }
 }

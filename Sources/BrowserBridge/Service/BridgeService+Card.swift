@@ -20,7 +20,7 @@ extension BridgeService {
             try ChallengeNonce.validate(request.challengeNonce)
         } catch {
             throw BridgeError(
-                error.code == .insecureOrigin ? .insecureOrigin : .invalidArgument, error.message, requestID: requestID)
+                error.code == .insecureOrigin ? .insecureOrigin : .invalidArgument, error.reason, requestID: requestID)
         }
         guard !challenges.contains(origin: origin.serialized, nonce: request.challengeNonce) else {
             throw BridgeError(.invalidArgument, "this challenge was already signed for this origin", requestID: requestID)
@@ -70,7 +70,7 @@ extension BridgeService {
             origin = try WebOrigin(validating: request.origin)
         } catch {
             throw BridgeError(
-                error.code == .insecureOrigin ? .insecureOrigin : .invalidArgument, error.message, requestID: request.requestId)
+                error.code == .insecureOrigin ? .insecureOrigin : .invalidArgument, error.reason, requestID: request.requestId)
         }
         let ticket = try gate.begin(requestID: request.requestId, caller: caller.origin)
         defer { gate.end(ticket) }

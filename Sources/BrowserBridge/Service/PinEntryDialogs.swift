@@ -59,7 +59,7 @@ package struct PinEntryDialogs: BridgeDialogs {
         case .timedOut: BridgeError(.userTimeout, "nobody answered the dialog in time")
         case .programNotFound:
             BridgeError(.internalError, "no PIN dialog: install pinentry (or set pinentry-program in cpsd.conf)")
-        default: BridgeError(.internalError, "the PIN dialog failed: \(error.message)")
+        default: BridgeError(.internalError, "the PIN dialog failed: \(error.reason)")
         }
     }
 }

@@ -4,15 +4,6 @@ import SmartCardCore
 
 /// Where card and driver errors become PKCS#11 terms: once, here (STYLE.md rule 3).
 enum TokenErrorMapping {
-    static func map(_ error: any Error) -> TokenError {
-        switch error {
-        case let error as TokenError: error
-        case let error as IASECCError: map(error)
-        case let error as CardError: map(error)
-        default: TokenError(.functionFailed, "\(error)")
-        }
-    }
-
     static func map(_ error: IASECCError) -> TokenError {
         switch error.code {
         case .wrongPIN: TokenError(.pinIncorrect, error.reason, triesLeft: error.triesLeft)

@@ -45,9 +45,11 @@ struct InsertedCard: Sendable {
         mayBeVerified = false
     }
 
-    /// Before an operation: a card a failed reset may have left verified is reset now.
-    mutating func ensureNotVerified() throws(CardError) {
-        if mayBeVerified { try resetSecurity() }
+    /// Before an operation: a card a failed reset may have left verified is reset now. A failure is the
+    /// transport's, thrown as the operation's error type.
+    mutating func ensureNotVerified() throws(IASECCError) {
+        guard mayBeVerified else { return }
+        do throws(CardError) { try resetSecurity() } catch { throw IASECCError(error) }
     }
 
     /// After an operation that verified a code. A failure leaves `mayBeVerified` set, so the next
@@ -84,19 +86,21 @@ struct InsertedCard: Sendable {
     /// kept PIN is sent, so a changed PIN never costs a try.
     /// `state` is the card's answer to VERIFY without data: nil when it holds the PIN verified (another
     /// middleware's login), which also means the counter is full.
-    mutating func checkCounterUnchanged(_ state: Int?) throws -> Void {
+    /// Thrown as the driver chain's codes, which `TokenErrorMapping` turns into the same CKRs as the card's own
+    /// answers: `.pinRequired` (CKR_USER_NOT_LOGGED_IN, log in again) and `.blocked` (CKR_PIN_LOCKED).
+    mutating func checkCounterUnchanged(_ state: Int?) throws(IASECCError) {
         let known = contents.pinStatus.pin
         let onCard = CredentialCounters(maxTries: known.maxTries, triesLeft: state ?? known.maxTries)
         // Only the tries left: the maximum and the unblock counters were read at insertion.
         contents.pinStatus.pin.triesLeft = onCard.triesLeft
         guard onCard.triesLeft == known.triesLeft else {
             startCredentialEpoch(keeping: nil)
-            throw TokenError(
-                .notLoggedIn,
+            throw IASECCError(
+                .pinRequired,
                 "the card's PIN counter changed outside cpsd (\(known.triesLeft) → \(onCard.triesLeft) tries left): "
                     + "log in again")
         }
-        if onCard.isBlocked { throw TokenError(.pinLocked, "the card's PIN is blocked", triesLeft: 0) }
+        if onCard.isBlocked { throw IASECCError(.blocked, "the card's PIN is blocked", triesLeft: 0) }
     }
 
     /// The counters as the card gives them now. A PIN counter that moved is a try spent (or restored)

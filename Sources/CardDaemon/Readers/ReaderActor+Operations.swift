@@ -11,13 +11,14 @@ extension ReaderActor {
     /// C_Login: VERIFY once; on success `client` is logged in. The card is reset right after (PIN or PUK):
     /// later operations verify the kept code again, each inside its own transaction.
     func login(client: ClientID, generation: UInt64, userType: UserType, pin: SecretHolder) throws(TokenError) {
-        try operate(generation, "login") { card in
+        try operate(generation, "login") { (card) throws(IASECCError) in
             try card.ensureNotVerified()
             defer { card.endVerifiedOperation() }
             card.loggedIn[client] = nil
             // The private data objects are read now, verified by this very VERIFY and before the reset: no
             // other operation ever verifies the PIN for them (cryptolib-pkcs11.md §6.1).
-            let protectedObjects = try CPS3Driver.performVerifying(on: card.connection, driver: card.driver) { session, _ in
+            let protectedObjects = try CPS3Driver.performVerifying(on: card.connection, driver: card.driver) {
+                (session, _) throws(IASECCError) in
                 try card.verify(&session, userType, pin.secret)
                 return userType == .user ? try card.readProtectedDataObjects(&session) : nil
             }
@@ -31,7 +32,7 @@ extension ReaderActor {
     /// unless a failed reset left it verified.
     func logout(client: ClientID) {
         guard case .present = state else { return }
-        _ = try? operate(currentGeneration, "logout") { card in
+        _ = try? operate(currentGeneration, "logout") { (card) throws(IASECCError) in
             card.loggedIn[client] = nil
             try card.ensureNotVerified()
         }
@@ -46,8 +47,10 @@ extension ReaderActor {
         let now = ContinuousClock.now
         if let last = countersReadAt, now - last < minimumInterval { return }
         countersReadAt = now
-        _ = try? operate(present.generation, "read counters") { card in
-            let status = try CPS3Driver.perform(on: card.connection) { session in try card.driver.readPINStatus(&session) }
+        _ = try? operate(present.generation, "read counters") { (card) throws(IASECCError) in
+            let status = try CPS3Driver.perform(on: card.connection) { (session) throws(IASECCError) in
+                try card.driver.readPINStatus(&session)
+            }
             card.countersRead(status)
         }
     }
@@ -55,7 +58,9 @@ extension ReaderActor {
     /// The idle timeout of the PKCS#11 layer, or SIGHUP: make sure the card holds no verification.
     func forgetVerification() {
         guard case .present = state else { return }
-        _ = try? operate(currentGeneration, "forget verification") { card in try card.ensureNotVerified() }
+        _ = try? operate(currentGeneration, "forget verification") { (card) throws(IASECCError) in
+            try card.ensureNotVerified()
+        }
     }
 
     /// Signs for `client`: VERIFY, sign, reset, in one transaction. A kept PIN is checked first (see
@@ -86,7 +91,7 @@ extension ReaderActor {
         validate: (InsertedCard) throws(IASECCError) -> Void,
         _ body: (inout InsertedCard, inout CardSession) throws(IASECCError) -> [UInt8]
     ) throws(TokenError) -> [UInt8] {
-        try operate(generation, name) { card in
+        try operate(generation, name) { (card) throws(IASECCError) in
             // Before any APDU: a request the card cannot make costs no VERIFY.
             try validate(card)
             try card.ensureNotVerified()
@@ -94,14 +99,16 @@ extension ReaderActor {
             let kept = origin == .keptSinceLogin
             if kept, !card.holdsCurrentLogin(client) {
                 card.loggedIn[client] = nil
-                throw TokenError(.notLoggedIn, "the PIN was changed or unblocked since this login: log in again")
+                // `.pinRequired` is CKR_USER_NOT_LOGGED_IN (`TokenErrorMapping`).
+                throw IASECCError(.pinRequired, "the PIN was changed or unblocked since this login: log in again")
             }
             // No kept code: a login made on the reader's PIN pad, whose keypad is asked again for each operation.
             guard pin.secret.count > 0 || card.connection.hasPINPad else {
-                throw TokenError(.notLoggedIn, "no PIN to verify for \(client)")
+                throw IASECCError(.pinRequired, "no PIN to verify for \(client)")
             }
-            do {
-                let result = try CPS3Driver.performVerifying(on: card.connection, driver: card.driver) { session, state in
+            do throws(IASECCError) {
+                let result = try CPS3Driver.performVerifying(on: card.connection, driver: card.driver) {
+                    (session, state) throws(IASECCError) in
                     // The opening VERIFY without data also gives the counter a kept PIN is checked against.
                     if kept { try card.checkCounterUnchanged(state) }
                     try card.verify(&session, .user, pin.secret)
@@ -109,10 +116,8 @@ extension ReaderActor {
                 }
                 card.verifyingTransactionEnded()
                 return result
-            } catch let error as IASECCError where [.wrongPIN, .blocked, .invalidPINFormat].contains(error.code) {
-                if kept { card.loggedIn[client] = nil }
-                throw error
-            } catch let error as TokenError where error.code == .pinLocked {
+            } catch where [.wrongPIN, .blocked, .invalidPINFormat].contains(error.code) {
+                // `.blocked` includes the counter check's (`checkCounterUnchanged`).
                 if kept { card.loggedIn[client] = nil }
                 throw error
             }
@@ -122,16 +127,17 @@ extension ReaderActor {
     /// C_SetPIN. On success every other client's login ends (their kept PIN is the old one); the caller's
     /// own login, if any, goes on with the new PIN. The card is reset afterwards.
     func changePIN(client: ClientID, generation: UInt64, old: SecretHolder, new: SecretHolder) throws(TokenError) {
-        try operate(generation, "change PIN") { card in
+        try operate(generation, "change PIN") { (card) throws(IASECCError) in
             try card.ensureNotVerified()
             card.mayBeVerified = true
             defer { card.endVerifiedOperation() }
-            do {
-                try CPS3Driver.performVerifying(on: card.connection, driver: card.driver) { session, _ in
+            do throws(IASECCError) {
+                try CPS3Driver.performVerifying(on: card.connection, driver: card.driver) {
+                    (session, _) throws(IASECCError) in
                     try card.driver.changePIN(&session, old: old.secret, new: new.secret)
                 }
                 card.verifyingTransactionEnded()
-            } catch let error as IASECCError {
+            } catch {
                 card.note(error, \.pin)
                 throw error
             }
@@ -143,12 +149,13 @@ extension ReaderActor {
     /// C_InitPIN: VERIFY PUK then RESET RETRY COUNTER; the counters are read again afterwards (GET DATA,
     /// no try spent). Every other client's login ends (the PIN changed); the card is reset afterwards.
     func unblockPIN(client: ClientID, generation: UInt64, puk: SecretHolder, newPIN: SecretHolder) throws(TokenError) {
-        try operate(generation, "unblock PIN") { card in
+        try operate(generation, "unblock PIN") { (card) throws(IASECCError) in
             try card.ensureNotVerified()
             card.mayBeVerified = true
             defer { card.endVerifiedOperation() }
-            do {
-                let status = try CPS3Driver.performVerifying(on: card.connection, driver: card.driver) { session, _ in
+            do throws(IASECCError) {
+                let status = try CPS3Driver.performVerifying(on: card.connection, driver: card.driver) {
+                    (session, _) throws(IASECCError) in
                     try card.driver.unblockPIN(&session, puk: puk.secret, newPIN: newPIN.secret)
                     return try? card.driver.readPINStatus(&session)
                 }
@@ -159,7 +166,7 @@ extension ReaderActor {
                     card.contents.pinStatus.pin.triesLeft = card.contents.pinStatus.pin.maxTries
                     card.contents.pinStatus.puk.triesLeft = card.contents.pinStatus.puk.maxTries
                 }
-            } catch let error as IASECCError {
+            } catch {
                 if error.code != .noUnblocksLeft { card.note(error, \.puk) }
                 if [.wrongPIN, .blocked].contains(error.code) { card.loggedIn[client] = nil }
                 throw error
@@ -170,9 +177,9 @@ extension ReaderActor {
 
     /// C_GenerateRandom: GET CHALLENGE, 8 bytes at a time, in one transaction.
     func generateRandom(client: ClientID, generation: UInt64, length: Int) throws(TokenError) -> [UInt8] {
-        try operate(generation, "generate random") { card in
+        try operate(generation, "generate random") { (card) throws(IASECCError) in
             try card.ensureNotVerified()
-            return try CPS3Driver.perform(on: card.connection) { session in
+            return try CPS3Driver.perform(on: card.connection) { (session) throws(IASECCError) in
                 try card.driver.getChallenge(&session, length: length)
             }
         }

@@ -85,7 +85,9 @@ actor ReaderActor {
             return
         }
         do {
-            let contents = try CPS3Driver.perform(on: connection) { session in try driver.readCard(&session) }
+            let contents = try CPS3Driver.perform(on: connection) { (session) throws(IASECCError) in
+                try driver.readCard(&session)
+            }
             set(
                 .present(
                     InsertedCard(
@@ -150,9 +152,10 @@ actor ReaderActor {
     // MARK: - Running an operation
 
     /// Runs `body` on the card of `generation`, then stores the card's new state and publishes it.
-    /// `body` is synchronous: nothing else runs on this reader until it returns.
+    /// `body` is synchronous: nothing else runs on this reader until it returns. It throws the driver chain's
+    /// one error type, so a transport failure is told by its code and the error becomes a CKR here, once.
     func operate<R>(
-        _ generation: UInt64, _ operation: String, _ body: (inout InsertedCard) throws -> R
+        _ generation: UInt64, _ operation: String, _ body: (inout InsertedCard) throws(IASECCError) -> R
     ) throws(TokenError) -> R {
         guard case .present(var card) = state else {
             throw TokenError(.deviceRemoved, "\(operation): no card of generation \(generation) in \(name)")
@@ -178,14 +181,9 @@ actor ReaderActor {
 
 extension ReaderActor {
     /// The exchange with the card broke (pulled, reset, garbled): cpsd no longer knows what the card did,
-    /// nor that it is still the same card (pulled and put back, or swapped, faster than pcscd looked).
-    static func isTransportFailure(_ error: any Error) -> Bool {
-        switch error {
-        case let error as CardError: error.code != .internalError
-        case let error as IASECCError: error.code == .transport
-        default: false
-        }
-    }
+    /// nor that it is still the same card (pulled and put back, or swapped, faster than pcscd looked). Any
+    /// transport failure counts, whatever PC/SC said: ending the logins is the safe side.
+    static func isTransportFailure(_ error: IASECCError) -> Bool { error.code == .transport }
 }
 
 extension Duration {

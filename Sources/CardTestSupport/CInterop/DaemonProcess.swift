@@ -1,11 +1,12 @@
 package import Foundation
 import Glibc
+import SmartCardCore
 
 /// The built `cpsd`, run as a child of the test process on a private socket, for end-to-end tests with
 /// stock PKCS#11 consumers (p11-kit-client.so, p11tool, NSS, PyKCS11).
 ///
 /// cpsd runs as a ``WatchedProcess``: it never outlives the test process, even a crashed one.
-package final class DaemonProcess: @unchecked Sendable {
+package final class DaemonProcess: Sendable {
     /// p11-kit's client module, the only thing a consumer loads to reach cpsd.
     package static let clientModule = "/usr/lib/x86_64-linux-gnu/pkcs11/p11-kit-client.so"
 
@@ -149,7 +150,20 @@ package final class DaemonProcess: @unchecked Sendable {
     }
 }
 
-package struct DaemonProcessError: Error, CustomStringConvertible {
-    package let description: String
-    package init(_ description: String) { self.description = description }
+/// A process under test that did not start or answer. One code (every such failure fails the test alike), so
+/// `init` takes the reason; the description is the reason alone, as test failures print it.
+package struct DaemonProcessError: CodedError {
+    package enum Code: String, ErrorCode {
+        case processFailed = "process failed"
+    }
+
+    package let code: Code
+    package let reason: String
+
+    package init(_ reason: String) {
+        self.code = .processFailed
+        self.reason = reason
+    }
+
+    package var description: String { reason }
 }

@@ -45,8 +45,8 @@ package struct ClientCertificateApp: Sendable {
             ])
         } catch {
             return json
-                ? .error(403, code: error.code.rawValue, message: error.message)
-                : page(403, .failure("Certificat refusé : \(error.message)"))
+                ? .error(403, code: error.code.rawValue, message: error.reason)
+                : page(403, .failure("Certificat refusé : \(error.reason)"))
         }
     }
 

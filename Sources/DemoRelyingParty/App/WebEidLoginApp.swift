@@ -89,7 +89,7 @@ package struct WebEidLoginApp: Sendable {
         } catch {
             // A production service answers a generic refusal and logs the code; the demo shows it.
             let status = [.tokenLength, .malformedToken].contains(error.code) ? 400 : 401
-            return .error(status, code: error.code.rawValue, message: error.message)
+            return .error(status, code: error.code.rawValue, message: error.reason)
         }
     }
 

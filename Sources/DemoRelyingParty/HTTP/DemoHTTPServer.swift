@@ -123,7 +123,25 @@ package struct DemoHTTPServer: Sendable {
     }
 }
 
-package struct DemoServerError: Error, CustomStringConvertible {
-    package let description: String
-    package init(_ description: String) { self.description = description }
+/// Why the demo server could not start. The shape of SmartCardCore's `CodedError`, written out (this target does
+/// not depend on SmartCardCore); one code, as every failure here stops the demo alike, so `init` takes the reason.
+package struct DemoServerError: Error, Hashable, Sendable, CustomStringConvertible {
+    package enum Code: String, Hashable, Sendable, CustomStringConvertible {
+        case startFailed = "start failed"
+
+        package var description: String { rawValue }
+    }
+
+    package let code: Code
+    package let reason: String
+
+    package init(_ reason: String) {
+        self.code = .startFailed
+        self.reason = reason
+    }
+
+    package static func == (lhs: Self, rhs: Self) -> Bool { lhs.code == rhs.code }
+    package func hash(into hasher: inout Hasher) { hasher.combine(code) }
+    /// The reason alone: the demo prints it to the person who started it.
+    package var description: String { reason }
 }

@@ -1,3 +1,5 @@
+import SmartCardCore
+
 /// A lenient, bounds-checked BER reader for what real CPS3 cards contain (cps3-card.md §4.2): it
 /// accepts non-DER encodings (long-form lengths where short would do, BIT STRINGs whose unused-bits
 /// byte disagrees with their content) but never reads past its input, never recurses without limit,
@@ -103,8 +105,8 @@ package struct BERElement: Hashable, Sendable {
     }
 }
 
-package struct ASN1Error: Error, Hashable, Sendable, CustomStringConvertible {
-    package enum Code: String, Sendable, Hashable {
+package struct ASN1Error: CodedError {
+    package enum Code: String, ErrorCode {
         case truncated, trailingData, unexpectedTag, unsupported, tooLarge, invalidValue, missingField
     }
     package let code: Code
@@ -115,7 +117,5 @@ package struct ASN1Error: Error, Hashable, Sendable, CustomStringConvertible {
         self.reason = reason
     }
 
-    package static func == (lhs: ASN1Error, rhs: ASN1Error) -> Bool { lhs.code == rhs.code }
-    package func hash(into hasher: inout Hasher) { hasher.combine(code) }
     package var description: String { "ASN.1 \(code.rawValue): \(reason)" }
 }

@@ -2,49 +2,51 @@ package import SmartCardCore
 
 /// What went wrong talking to a CPx card (CPS3 or CPS4), grouped like `CardError` (STYLE.md rule 3). Status words become
 /// codes here, once; 63Cx becomes `.wrongPIN` with `triesLeft`.
-package struct IASECCError: Error, Hashable, Sendable, CustomStringConvertible {
-    package struct Code: Hashable, Sendable, CustomStringConvertible {
-        package let rawValue: String
-        package let group: CardError.Group
-        private init(_ rawValue: String, _ group: CardError.Group) {
-            self.rawValue = rawValue
-            self.group = group
-        }
-        package var description: String { rawValue }
-
+package struct IASECCError: CodedError, CardErrorCarrier {
+    package enum Code: String, ErrorCode {
         /// Wrong PIN or PUK; `triesLeft` says how many remain.
-        package static let wrongPIN = Code("wrong PIN", .user)
+        case wrongPIN = "wrong PIN"
         /// The PIN (or PUK) is blocked (6983).
-        package static let blocked = Code("blocked", .user)
+        case blocked = "blocked"
         /// No unblock left: the card can no longer be unblocked.
-        package static let noUnblocksLeft = Code("no unblocks left", .user)
+        case noUnblocksLeft = "no unblocks left"
         /// The operation needs the PIN verified first (6982).
-        package static let pinRequired = Code("PIN not verified", .user)
+        case pinRequired = "PIN not verified"
         /// A PIN or PUK of the wrong length or with non-digits, refused before the card saw it.
-        package static let invalidPINFormat = Code("invalid PIN format", .user)
+        case invalidPINFormat = "invalid PIN format"
         /// The person cancelled the PIN entry on the reader's keypad, or typed nothing in time.
-        package static let pinEntryCancelled = Code("PIN entry cancelled", .user)
+        case pinEntryCancelled = "PIN entry cancelled"
         /// Input longer than the card accepts, refused before the card saw it.
-        package static let inputTooLong = Code("input too long", .user)
+        case inputTooLong = "input too long"
         /// The input has a length the operation takes but is not what it must be (a digest or DigestInfo).
-        package static let inputInvalid = Code("input invalid", .user)
+        case inputInvalid = "input invalid"
         /// Not a CPx card cpsd drives (the application is missing or the ATR is foreign).
-        package static let notCPS3 = Code("not a supported CPx card", .user)
+        case notCPS3 = "not a supported CPx card"
         /// The key cannot do this mechanism on this card generation, refused before the card saw it.
-        package static let mechanismNotSupported = Code("mechanism not supported", .user)
+        case mechanismNotSupported = "mechanism not supported"
         /// A decrypted block that is not a well-formed PKCS#1 v1.5 type-2 block (or a card that said so).
-        package static let encryptedDataInvalid = Code("encrypted data invalid", .user)
-        package static let fileNotFound = Code("file not found", .fatal)
+        case encryptedDataInvalid = "encrypted data invalid"
+        case fileNotFound = "file not found"
         /// The card's wrong-sequence answer (6985) persisted after reselecting the application.
-        package static let conditionsNotSatisfied = Code("conditions of use not satisfied", .retriable)
+        case conditionsNotSatisfied = "conditions of use not satisfied"
         /// The card lost its application context (another stack, a reset) and the verification with it.
-        package static let contextLost = Code("card context lost", .retriable)
+        case contextLost = "card context lost"
         /// A status word the operation does not expect.
-        package static let unexpectedStatus = Code("unexpected status word", .fatal)
+        case unexpectedStatus = "unexpected status word"
         /// Card data (PKCS#15, DOCP, certificate) that does not parse.
-        package static let malformedCardData = Code("malformed card data", .fatal)
+        case malformedCardData = "malformed card data"
         /// The reader or PC/SC failed; `cardError` has the details.
-        package static let transport = Code("card transport", .retriable)
+        case transport = "card transport"
+
+        package var group: CardError.Group {
+            switch self {
+            case .wrongPIN, .blocked, .noUnblocksLeft, .pinRequired, .invalidPINFormat, .pinEntryCancelled, .inputTooLong,
+                .inputInvalid, .notCPS3, .mechanismNotSupported, .encryptedDataInvalid:
+                .user
+            case .fileNotFound, .unexpectedStatus, .malformedCardData: .fatal
+            case .conditionsNotSatisfied, .contextLost, .transport: .retriable
+            }
+        }
     }
 
     package let code: Code
@@ -68,12 +70,10 @@ package struct IASECCError: Error, Hashable, Sendable, CustomStringConvertible {
         self.line = line
     }
 
+    /// A transport failure, as the driver chain throws it: `.transport`, with the `CardError`.
     package init(_ error: CardError) {
         self.init(.transport, error.description, cardError: error, file: error.file, line: error.line)
     }
-
-    package static func == (lhs: IASECCError, rhs: IASECCError) -> Bool { lhs.code == rhs.code }
-    package func hash(into hasher: inout Hasher) { hasher.combine(code) }
 
     package var description: String {
         var text = "\(code): \(reason)"

@@ -11,11 +11,25 @@ extension CPS3Driver {
     /// the operation and the reset, as it could between a transaction's end and a separate reconnect.
     package static func perform<R>(
         on connection: any CardConnection, end disposition: CardDisposition = .leave,
+        _ body: (inout CardSession) throws(IASECCError) -> R
+    ) throws(IASECCError) -> R {
+        do {
+            return try connection.withTransaction(end: disposition, body)
+        } catch where error.cardError?.code == .cardReset {
+            try reconnect(connection)
+            return try connection.withTransaction(end: disposition, body)
+        }
+    }
+
+    /// `perform` for a body that throws errors of several types (a command-line tool's own errors beside the
+    /// card's). Recognising a reset among them takes a cast, so the daemon and the drivers use the typed one.
+    package static func perform<R>(
+        on connection: any CardConnection, end disposition: CardDisposition = .leave,
         _ body: (inout CardSession) throws -> R
     ) throws -> R {
         do {
             return try connection.withTransaction(end: disposition, body)
-        } catch let error where isReset(error) {
+        } catch let error as any CardErrorCarrier where error.cardError?.code == .cardReset {
             try connection.reconnect(.leave)
             return try connection.withTransaction(end: disposition, body)
         }
@@ -27,28 +41,28 @@ extension CPS3Driver {
     /// answer too — nil when verified, else the tries left — for the kept-PIN counter check.
     package static func performVerifying<R>(
         on connection: any CardConnection, driver: any CardDriver,
-        _ body: (inout CardSession, _ pinState: Int?) throws -> R
-    ) throws -> R {
+        _ body: (inout CardSession, _ pinState: Int?) throws(IASECCError) -> R
+    ) throws(IASECCError) -> R {
         var foundVerified = false
         var reconnected = false
         while true {
             do {
-                return try connection.withVerifyingTransaction(foundVerified: { foundVerified }) { session in
+                return try connection.withVerifyingTransaction(foundVerified: { foundVerified }) {
+                    (session) throws(IASECCError) in
                     let state = try driver.pinVerificationState(&session)
                     foundVerified = state == nil
                     return try body(&session, state)
                 }
-            } catch let error where isReset(error) && !reconnected {
+            } catch where error.cardError?.code == .cardReset && !reconnected {
                 // Once, as `perform`: the card forgot everything, nothing was refused.
                 reconnected = true
-                try connection.reconnect(.leave)
+                try reconnect(connection)
             }
         }
     }
 
-    static func isReset(_ error: any Error) -> Bool {
-        if let error = error as? CardError { return error.code == .cardReset }
-        if let error = error as? IASECCError { return error.cardError?.code == .cardReset }
-        return false
+    /// Reconnects without resetting (the card was just reset by someone else), as the chain's error type.
+    private static func reconnect(_ connection: any CardConnection) throws(IASECCError) {
+        do throws(CardError) { try connection.reconnect(.leave) } catch { throw IASECCError(error) }
     }
 }

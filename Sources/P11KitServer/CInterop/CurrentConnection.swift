@@ -28,7 +28,7 @@ func withConnection(_ body: (PKCS11Connection) throws(PKCS11Error) -> Void) -> U
         try body(connection)
         return CKR.ok.rawValue
     } catch {
-        return error.rv.rawValue
+        return error.code.rawValue
     }
 }
 
@@ -38,7 +38,7 @@ func withConnectionResult(_ body: (PKCS11Connection) throws(PKCS11Error) -> CKR)
     do {
         return try body(connection).rawValue
     } catch {
-        return error.rv.rawValue
+        return error.code.rawValue
     }
 }
 

@@ -1,4 +1,5 @@
 import Glibc
+import SmartCardCore
 
 /// One cpsd per socket: an exclusive flock(2) on `<socket>.lock`, next to the socket, holding the pid of
 /// the daemon that has it. Taken before the socket path is touched, so a second cpsd never removes or
@@ -25,19 +26,19 @@ package final class InstanceLock: Sendable {
         let path = path(forSocket: socketPath)
         // O_NOFOLLOW: a symlink planted at the lock's name is refused, never followed.
         let descriptor = open(path, O_RDWR | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0o600)
-        guard descriptor >= 0 else { throw InstanceLockError(.cannotOpen(errno: errno), path: path) }
+        guard descriptor >= 0 else { throw InstanceLockError(.cannotOpen, path: path, errno: errno) }
         guard flock(descriptor, LOCK_EX | LOCK_NB) == 0 else {
             let code = errno
             let holder = readPID(descriptor)
             close(descriptor)
-            if code == EWOULDBLOCK { throw InstanceLockError(.heldByAnother(pid: holder), path: path) }
-            throw InstanceLockError(.cannotOpen(errno: code), path: path)
+            if code == EWOULDBLOCK { throw InstanceLockError(.heldByAnother, path: path, pid: holder) }
+            throw InstanceLockError(.cannotOpen, path: path, errno: code)
         }
         let text = Array("\(getpid())\n".utf8)
         guard ftruncate(descriptor, 0) == 0, pwrite(descriptor, text, text.count, 0) == text.count else {
             let code = errno
             close(descriptor)
-            throw InstanceLockError(.cannotOpen(errno: code), path: path)
+            throw InstanceLockError(.cannotOpen, path: path, errno: code)
         }
         return InstanceLock(path: path, descriptor: descriptor)
     }
@@ -53,27 +54,36 @@ package final class InstanceLock: Sendable {
 }
 
 /// Why the instance lock was not taken.
-package struct InstanceLockError: Error, Sendable, Equatable, CustomStringConvertible {
-    package enum Code: Sendable, Equatable {
-        /// Another process holds it: another cpsd serves this socket (its pid, when it wrote one).
-        case heldByAnother(pid: Int32?)
-        /// The lock file could not be opened, locked or written.
-        case cannotOpen(errno: Int32)
+package struct InstanceLockError: CodedError {
+    package enum Code: String, ErrorCode {
+        /// Another process holds it: another cpsd serves this socket (`pid`, when it wrote one).
+        case heldByAnother
+        /// The lock file could not be opened, locked or written (`errno`).
+        case cannotOpen
     }
 
     package let code: Code
     package let path: String
+    /// The holder's pid, as it wrote it in the file (`.heldByAnother`).
+    package let pid: Int32?
+    /// Why open, flock or write failed (`.cannotOpen`).
+    package let errno: Int32?
 
-    package init(_ code: Code, path: String) {
+    package init(_ code: Code, path: String, pid: Int32? = nil, errno: Int32? = nil) {
         self.code = code
         self.path = path
+        self.pid = pid
+        self.errno = errno
     }
 
-    package var description: String {
+    package var reason: String {
         switch code {
-        case .heldByAnother(let pid?): "another cpsd (pid \(pid)) already serves this socket; it holds \(path)"
-        case .heldByAnother(nil): "another cpsd already serves this socket; it holds \(path)"
-        case .cannotOpen(let code): "cannot lock \(path): \(String(cString: strerror(code)))"
+        case .heldByAnother:
+            if let pid { "another cpsd (pid \(pid)) already serves this socket; it holds \(path)" }
+            else { "another cpsd already serves this socket; it holds \(path)" }
+        case .cannotOpen: "cannot lock \(path): \(String(cString: strerror(errno ?? 0)))"
         }
     }
+
+    package var description: String { reason }
 }

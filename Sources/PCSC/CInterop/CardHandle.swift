@@ -1,5 +1,6 @@
 internal import CPCSCLite
 import Foundation
+import Synchronization
 
 /// The one owner of an `SCARDHANDLE`, and of the context it was made on: connected in `init`,
 /// disconnected (leaving the card as it is) in `deinit` unless `disconnect` already ran.
@@ -26,7 +27,7 @@ final class CardHandle: @unchecked Sendable {
     }
 
     deinit {
-        if connected { TeardownLock.shared.withLock { _ = SCardDisconnect(raw, PCSCConstant.disposition(.leave)) } }
+        if connected { TeardownLock.shared.withLock { _ in _ = SCardDisconnect(raw, PCSCConstant.disposition(.leave)) } }
     }
 
     /// Wraps `SCardTransmit`. The receive buffer holds the largest extended response plus SW.
@@ -94,6 +95,6 @@ final class CardHandle: @unchecked Sendable {
     func disconnect(_ disposition: DispositionValue) {
         guard connected else { return }
         connected = false
-        TeardownLock.shared.withLock { _ = SCardDisconnect(raw, PCSCConstant.disposition(disposition)) }
+        TeardownLock.shared.withLock { _ in _ = SCardDisconnect(raw, PCSCConstant.disposition(disposition)) }
     }
 }

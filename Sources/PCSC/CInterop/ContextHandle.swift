@@ -1,5 +1,6 @@
 internal import CPCSCLite
 import Foundation
+import Synchronization
 
 /// The one owner of an `SCARDCONTEXT`: established in `init`, released in `deinit`.
 ///
@@ -18,7 +19,7 @@ final class ContextHandle: @unchecked Sendable {
 
     deinit {
         // A destructor cannot report failure; after a pcscd restart this returns NO_SERVICE, harmless.
-        TeardownLock.shared.withLock { _ = SCardReleaseContext(raw) }
+        TeardownLock.shared.withLock { _ in _ = SCardReleaseContext(raw) }
     }
 
     /// Wraps `SCardCancel`: makes a pending `SCardGetStatusChange` return SCARD_E_CANCELLED.

@@ -44,7 +44,7 @@ extension PKCS11Connection {
                 }
             } catch {
                 // A length the card refuses is the cryptogram's (C_Decrypt has no CKR_DATA_LEN_RANGE).
-                throw error.rv == .dataLenRange ? PKCS11Error(.encryptedDataLenRange, error.reason) : error
+                throw error.code == .dataLenRange ? PKCS11Error(.encryptedDataLenRange, error.reason) : error
             }
             guard plaintext.count <= context.modulusLength else {
                 throw PKCS11Error(

@@ -111,7 +111,7 @@ extension PKCS11Connection {
         case .answer(let result):
             return result
         case .refuse(let context, let error):
-            report(context, session: session, result: error.rv)
+            report(context, session: session, result: error.code)
             throw error
         case .sign(let context, let data):
             let request = SignatureRequest(
@@ -132,7 +132,7 @@ extension PKCS11Connection {
                 report(context, session: session, result: .ok)
                 return .value(signature)
             } catch {
-                report(context, session: session, result: error.rv)
+                report(context, session: session, result: error.code)
                 throw error
             }
         }

@@ -1,5 +1,6 @@
 import Foundation
 import SmartCardCore
+import Synchronization
 
 /// One PKCS#11 application: a p11-kit client connection (or an in-process user). It owns its
 /// C_Initialize state, session handles, login and operations, so clients never see each other's
@@ -17,9 +18,8 @@ package final class PKCS11Connection: @unchecked Sendable {
     var sessions = SessionTable()
     var login = LoginState()
     /// The PIN (user) or PUK (SO) of each token logged in, kept for later signatures; zeroed when dropped.
-    /// Guarded by `secretsLock`: the idle-timeout sweeper reads it from another thread.
-    private var keptSecrets: [SlotID: KeptSecret] = [:]
-    private let secretsLock = NSLock()
+    /// Behind a lock of its own: the idle-timeout sweeper reads it from another thread.
+    private let keptSecrets = Mutex<[SlotID: KeptSecret]>([:])
     private var objectCache: [SlotID: (generation: UInt64, data: [TokenDataObject], objects: [TokenObject])] = [:]
     private var eventCursor: UInt64 = 0
     private var pendingEvents: [SlotID] = []
@@ -32,11 +32,11 @@ package final class PKCS11Connection: @unchecked Sendable {
 
     // MARK: - Kept PIN and idle timeout
 
-    func keptSecret(_ slot: SlotID) -> KeptSecret? { secretsLock.withLock { keptSecrets[slot] } }
+    func keptSecret(_ slot: SlotID) -> KeptSecret? { keptSecrets.withLock { $0[slot] } }
 
     /// Sets (or with nil, drops) the kept secret of `slot`, or of every slot when `slot` is nil.
     func setKeptSecret(_ secret: KeptSecret?, for slot: SlotID?) {
-        secretsLock.withLock {
+        keptSecrets.withLock { keptSecrets in
             if let slot { keptSecrets[slot] = secret } else { keptSecrets.removeAll() }
         }
     }
@@ -44,7 +44,7 @@ package final class PKCS11Connection: @unchecked Sendable {
     /// Zeroes every kept PIN/PUK unused for `idle` and makes the cards forget this client's verification.
     /// Called from the server's sweeper thread; the next signature then answers CKR_USER_NOT_LOGGED_IN.
     package func expireIdleSecrets(idleFor idle: Duration) {
-        let expired = secretsLock.withLock { keptSecrets.filter { $0.value.expire(ifIdleFor: idle) }.map(\.key) }
+        let expired = keptSecrets.withLock { $0.filter { $0.value.expire(ifIdleFor: idle) }.map(\.key) }
         for slot in expired { driver.logout(client: client, slot: slot) }
     }
 
@@ -190,31 +190,34 @@ package final class PKCS11Connection: @unchecked Sendable {
 
 /// A PIN or PUK kept after C_Login for later signatures; zeroed when the last reference goes, or
 /// earlier when it has not been used for the idle timeout (another thread may expire it, hence the lock).
-final class KeptSecret: @unchecked Sendable {
-    private let lock = NSLock()
-    private let secret: SecretBytes
-    private var expired = false
-    private var lastUse = ContinuousClock.now
+final class KeptSecret: Sendable {
+    private struct State: ~Copyable {
+        let secret: SecretBytes
+        var expired = false
+        var lastUse = ContinuousClock.now
+    }
 
-    init(_ secret: consuming SecretBytes) { self.secret = secret }
+    private let state: Mutex<State>
+
+    init(_ secret: consuming SecretBytes) { state = Mutex(State(secret: secret)) }
 
     /// Lends the secret to `body`, or returns nil without calling it once the secret expired: an expired
     /// (zeroed) PIN must never reach the card.
     func use<R>(_ body: (borrowing SecretBytes) throws(TokenError) -> R) throws(TokenError) -> R? {
-        lock.lock()
-        defer { lock.unlock() }
-        guard !expired else { return nil }
-        lastUse = .now
-        return try body(secret)
+        try state.withLock { (state) throws(TokenError) -> R? in
+            guard !state.expired else { return nil }
+            state.lastUse = .now
+            return try body(state.secret)
+        }
     }
 
     /// Zeroes the secret if it has not been used for `idle`; true if it expired now.
     func expire(ifIdleFor idle: Duration) -> Bool {
-        lock.lock()
-        defer { lock.unlock() }
-        guard !expired, ContinuousClock.now - lastUse >= idle else { return false }
-        expired = true
-        secret.zeroize()
-        return true
+        state.withLock { state in
+            guard !state.expired, ContinuousClock.now - state.lastUse >= idle else { return false }
+            state.expired = true
+            state.secret.zeroize()
+            return true
+        }
     }
 }

@@ -1,17 +1,18 @@
-/// A PKCS#11 call failed: the CKR the C layer returns, and why (never a PIN).
-/// Equality compares the return value only (STYLE.md rule 3).
-package struct PKCS11Error: Error, Hashable, Sendable, CustomStringConvertible {
-    package let rv: CKR
+import SmartCardCore
+
+/// A PKCS#11 call failed: the CKR the C layer returns as its code, and why (never a PIN).
+/// Equality compares the return value only (`CodedError`). `CKR` is a struct like `PCSCError.Code`: the C
+/// layer's values are an open set.
+package struct PKCS11Error: CodedError {
+    package let code: CKR
     package let reason: String
 
-    package init(_ rv: CKR, _ reason: String = "") {
-        self.rv = rv
+    package init(_ code: CKR, _ reason: String = "") {
+        self.code = code
         self.reason = reason
     }
 
-    package static func == (lhs: Self, rhs: Self) -> Bool { lhs.rv == rhs.rv }
-    package func hash(into hasher: inout Hasher) { hasher.combine(rv) }
-    package var description: String { reason.isEmpty ? rv.description : "\(rv): \(reason)" }
+    package var description: String { reason.isEmpty ? code.description : "\(code): \(reason)" }
 }
 
 extension PKCS11Error {

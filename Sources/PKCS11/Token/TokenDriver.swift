@@ -231,8 +231,8 @@ package struct TokenDataObject: Sendable, Hashable {
 }
 
 /// Why a token operation failed, in the terms PKCS#11 reports (each maps to exactly one CKR).
-package struct TokenError: Error, Hashable, Sendable, CustomStringConvertible {
-    package enum Code: String, Sendable, Hashable {
+package struct TokenError: CodedError {
+    package enum Code: String, ErrorCode {
         /// CKR_PIN_INCORRECT; `triesLeft` says how many remain.
         case pinIncorrect
         /// CKR_DATA_INVALID: data of a length the mechanism takes, but not of its form (refused before the card).
@@ -275,7 +275,4 @@ package struct TokenError: Error, Hashable, Sendable, CustomStringConvertible {
         self.triesLeft = triesLeft
     }
 
-    package static func == (lhs: Self, rhs: Self) -> Bool { lhs.code == rhs.code }
-    package func hash(into hasher: inout Hasher) { hasher.combine(code) }
-    package var description: String { "\(code.rawValue): \(reason)" }
 }

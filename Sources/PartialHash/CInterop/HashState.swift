@@ -102,17 +102,16 @@ package struct HashState<Function: CompressionFunction>: Sendable, Hashable {
 package typealias SHA256State = HashState<SHA256Compression>
 package typealias SHA1State = HashState<SHA1Compression>
 
-/// A typed failure of PartialHash (STYLE.md rule 3). Equality compares `code` only.
+/// A typed failure of PartialHash (STYLE.md rule 3). Equality compares `code` only. The shape of SmartCardCore's
+/// `CodedError`, written out: this target depends on nothing, so it cannot adopt the protocol.
 package struct PartialHashError: Error, Hashable, Sendable, CustomStringConvertible {
-    package struct Code: Hashable, Sendable, CustomStringConvertible {
-        package let rawValue: String
-        private init(_ rawValue: String) { self.rawValue = rawValue }
-        package var description: String { rawValue }
-
+    package enum Code: String, Hashable, Sendable, CustomStringConvertible {
         /// A resumed computation must start on a 512-bit block boundary.
-        package static let bitCountNotBlockAligned = Code("bit count not a multiple of 512")
+        case bitCountNotBlockAligned = "bit count not a multiple of 512"
         /// The intermediate state does not have the function's size (32 bytes SHA-256, 20 bytes SHA-1).
-        package static let wrongStateLength = Code("wrong intermediate state length")
+        case wrongStateLength = "wrong intermediate state length"
+
+        package var description: String { rawValue }
     }
 
     package let code: Code

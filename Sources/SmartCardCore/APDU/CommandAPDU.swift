@@ -50,7 +50,7 @@ package struct CommandAPDU: Hashable, Sendable {
     /// Parses the bytes of a command APDU, short or extended. Throws `APDUFormatError` for anything
     /// that is not one of the four ISO cases: a simulator answers those with 6700.
     package init(bytes: [UInt8]) throws(APDUFormatError) {
-        guard bytes.count >= 4 else { throw APDUFormatError(reason: "command shorter than its 4-byte header") }
+        guard bytes.count >= 4 else { throw APDUFormatError(.malformed, "command shorter than its 4-byte header") }
         let header = (bytes[0], bytes[1], bytes[2], bytes[3])
         let body = Array(bytes.dropFirst(4))
         var data: [UInt8] = []
@@ -68,7 +68,7 @@ package struct CommandAPDU: Hashable, Sendable {
                 data = Array(body[1...lc])
                 le = body[lc + 1] == 0 ? 256 : Int(body[lc + 1])
             } else {
-                throw APDUFormatError(reason: "Lc \(lc) does not match the \(body.count - 1) bytes that follow")
+                throw APDUFormatError(.malformed, "Lc \(lc) does not match the \(body.count - 1) bytes that follow")
             }
         default:
             (data, le) = try Self.parseExtended(body)
@@ -82,21 +82,27 @@ package struct CommandAPDU: Hashable, Sendable {
             let le = Int(body[1]) << 8 | Int(body[2])
             return ([], le == 0 ? 65536 : le)
         }
-        guard body.count > 3 else { throw APDUFormatError(reason: "truncated extended length") }
+        guard body.count > 3 else { throw APDUFormatError(.malformed, "truncated extended length") }
         let lc = Int(body[1]) << 8 | Int(body[2])
-        guard lc > 0 else { throw APDUFormatError(reason: "extended Lc of zero") }
+        guard lc > 0 else { throw APDUFormatError(.malformed, "extended Lc of zero") }
         if body.count == 3 + lc { return (Array(body[3...]), nil) }
         if body.count == 5 + lc {
             let le = Int(body[3 + lc]) << 8 | Int(body[4 + lc])
             return (Array(body[3..<(3 + lc)]), le == 0 ? 65536 : le)
         }
-        throw APDUFormatError(reason: "extended Lc \(lc) does not match the \(body.count - 3) bytes that follow")
+        throw APDUFormatError(.malformed, "extended Lc \(lc) does not match the \(body.count - 3) bytes that follow")
     }
 }
 
 /// A byte string that is not a well-formed APDU.
-package struct APDUFormatError: Error, Hashable, Sendable, CustomStringConvertible {
+package struct APDUFormatError: CodedError {
+    package enum Code: String, ErrorCode {
+        case malformed = "malformed APDU"
+    }
+    package let code: Code
     package let reason: String
-    package init(reason: String) { self.reason = reason }
-    package var description: String { "malformed APDU: \(reason)" }
+    package init(_ code: Code, _ reason: String) {
+        self.code = code
+        self.reason = reason
+    }
 }

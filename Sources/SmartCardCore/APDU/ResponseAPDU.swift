@@ -12,7 +12,7 @@ package struct ResponseAPDU: Hashable, Sendable {
     /// success with zero bytes when the card vanished mid-exchange (virtual-reader-stack.md §2.5).
     package init(bytes: [UInt8]) throws(APDUFormatError) {
         guard bytes.count >= 2 else {
-            throw APDUFormatError(reason: "response of \(bytes.count) byte(s) has no status word")
+            throw APDUFormatError(.malformed, "response of \(bytes.count) byte(s) has no status word")
         }
         self.data = Array(bytes.dropLast(2))
         self.statusWord = StatusWord(sw1: bytes[bytes.count - 2], sw2: bytes[bytes.count - 1])

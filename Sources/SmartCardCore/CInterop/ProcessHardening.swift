@@ -10,11 +10,23 @@ import Glibc
 /// (cpsd, and later cpsctl) can call it. Called before any PIN can arrive; it only takes away.
 package enum ProcessHardening {
     /// What could not be done, for the caller's log (the process keeps running either way).
-    package struct Failure: Error, Equatable, Sendable, CustomStringConvertible {
+    package struct Failure: CodedError {
+        package enum Code: String, ErrorCode {
+            /// A call that keeps core dumps away failed.
+            case coreDumpsPossible = "core dumps possible"
+        }
+        package let code: Code
         package let call: String
         package let errno: Int32
+        package var reason: String { "\(call) failed (errno \(errno))" }
 
-        package var description: String { "\(call) failed (errno \(errno)): a crash could leave a PIN in a core file" }
+        init(_ code: Code, call: String, errno: Int32) {
+            self.code = code
+            self.call = call
+            self.errno = errno
+        }
+
+        package var description: String { "\(reason): a crash could leave a PIN in a core file" }
     }
 
     /// Disables core dumps of this process. Returns the calls that failed (empty when all worked).
@@ -25,10 +37,10 @@ package enum ProcessHardening {
         // Soft and hard limit: a hard limit of 0 cannot be raised again without CAP_SYS_RESOURCE.
         var none = rlimit(rlim_cur: 0, rlim_max: 0)
         if setrlimit(__rlimit_resource_t(RLIMIT_CORE.rawValue), &none) != 0 {
-            failures.append(Failure(call: "setrlimit(RLIMIT_CORE, 0)", errno: errno))
+            failures.append(Failure(.coreDumpsPossible, call: "setrlimit(RLIMIT_CORE, 0)", errno: errno))
         }
         if Prctl.call(Prctl.setDumpable, 0) != 0 {
-            failures.append(Failure(call: "prctl(PR_SET_DUMPABLE, 0)", errno: errno))
+            failures.append(Failure(.coreDumpsPossible, call: "prctl(PR_SET_DUMPABLE, 0)", errno: errno))
         }
         #endif
         return failures

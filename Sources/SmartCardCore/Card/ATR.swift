@@ -8,9 +8,9 @@ package struct ATR: Hashable, Sendable, CustomStringConvertible {
 
     /// Parses an ATR. Throws `ATRFormatError` when the bytes are shorter than their own structure says.
     package init(bytes: [UInt8]) throws(ATRFormatError) {
-        guard bytes.count >= 2 else { throw ATRFormatError(reason: "fewer than 2 bytes") }
+        guard bytes.count >= 2 else { throw ATRFormatError(.malformed, "fewer than 2 bytes") }
         guard bytes[0] == 0x3B || bytes[0] == 0x3F else {
-            throw ATRFormatError(reason: "TS \(Hex.string(from: [bytes[0]])) is neither 3B nor 3F")
+            throw ATRFormatError(.malformed, "TS \(Hex.string(from: [bytes[0]])) is neither 3B nor 3F")
         }
         var index = 1
         var indicator = bytes[1]  // T0, then each TDi
@@ -21,13 +21,13 @@ package struct ATR: Hashable, Sendable, CustomStringConvertible {
             // TAi, TBi, TCi present according to bits 5, 6, 7; TDi according to bit 8.
             for bit in [UInt8(0x10), 0x20, 0x40] where indicator & bit != 0 { index += 1 }
             guard indicator & 0x80 != 0 else { break }
-            guard index < bytes.count else { throw ATRFormatError(reason: "TD byte missing at offset \(index)") }
+            guard index < bytes.count else { throw ATRFormatError(.malformed, "TD byte missing at offset \(index)") }
             indicator = bytes[index]
             protocols.insert(Int(indicator & 0x0F))
             index += 1
         }
         guard index + historicalCount <= bytes.count else {
-            throw ATRFormatError(reason: "\(historicalCount) historical bytes announced, \(bytes.count - index) present")
+            throw ATRFormatError(.malformed, "\(historicalCount) historical bytes announced, \(bytes.count - index) present")
         }
         if protocols.isEmpty { protocols = [0] }
         self.bytes = bytes
@@ -41,8 +41,15 @@ package struct ATR: Hashable, Sendable, CustomStringConvertible {
     package var description: String { Hex.string(from: bytes) }
 }
 
-package struct ATRFormatError: Error, Hashable, Sendable, CustomStringConvertible {
+/// Bytes that are not an ATR (ISO/IEC 7816-3 §8): shorter than their own structure says.
+package struct ATRFormatError: CodedError {
+    package enum Code: String, ErrorCode {
+        case malformed = "malformed ATR"
+    }
+    package let code: Code
     package let reason: String
-    package init(reason: String) { self.reason = reason }
-    package var description: String { "malformed ATR: \(reason)" }
+    package init(_ code: Code, _ reason: String) {
+        self.code = code
+        self.reason = reason
+    }
 }

@@ -38,29 +38,51 @@ extension CardConnection {
         throw CardError(.internalError, "\(readerName) has no PIN pad")
     }
 
-    /// Runs `body` inside one transaction: every APDU of one operation goes out without another
-    /// process's APDUs in between. The session cannot escape the closure.
     /// Runs `body`, which verifies a code, inside one transaction that ends with a warm reset, so that no
     /// other process finds the card verified by cpsd — unless `foundVerified()` says the card was already
     /// verified when `body` began (another middleware is logged in: Cryptolib keeps its login on the card
     /// and takes a reset for a card swap, failing its next call). Then the card is left as it was found:
     /// cpsd never leaves it more verified than it found it, and never breaks another middleware's login.
-    package func withVerifyingTransaction<R>(
-        foundVerified: () -> Bool, _ body: (inout CardSession) throws -> R
-    ) throws -> R {
-        try beginTransaction()
+    /// A failure to begin or end the transaction is thrown as `Failure(cardError)`.
+    package func withVerifyingTransaction<R, Failure: CardErrorCarrier>(
+        foundVerified: () -> Bool, _ body: (inout CardSession) throws(Failure) -> R
+    ) throws(Failure) -> R {
+        do throws(CardError) { try beginTransaction() } catch { throw Failure(error) }
         var session = CardSession(connection: self)
         let result: R
-        do {
+        do throws(Failure) {
             result = try body(&session)
         } catch {
             try? endTransaction(foundVerified() ? .leave : .reset)
             throw error
         }
-        try endTransaction(foundVerified() ? .leave : .reset)
+        do throws(CardError) { try endTransaction(foundVerified() ? .leave : .reset) } catch { throw Failure(error) }
         return result
     }
 
+    /// Runs `body` inside one transaction: every APDU of one operation goes out without another
+    /// process's APDUs in between. The session cannot escape the closure. `body`'s error type is the
+    /// whole operation's: a failure to begin or end the transaction is thrown as `Failure(cardError)`, so
+    /// the caller decides by one type's code. A closure picks this overload by spelling its error type, as
+    /// `{ (session) throws(IASECCError) in ... }`; Swift 6 infers `any Error` for a closure that does not.
+    package func withTransaction<R, Failure: CardErrorCarrier>(
+        end disposition: CardDisposition = .leave,
+        _ body: (inout CardSession) throws(Failure) -> R
+    ) throws(Failure) -> R {
+        do throws(CardError) { try beginTransaction() } catch { throw Failure(error) }
+        var session = CardSession(connection: self)
+        do throws(Failure) {
+            let result = try body(&session)
+            do throws(CardError) { try endTransaction(disposition) } catch { throw Failure(error) }
+            return result
+        } catch {
+            try? endTransaction(disposition)
+            throw error
+        }
+    }
+
+    /// `withTransaction` for a body that throws errors of several types (a command-line tool's own errors
+    /// beside the card's); they pass through untouched.
     package func withTransaction<R>(
         end disposition: CardDisposition = .leave,
         _ body: (inout CardSession) throws -> R

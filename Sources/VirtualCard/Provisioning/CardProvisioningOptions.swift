@@ -1,4 +1,5 @@
 package import Foundation
+import SmartCardCore
 
 /// What a new virtual card is made of. The defaults give a usable card: the PSC test identity, PIN "1234",
 /// PUK "12345678" (reference `cps3-card.md` §15), full try counters, certificates valid from yesterday for
@@ -118,8 +119,8 @@ package struct CardProvisioningOptions: Sendable {
 }
 
 /// Why a card could not be provisioned.
-package struct CardProvisioningError: Error, Hashable, Sendable, CustomStringConvertible {
-    package enum Code: String, Hashable, Sendable {
+package struct CardProvisioningError: CodedError {
+    package enum Code: String, ErrorCode {
         case invalidPIN
         case invalidPUK
         case invalidSerial
@@ -142,5 +143,4 @@ package struct CardProvisioningError: Error, Hashable, Sendable, CustomStringCon
         self.reason = reason
     }
 
-    package var description: String { "\(code.rawValue): \(reason)" }
 }

@@ -1,4 +1,5 @@
 package import Foundation
+import SmartCardCore
 import SwiftASN1
 
 #if canImport(Darwin)
@@ -134,8 +135,8 @@ package struct CardStore: Sendable {
 
 
 /// Why a card state could not be loaded or saved.
-package struct CardStoreError: Error, Hashable, Sendable, CustomStringConvertible {
-    package enum Code: String, Hashable, Sendable {
+package struct CardStoreError: CodedError {
+    package enum Code: String, ErrorCode {
         /// No `state.json` in the directory.
         case missing
         /// `state.json` exists but cannot be read (permissions, I/O).
@@ -158,5 +159,4 @@ package struct CardStoreError: Error, Hashable, Sendable, CustomStringConvertibl
         self.reason = reason
     }
 
-    package var description: String { "\(code.rawValue): \(reason)" }
 }

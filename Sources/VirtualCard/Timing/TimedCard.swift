@@ -14,7 +14,7 @@ package enum CardTimingMode: String, Codable, Sendable, CaseIterable {
 /// `cps-vcard run/stack` that is the vpcd link's own thread, so only this card's reply is late, as with a real
 /// card in its reader; other readers and cards are untouched. The simulator's own compute time counts toward
 /// the modelled time (only the rest is slept), so a slow debug build does not add its RSA time on top.
-package final class TimedCard: CardSimulator, @unchecked Sendable {
+package final class TimedCard: CardSimulator, Sendable {
     package let inner: any CardSimulator
     package let timing: CardTiming
     private let sleep: @Sendable (Duration) -> Void

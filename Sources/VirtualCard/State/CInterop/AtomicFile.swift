@@ -1,4 +1,5 @@
 import Foundation
+import SmartCardCore
 #if canImport(Glibc)
 import Glibc
 #endif
@@ -12,7 +13,7 @@ enum AtomicFile {
             ".\(target.lastPathComponent).\(getpid()).\(UInt32.random(in: 0 ... .max)).tmp").path
         let descriptor = open(temporary, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, mode)
         guard descriptor >= 0 else {
-            throw AtomicFileError(reason: "cannot create \(temporary): \(errnoText())")
+            throw AtomicFileError(code: .replaceFailed, reason: "cannot create \(temporary): \(errnoText())")
         }
         var failure: String?
         bytes.withUnsafeBytes { buffer in
@@ -38,13 +39,19 @@ enum AtomicFile {
         }
         if let failure {
             unlink(temporary)
-            throw AtomicFileError(reason: failure)
+            throw AtomicFileError(code: .replaceFailed, reason: failure)
         }
     }
 
     private static func errnoText() -> String { String(cString: strerror(errno)) }
 }
 
-struct AtomicFileError: Error {
+/// The file could not be replaced; the reason names the step and errno's text.
+struct AtomicFileError: CodedError {
+    enum Code: String, ErrorCode {
+        case replaceFailed = "replace failed"
+    }
+
+    let code: Code
     let reason: String
 }
