@@ -8,7 +8,7 @@ package import PKCS11
 /// One dedicated thread accepts; each accepted client gets its own thread running p11-kit's blocking
 /// serve loop, and its own `PKCS11Connection` (p11-kit gives no per-client isolation). Only clients of
 /// the server's own uid are served (SO_PEERCRED). When a client goes away, however it goes, its
-/// connection is closed: PINs zeroed, sessions and login gone, the driver told.
+/// connection is closed: PINs zeroed, sessions and login gone, the card service told.
 package final class PKCS11SocketServer: Sendable {
     package typealias Logger = @Sendable (String) -> Void
 
@@ -23,7 +23,7 @@ package final class PKCS11SocketServer: Sendable {
     }
 
     package let socketPath: String
-    private let driver: any TokenDriver
+    private let cards: any TokenService
     private let log: Logger
     private let audit: (@Sendable (SignAudit) -> Void)?
     private let state = Mutex(State())
@@ -34,11 +34,11 @@ package final class PKCS11SocketServer: Sendable {
 
     /// `audit` is called once per signature the card was asked for, from the client's thread.
     package init(
-        socketPath: String, driver: any TokenDriver, audit: (@Sendable (SignAudit) -> Void)? = nil,
+        socketPath: String, cards: any TokenService, audit: (@Sendable (SignAudit) -> Void)? = nil,
         logger: @escaping Logger = { _ in }
     ) {
         self.socketPath = socketPath
-        self.driver = driver
+        self.cards = cards
         self.audit = audit
         self.log = logger
     }
@@ -177,10 +177,10 @@ package final class PKCS11SocketServer: Sendable {
     }
 
     private func serve(fd: Int32, client: ClientID, peer: PeerInfo) {
-        let connection = PKCS11Connection(client: client, driver: driver, peer: peer)
+        let connection = PKCS11Connection(client: client, cards: cards, peer: peer)
         connection.audit = audit
         state.withLock { $0.connections[client] = connection }
-        (driver as? any TokenDriverControl)?.setPeer(peer, for: client)
+        (cards as? any TokenServiceControl)?.setPeer(peer, for: client)
         threads.enter()
         let thread = Thread { [self] in
             UnixSocket.blockSIGPIPEOnThisThread()

@@ -69,7 +69,7 @@ struct CPSD: AsyncParsableCommand {
         let registry = ReaderRegistry(backend: PCSCBackend(), logger: logger)
         let cards = CardService(registry: registry, logger: logger)
         // Audit lines come from the card service (it sees every card signature with its duration).
-        let server = PKCS11SocketServer(socketPath: socketPath, driver: cards, logger: { message in
+        let server = PKCS11SocketServer(socketPath: socketPath, cards: cards, logger: { message in
             logger.info("\(message)")
         })
         server.setPINIdleTimeout(settings.pinIdleTimeout)

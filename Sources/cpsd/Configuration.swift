@@ -29,9 +29,11 @@ struct Configuration: Equatable {
     }
 
     /// Reads `path`; a missing file gives the defaults, anything malformed is an error naming the line.
-    static func load(path: String) throws -> Configuration {
+    static func load(path: String) throws(ConfigurationError) -> Configuration {
         guard FileManager.default.fileExists(atPath: path) else { return Configuration() }
-        let text = try String(contentsOfFile: path, encoding: .utf8)
+        guard let text = try? String(contentsOfFile: path, encoding: .utf8) else {
+            throw ConfigurationError(.unreadable, path: path, line: 0, "cannot read the file (not UTF-8, or no permission)")
+        }
         var configuration = Configuration()
         for (number, rawLine) in text.split(separator: "\n", omittingEmptySubsequences: false).enumerated() {
             // Empty pieces kept: a line that starts with `#` is a comment, not a key.
@@ -79,16 +81,4 @@ struct Configuration: Equatable {
         }
         return configuration
     }
-}
-
-struct ConfigurationError: Error, CustomStringConvertible {
-    let path: String
-    let line: Int
-    let reason: String
-    init(path: String, line: Int, _ reason: String) {
-        self.path = path
-        self.line = line
-        self.reason = reason
-    }
-    var description: String { "\(path):\(line): \(reason)" }
 }

@@ -104,7 +104,7 @@ final class LogCapture: @unchecked Sendable {
     }
 }
 
-/// A registry and a driver over an in-process backend, with the registry running for the test's length.
+/// A registry and its card service over an in-process backend, with the registry running for the test's length.
 struct Daemon {
     static let reader = "Daemon Test Reader 00"
     static let otherReader = "Daemon Test Reader 01"
@@ -112,11 +112,11 @@ struct Daemon {
     let backend = VirtualBackend()
     let logs = LogCapture()
     let registry: ReaderRegistry
-    let driver: CardService
+    let cards: CardService
 
     init() {
         registry = ReaderRegistry(backend: backend, logger: logs.logger)
-        driver = CardService(registry: registry, logger: logs.logger)
+        cards = CardService(registry: registry, logger: logs.logger)
     }
 
     /// Runs `body` while the registry consumes the backend's events, then stops the registry.
@@ -139,7 +139,7 @@ struct Daemon {
     /// Waits until `reader`'s slot shows a token whose generation is not `notGeneration`.
     func token(in reader: String, notGeneration: UInt64? = nil) async throws -> SlotState {
         try await eventually("a token in \(reader)") {
-            driver.slots().first { $0.readerName == reader && $0.token != nil && $0.token?.generation != notGeneration }
+            cards.slots().first { $0.readerName == reader && $0.token != nil && $0.token?.generation != notGeneration }
         }
     }
 
@@ -183,7 +183,7 @@ func eventually<T>(_ what: String, _ probe: () throws -> T?) async throws -> T {
     throw CancellationError()
 }
 
-/// Runs `body` on a dedicated thread, as p11-kit connection threads call the driver.
+/// Runs `body` on a dedicated thread, as p11-kit connection threads call the card service.
 @discardableResult
 func onThread<R: Sendable>(_ body: @escaping @Sendable () throws -> R) async throws -> R {
     try await withCheckedThrowingContinuation { continuation in

@@ -28,7 +28,7 @@ import Testing
     }
 
     static func data(_ daemon: Daemon, _ slot: SlotState) -> [String: TokenDataObject] {
-        let token = daemon.driver.slots().first { $0.id == slot.id }?.token
+        let token = daemon.cards.slots().first { $0.id == slot.id }?.token
         return Dictionary(uniqueKeysWithValues: (token?.dataObjects ?? []).map { ($0.label, $0) })
     }
 
@@ -47,7 +47,7 @@ import Testing
             _ = Self.data(daemon, slot)
             #expect(card.commandCount == commandsBefore)
 
-            try daemon.driver.login(
+            try daemon.cards.login(
                 client: Self.client, slot: slot.id, generation: slot.token!.generation, userType: .user,
                 pin: Codes.pin())
             #expect(card.log.filter(Self.isVerify).count == 1, "one VERIFY: the login's own")
@@ -63,7 +63,7 @@ import Testing
             }
             // A second login reads nothing more.
             let afterFirstLogin = card.log.count
-            try daemon.driver.login(
+            try daemon.cards.login(
                 client: ClientID(8), slot: slot.id, generation: slot.token!.generation, userType: .user,
                 pin: Codes.pin())
             #expect(!card.log.dropFirst(afterFirstLogin).contains { $0 == .command(ins: 0xB0, p2: 0x00) })
@@ -77,11 +77,11 @@ import Testing
         var state = TestCards.defaultState
         state.refusesIASAfterCPS2ter = true
         try await Self.withCard(state) { daemon, _, slot, _ in
-            try daemon.driver.login(
+            try daemon.cards.login(
                 client: Self.client, slot: slot.id, generation: slot.token!.generation, userType: .user,
                 pin: Codes.pin())
             #expect(Self.data(daemon, slot)["CPS_SIT_FACT"] != nil)
-            let signature = try daemon.driver.sign(
+            let signature = try daemon.cards.sign(
                 client: Self.client, slot: slot.id, generation: slot.token!.generation,
                 request: KeptPINTests.authSign, pin: Codes.pin(), origin: .keptSinceLogin)
             #expect(signature.count == 256)
@@ -96,14 +96,14 @@ import Testing
             let size = try #require(Self.data(daemon, slot)["CPS_DATA"]?.value.count)
             // Not logged in: no PIN to send, nothing sent.
             #expect(throws: TokenError.self) {
-                try daemon.driver.writeData(
+                try daemon.cards.writeData(
                     client: Self.client, slot: slot.id, generation: generation, label: "CPS_DATA", value: value,
                     pin: Codes.none(), origin: .keptSinceLogin)
             }
-            try daemon.driver.login(
+            try daemon.cards.login(
                 client: Self.client, slot: slot.id, generation: generation, userType: .user, pin: Codes.pin())
             let verifies = card.log.filter(Self.isVerify).count
-            try daemon.driver.writeData(
+            try daemon.cards.writeData(
                 client: Self.client, slot: slot.id, generation: generation, label: "CPS_DATA", value: value,
                 pin: Codes.pin(), origin: .keptSinceLogin)
             let padded = value + [UInt8](repeating: 0, count: size - value.count)
@@ -114,7 +114,7 @@ import Testing
             // Other objects cannot be written, and nothing reaches the card for them.
             let commands = card.commandCount
             #expect(throws: TokenError.self) {
-                try daemon.driver.writeData(
+                try daemon.cards.writeData(
                     client: Self.client, slot: slot.id, generation: generation, label: "CPS_ID_CARD", value: value,
                     pin: Codes.pin(), origin: .keptSinceLogin)
             }

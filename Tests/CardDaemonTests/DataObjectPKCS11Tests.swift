@@ -5,7 +5,7 @@ import SmartCardCore
 import Testing
 import VirtualCard
 
-/// The CKO_DATA objects as a PKCS#11 client sees them through the daemon's driver (cryptolib-pkcs11.md §5.2,
+/// The CKO_DATA objects as a PKCS#11 client sees them through the daemon's cards (cryptolib-pkcs11.md §5.2,
 /// §6.1, §6.3): private ones invisible before C_Login, stable handles, Cryptolib's attributes, and
 /// C_SetAttributeValue's answers.
 @Suite struct DataObjectPKCS11Tests {
@@ -33,7 +33,7 @@ import VirtualCard
         try await Daemon.run { daemon in
             let slot = try await daemon.readerWithCard(card: RecordingCard(TestCards.card(state)))
             try await onThread {
-                let connection = PKCS11Connection(client: ClientID(21), driver: daemon.driver)
+                let connection = PKCS11Connection(client: ClientID(21), cards: daemon.cards)
                 try connection.initialize()
                 let session = try connection.openSession(slot: slot.id, flags: CKF.serialSession | CKF.rwSession)
                 let before = try Self.dataHandles(connection, session)
@@ -55,7 +55,7 @@ import VirtualCard
                 }
 
                 // Another client, not logged in, sees none of them.
-                let other = PKCS11Connection(client: ClientID(22), driver: daemon.driver)
+                let other = PKCS11Connection(client: ClientID(22), cards: daemon.cards)
                 try other.initialize()
                 let otherSession = try other.openSession(slot: slot.id, flags: CKF.serialSession)
                 #expect(try Self.dataHandles(other, otherSession) == before)

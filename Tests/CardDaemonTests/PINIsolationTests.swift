@@ -16,11 +16,11 @@ import VirtualCard
         try await Daemon.run { daemon in
             let card = RecordingCard()
             let slot = try await daemon.readerWithCard(card: card)
-            let (driver, generation) = (daemon.driver, slot.token!.generation)
+            let (cards, generation) = (daemon.cards, slot.token!.generation)
             try await onThread {
                 let before = card.commandCount
                 do throws(TokenError) {
-                    try driver.login(client: Self.alice, slot: slot.id, generation: generation, userType: .user, pin: Codes.wrongPIN())
+                    try cards.login(client: Self.alice, slot: slot.id, generation: generation, userType: .user, pin: Codes.wrongPIN())
                     Issue.record("a wrong PIN was accepted")
                 } catch {
                     #expect(error.code == .pinIncorrect)
@@ -28,23 +28,23 @@ import VirtualCard
                 }
                 #expect(card.log.filter { $0 == .command(ins: 0x20, p2: 0x01) }.count == 1)
                 #expect(card.commandCount == before + 1)
-                #expect(driver.slots().first?.token?.pin == TokenCounters(triesLeft: 2, maxTries: 3))
+                #expect(cards.slots().first?.token?.pin == TokenCounters(triesLeft: 2, maxTries: 3))
 
                 // A malformed PIN never reaches the card.
                 #expect(throws: TokenError(.pinLengthRange, "")) {
-                    try driver.login(
+                    try cards.login(
                         client: Self.alice, slot: slot.id, generation: generation, userType: .user,
                         pin: Codes.secret([0x31, 0x32]))
                 }
                 #expect(throws: TokenError(.pinInvalid, "")) {
-                    try driver.login(
+                    try cards.login(
                         client: Self.alice, slot: slot.id, generation: generation, userType: .user,
                         pin: Codes.secret([0x31, 0x32, 0x33, 0x41]))
                 }
                 #expect(card.commandCount == before + 1)
 
-                try driver.login(client: Self.alice, slot: slot.id, generation: generation, userType: .user, pin: Codes.pin())
-                #expect(driver.slots().first?.token?.pin == TokenCounters(triesLeft: 3, maxTries: 3))
+                try cards.login(client: Self.alice, slot: slot.id, generation: generation, userType: .user, pin: Codes.pin())
+                #expect(cards.slots().first?.token?.pin == TokenCounters(triesLeft: 3, maxTries: 3))
             }
         }
     }
@@ -52,21 +52,21 @@ import VirtualCard
     @Test func blockedPINThenUnblockUpdatesCounters() async throws {
         try await Daemon.run { daemon in
             let slot = try await daemon.readerWithCard()
-            let (driver, generation) = (daemon.driver, slot.token!.generation)
+            let (cards, generation) = (daemon.cards, slot.token!.generation)
             try await onThread {
                 for expected in [2, 1] {
                     #expect(throws: TokenError(.pinIncorrect, "", triesLeft: expected)) {
-                        try driver.login(client: Self.alice, slot: slot.id, generation: generation, userType: .user, pin: Codes.wrongPIN())
+                        try cards.login(client: Self.alice, slot: slot.id, generation: generation, userType: .user, pin: Codes.wrongPIN())
                     }
                 }
                 #expect(throws: TokenError(.pinLocked, "")) {
-                    try driver.login(client: Self.alice, slot: slot.id, generation: generation, userType: .user, pin: Codes.wrongPIN())
+                    try cards.login(client: Self.alice, slot: slot.id, generation: generation, userType: .user, pin: Codes.wrongPIN())
                 }
-                #expect(driver.slots().first?.token?.pin.triesLeft == 0)
-                try driver.unblockPIN(
+                #expect(cards.slots().first?.token?.pin.triesLeft == 0)
+                try cards.unblockPIN(
                     client: Self.alice, slot: slot.id, generation: generation, puk: Codes.puk(), newPIN: Codes.pin())
-                #expect(driver.slots().first?.token?.pin == TokenCounters(triesLeft: 3, maxTries: 3))
-                try driver.login(client: Self.alice, slot: slot.id, generation: generation, userType: .user, pin: Codes.pin())
+                #expect(cards.slots().first?.token?.pin == TokenCounters(triesLeft: 3, maxTries: 3))
+                try cards.login(client: Self.alice, slot: slot.id, generation: generation, userType: .user, pin: Codes.pin())
             }
             // Neither the PUK verification nor Alice's login outlive their operations.
             #expect(try !daemon.cardIsVerified())
@@ -78,14 +78,14 @@ import VirtualCard
         try await Daemon.run { daemon in
             let card = RecordingCard()
             let slot = try await daemon.readerWithCard(card: card)
-            let (driver, generation) = (daemon.driver, slot.token!.generation)
+            let (cards, generation) = (daemon.cards, slot.token!.generation)
             try await onThread {
-                try driver.login(client: Self.alice, slot: slot.id, generation: generation, userType: .user, pin: Codes.pin())
-                try driver.login(client: Self.bob, slot: slot.id, generation: generation, userType: .user, pin: Codes.pin())
+                try cards.login(client: Self.alice, slot: slot.id, generation: generation, userType: .user, pin: Codes.pin())
+                try cards.login(client: Self.bob, slot: slot.id, generation: generation, userType: .user, pin: Codes.pin())
                 for round in 0..<3 {
                     for client in [Self.alice, Self.bob] {
                         let verifies = card.log.filter { $0 == .command(ins: 0x20, p2: 0x01) }.count
-                        let signature = try driver.sign(
+                        let signature = try cards.sign(
                             client: client, slot: slot.id, generation: generation, request: Self.authSign, pin: Codes.pin(), origin: .keptSinceLogin)
                         #expect(signature.count == 256)
                         let verifiesNow = card.log.filter { $0 == .command(ins: 0x20, p2: 0x01) }.count
@@ -94,10 +94,10 @@ import VirtualCard
                     }
                 }
                 // Carol never logged in: before her operation the card is reset.
-                _ = try driver.generateRandom(client: Self.carol, slot: slot.id, generation: generation, length: 8)
+                _ = try cards.generateRandom(client: Self.carol, slot: slot.id, generation: generation, length: 8)
                 #expect(try !daemon.cardIsVerified())
                 #expect(throws: TokenError(.notLoggedIn, "")) {
-                    try driver.sign(
+                    try cards.sign(
                         client: Self.carol, slot: slot.id, generation: generation, request: Self.authSign, pin: Codes.none(), origin: .keptSinceLogin)
                 }
                 #expect(try !daemon.cardIsVerified())
@@ -109,31 +109,31 @@ import VirtualCard
         try await Daemon.run { daemon in
             let card = RecordingCard()
             let slot = try await daemon.readerWithCard(card: card)
-            let (driver, generation) = (daemon.driver, slot.token!.generation)
+            let (cards, generation) = (daemon.cards, slot.token!.generation)
             try await onThread {
                 let resets = card.log.filter { $0 == .reset }.count
-                try driver.login(client: Self.alice, slot: slot.id, generation: generation, userType: .user, pin: Codes.pin())
+                try cards.login(client: Self.alice, slot: slot.id, generation: generation, userType: .user, pin: Codes.pin())
                 #expect(try !daemon.cardIsVerified(), "C_Login left the card verified")
                 #expect(card.log.filter { $0 == .reset }.count == resets + 1)
-                let signature = try driver.sign(
+                let signature = try cards.sign(
                     client: Self.alice, slot: slot.id, generation: generation, request: Self.authSign, pin: Codes.pin(),
                     origin: .keptSinceLogin)
                 #expect(signature.count == 256)
                 #expect(try !daemon.cardIsVerified(), "a signature left the card verified")
 
                 // An SO login verifies the PUK and resets it too.
-                try driver.login(
+                try cards.login(
                     client: Self.bob, slot: slot.id, generation: generation, userType: .securityOfficer, pin: Codes.puk())
                 #expect(try !daemon.cardIsVerified(reference: 0x02), "the SO login left the PUK verified")
 
                 // Logout, end of client and SIGHUP send nothing more: there is nothing to forget.
                 let commands = card.commandCount
-                driver.logout(client: Self.alice, slot: slot.id)
-                driver.clientEnded(Self.bob)
-                driver.forgetVerification(slot: slot.id)
+                cards.logout(client: Self.alice, slot: slot.id)
+                cards.clientEnded(Self.bob)
+                cards.forgetVerification(slot: slot.id)
                 #expect(card.commandCount == commands)
                 #expect(throws: TokenError(.notLoggedIn, "")) {
-                    try driver.sign(
+                    try cards.sign(
                         client: Self.alice, slot: slot.id, generation: generation, request: Self.authSign,
                         pin: Codes.pin(), origin: .keptSinceLogin)
                 }
@@ -149,14 +149,14 @@ import VirtualCard
         try await Daemon.run { daemon in
             let card = RecordingCard()
             let slot = try await daemon.readerWithCard(card: card)
-            let (driver, generation) = (daemon.driver, slot.token!.generation)
+            let (cards, generation) = (daemon.cards, slot.token!.generation)
             try await onThread {
-                try driver.login(client: Self.alice, slot: slot.id, generation: generation, userType: .user, pin: Codes.pin())
+                try cards.login(client: Self.alice, slot: slot.id, generation: generation, userType: .user, pin: Codes.pin())
                 // Another middleware logs in behind cpsd's back.
                 let verify = [0x00, 0x20, 0x00, 0x01, 0x04] + TestCards.pin
                 #expect(try daemon.sendBehindTheDaemon([verify]) == [0x90, 0x00])
                 let resets = card.log.filter { $0 == .reset }.count
-                let signature = try driver.sign(
+                let signature = try cards.sign(
                     client: Self.alice, slot: slot.id, generation: generation, request: Self.authSign, pin: Codes.pin(),
                     origin: .keptSinceLogin)
                 #expect(signature.count == 256)
@@ -164,7 +164,7 @@ import VirtualCard
                 #expect(try daemon.cardIsVerified(), "the card was verified when cpsd came: it stays so")
                 // Once the other middleware's state is gone (a reset, a new card session), cpsd resets again.
                 try daemon.resetBehindTheDaemon()
-                _ = try driver.sign(
+                _ = try cards.sign(
                     client: Self.alice, slot: slot.id, generation: generation, request: Self.authSign, pin: Codes.pin(),
                     origin: .keptSinceLogin)
                 #expect(try !daemon.cardIsVerified(), "a card cpsd found unverified was left verified")
@@ -176,15 +176,15 @@ import VirtualCard
         try await Daemon.run { daemon in
             let card = RecordingCard()
             let slot = try await daemon.readerWithCard(card: card)
-            let (driver, generation) = (daemon.driver, slot.token!.generation)
+            let (cards, generation) = (daemon.cards, slot.token!.generation)
             let clients = (10..<14).map { ClientID($0) }
             try await withThrowingTaskGroup(of: Void.self) { group in
                 for client in clients {
                     group.addTask {
                         try await onThread {
-                            try driver.login(client: client, slot: slot.id, generation: generation, userType: .user, pin: Codes.pin())
+                            try cards.login(client: client, slot: slot.id, generation: generation, userType: .user, pin: Codes.pin())
                             for _ in 0..<3 {
-                                let signature = try driver.sign(
+                                let signature = try cards.sign(
                                     client: client, slot: slot.id, generation: generation, request: Self.authSign,
                                     pin: Codes.pin(), origin: .keptSinceLogin)
                                 #expect(signature.count == 256)

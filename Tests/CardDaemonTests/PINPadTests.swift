@@ -44,10 +44,10 @@ import VirtualCard
         try await Self.withPINPad(keypad) { daemon, slot, card in
             #expect(slot.token?.protectedAuthenticationPath == true)
             let generation = slot.token!.generation
-            try daemon.driver.login(client: Self.alice, slot: slot.id, generation: generation, userType: .user, pin: Codes.none())
+            try daemon.cards.login(client: Self.alice, slot: slot.id, generation: generation, userType: .user, pin: Codes.none())
             #expect(keypad.timesAsked == 1)
             #expect(try !daemon.cardIsVerified(), "the login left the card verified")
-            let signature = try daemon.driver.sign(
+            let signature = try daemon.cards.sign(
                 client: Self.alice, slot: slot.id, generation: generation, request: Self.authSign, pin: Codes.none(),
                 origin: .keptSinceLogin)
             #expect(signature.count == 256)
@@ -61,10 +61,10 @@ import VirtualCard
         try await Self.withPINPad(keypad) { daemon, slot, _ in
             let generation = slot.token!.generation
             #expect(throws: TokenError(.pinIncorrect, "")) {
-                try daemon.driver.login(client: Self.alice, slot: slot.id, generation: generation, userType: .user, pin: Codes.none())
+                try daemon.cards.login(client: Self.alice, slot: slot.id, generation: generation, userType: .user, pin: Codes.none())
             }
             #expect(keypad.timesAsked == 1)
-            #expect(daemon.driver.slots().first?.token?.pin.triesLeft == 2)
+            #expect(daemon.cards.slots().first?.token?.pin.triesLeft == 2)
         }
     }
 
@@ -72,11 +72,11 @@ import VirtualCard
         let keypad = Keypad([nil, [0x31, 0x32]])
         try await Self.withPINPad(keypad) { daemon, slot, _ in
             let generation = slot.token!.generation
-            let login = { try daemon.driver.login(client: Self.alice, slot: slot.id, generation: generation, userType: .user, pin: Codes.none()) }
+            let login = { try daemon.cards.login(client: Self.alice, slot: slot.id, generation: generation, userType: .user, pin: Codes.none()) }
             #expect(throws: TokenError(.cancelled, "")) { try login() }
             // Two digits: the reader itself refuses the length (6403), nothing reaches the card.
             #expect(throws: TokenError(.pinInvalid, "")) { try login() }
-            #expect(daemon.driver.slots().first?.token?.pin.triesLeft == 3)
+            #expect(daemon.cards.slots().first?.token?.pin.triesLeft == 3)
         }
     }
 
@@ -88,7 +88,7 @@ import VirtualCard
             try await onThread {
                 let commands = card.commandCount
                 #expect(throws: TokenError(.pinLengthRange, "")) {
-                    try daemon.driver.login(
+                    try daemon.cards.login(
                         client: Self.alice, slot: slot.id, generation: slot.token!.generation, userType: .user, pin: Codes.none())
                 }
                 #expect(card.commandCount == commands)

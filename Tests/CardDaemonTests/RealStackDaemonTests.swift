@@ -14,28 +14,28 @@ struct RealStackDaemonTests {
         try await RealStack.withStack { stack in
             let logs = LogCapture()
             let registry = ReaderRegistry(backend: PCSCBackend(), logger: logs.logger)
-            let driver = CardService(registry: registry, logger: logs.logger)
+            let cards = CardService(registry: registry, logger: logs.logger)
             try await withThrowingTaskGroup(of: Void.self) { group in
                 group.addTask { await registry.run() }
                 let name = stack.readerName(0)
                 let before = try await eventually("a token in \(name)") {
-                    driver.slots().first { $0.readerName == name && $0.token != nil }
+                    cards.slots().first { $0.readerName == name && $0.token != nil }
                 }
                 let generation = before.token!.generation
                 try await onThread {
-                    try driver.login(
+                    try cards.login(
                         client: ClientID(1), slot: before.id, generation: generation, userType: .user, pin: Codes.pin())
-                    let signature = try driver.sign(
+                    let signature = try cards.sign(
                         client: ClientID(1), slot: before.id, generation: generation,
                         request: .rsaPKCS(role: .authentication, input: sha256DigestInfo), pin: Codes.pin(), origin: .keptSinceLogin)
                     #expect(signature.count == 256)
                 }
 
                 stack.stack.stopPCSCD()
-                _ = try await eventually("every slot gone") { driver.slots().isEmpty ? true : nil }
+                _ = try await eventually("every slot gone") { cards.slots().isEmpty ? true : nil }
                 try stack.stack.startPCSCD()
                 let after = try await eventually("the token back") {
-                    driver.slots().first { $0.readerName == name && $0.token != nil }
+                    cards.slots().first { $0.readerName == name && $0.token != nil }
                 }
                 #expect(after.id == before.id)
                 #expect(after.token!.generation != generation)
@@ -43,18 +43,18 @@ struct RealStackDaemonTests {
                     // The old generation is refused; the login was on the old card: a kept PIN is not sent to
                     // the new one, which signs after a new login.
                     #expect(throws: TokenError(.deviceRemoved, "")) {
-                        try driver.generateRandom(client: ClientID(1), slot: after.id, generation: generation, length: 8)
+                        try cards.generateRandom(client: ClientID(1), slot: after.id, generation: generation, length: 8)
                     }
                     #expect(throws: TokenError(.notLoggedIn, "")) {
-                        try driver.sign(
+                        try cards.sign(
                             client: ClientID(1), slot: after.id, generation: after.token!.generation,
                             request: .rsaPKCS(role: .authentication, input: sha256DigestInfo), pin: Codes.pin(),
                             origin: .keptSinceLogin)
                     }
-                    try driver.login(
+                    try cards.login(
                         client: ClientID(1), slot: after.id, generation: after.token!.generation, userType: .user,
                         pin: Codes.pin())
-                    let signature = try driver.sign(
+                    let signature = try cards.sign(
                         client: ClientID(1), slot: after.id, generation: after.token!.generation,
                         request: .rsaPKCS(role: .authentication, input: sha256DigestInfo), pin: Codes.pin(), origin: .keptSinceLogin)
                     #expect(signature.count == 256)

@@ -10,7 +10,7 @@ import VirtualCard
         try await Daemon.run { daemon in
             daemon.backend.plugReader(Daemon.reader)
             daemon.backend.plugReader(Daemon.otherReader)
-            let slots = try await eventually("two readers") { daemon.driver.slots().count == 2 ? daemon.driver.slots() : nil }
+            let slots = try await eventually("two readers") { daemon.cards.slots().count == 2 ? daemon.cards.slots() : nil }
             #expect(slots.map(\.readerName) == [Daemon.reader, Daemon.otherReader])
             #expect(slots.allSatisfy { $0.token == nil })
 
@@ -24,7 +24,7 @@ import VirtualCard
 
             try daemon.backend.removeCard(from: Daemon.otherReader)
             _ = try await eventually("the token gone") {
-                daemon.driver.slots().first { $0.id == slot.id && $0.token == nil }
+                daemon.cards.slots().first { $0.id == slot.id && $0.token == nil }
             }
             #expect(daemon.summary(of: Daemon.otherReader)?.condition == .empty)
         }
@@ -33,17 +33,17 @@ import VirtualCard
     @Test func unpluggedReaderDisappearsAndKeepsItsSlotID() async throws {
         try await Daemon.run { daemon in
             let first = try await daemon.readerWithCard()
-            let cursor = daemon.driver.slotEvents(after: 0).cursor
+            let cursor = daemon.cards.slotEvents(after: 0).cursor
             daemon.backend.unplugReader(Daemon.reader)
-            _ = try await eventually("no slot") { daemon.driver.slots().isEmpty ? true : nil }
-            let events = daemon.driver.slotEvents(after: cursor)
+            _ = try await eventually("no slot") { daemon.cards.slots().isEmpty ? true : nil }
+            let events = daemon.cards.slotEvents(after: cursor)
             #expect(events.slots == [first.id])
             #expect(events.cursor > cursor)
-            #expect(daemon.driver.slotEvents(after: events.cursor).slots.isEmpty)
+            #expect(daemon.cards.slotEvents(after: events.cursor).slots.isEmpty)
 
             // Operations on the vanished slot fail without touching anything.
             #expect(throws: TokenError(.slotInvalid, "")) {
-                try daemon.driver.login(
+                try daemon.cards.login(
                     client: ClientID(1), slot: first.id, generation: first.token!.generation, userType: .user,
                     pin: Codes.pin())
             }
@@ -63,8 +63,8 @@ import VirtualCard
             let afterRead = card.commandCount
             #expect(afterRead > 0)
             for _ in 0..<50 {
-                #expect(daemon.driver.slots() == [slot])
-                _ = daemon.driver.slotEvents(after: 0)
+                #expect(daemon.cards.slots() == [slot])
+                _ = daemon.cards.slotEvents(after: 0)
             }
             #expect(card.commandCount == afterRead)
         }
@@ -79,7 +79,7 @@ import VirtualCard
             }
             #expect(summary.token == nil)
             #expect(summary.condition.description.contains("not supported"))
-            #expect(daemon.driver.slots().first?.token == nil)
+            #expect(daemon.cards.slots().first?.token == nil)
         }
     }
 
@@ -99,12 +99,12 @@ import VirtualCard
             _ = try await eventually("the reader empty after the failed read") {
                 daemon.summary(of: Daemon.reader)?.condition == .empty ? true : nil
             }
-            #expect(daemon.driver.slots().first?.token == nil)
+            #expect(daemon.cards.slots().first?.token == nil)
 
             try daemon.backend.insert(RecordingCard(), into: Daemon.reader)
             let slot = try await daemon.token(in: Daemon.reader)
-            let random = try await onThread { [driver = daemon.driver] in
-                try driver.generateRandom(client: ClientID(1), slot: slot.id, generation: slot.token!.generation, length: 20)
+            let random = try await onThread { [cards = daemon.cards] in
+                try cards.generateRandom(client: ClientID(1), slot: slot.id, generation: slot.token!.generation, length: 20)
             }
             #expect(random.count == 20)
         }
@@ -117,16 +117,16 @@ import VirtualCard
             try daemon.backend.insert(RecordingCard(), into: Daemon.reader)
             let new = try await daemon.token(in: Daemon.reader, notGeneration: old.token!.generation)
             #expect(new.id == old.id)
-            let driver = daemon.driver
+            let cards = daemon.cards
             try await onThread {
                 #expect(throws: TokenError(.deviceRemoved, "")) {
-                    try driver.login(
+                    try cards.login(
                         client: ClientID(1), slot: old.id, generation: old.token!.generation, userType: .user,
                         pin: Codes.pin())
                 }
-                try driver.login(
+                try cards.login(
                     client: ClientID(1), slot: new.id, generation: new.token!.generation, userType: .user, pin: Codes.pin())
-                let signature = try driver.sign(
+                let signature = try cards.sign(
                     client: ClientID(1), slot: new.id, generation: new.token!.generation,
                     request: .rsaPKCS(role: .authentication, input: sha256DigestInfo), pin: Codes.pin(), origin: .keptSinceLogin)
                 #expect(signature.count == 256)

@@ -44,30 +44,30 @@ final class RestartableBackend: CardBackend, @unchecked Sendable {
         let backend = RestartableBackend()
         let logs = LogCapture()
         let registry = ReaderRegistry(backend: backend, logger: logs.logger)
-        let driver = CardService(registry: registry, logger: logs.logger)
+        let cards = CardService(registry: registry, logger: logs.logger)
         try await withThrowingTaskGroup(of: Void.self) { group in
             group.addTask { await registry.run() }
             backend.inner.plugReader(Daemon.reader)
             try backend.inner.insert(RecordingCard(), into: Daemon.reader)
-            let before = try await eventually("a token") { driver.slots().first { $0.token != nil } }
+            let before = try await eventually("a token") { cards.slots().first { $0.token != nil } }
             try await onThread {
-                try driver.login(
+                try cards.login(
                     client: ClientID(1), slot: before.id, generation: before.token!.generation, userType: .user,
                     pin: Codes.pin())
             }
 
             try backend.restartService()
             let after = try await eventually("the token back") {
-                driver.slots().first { $0.token != nil && $0.token?.generation != before.token?.generation }
+                cards.slots().first { $0.token != nil && $0.token?.generation != before.token?.generation }
             }
             #expect(after.id == before.id)
             #expect(logs.lines.contains { $0.message.contains("PC/SC service lost") })
             try await onThread {
                 #expect(throws: TokenError(.deviceRemoved, "")) {
-                    try driver.generateRandom(
+                    try cards.generateRandom(
                         client: ClientID(1), slot: before.id, generation: before.token!.generation, length: 8)
                 }
-                let random = try driver.generateRandom(
+                let random = try cards.generateRandom(
                     client: ClientID(1), slot: after.id, generation: after.token!.generation, length: 8)
                 #expect(random.count == 8)
             }

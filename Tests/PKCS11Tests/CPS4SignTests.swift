@@ -82,7 +82,7 @@ struct CPS4SignTests {
                 (Mechanism(type: .rsaPKCSPSS, parameter: Fixture.pssSHA256), 20),
                 (Mechanism(type: .rsaPKCSPSS, parameter: Fixture.pssSHA1), 32),
             ]
-            let verifies = fixture.driver.verifyCount
+            let verifies = fixture.cards.verifyCount
             for (mechanism, length) in refusals {
                 try fixture.connection.signInit(session: session, mechanism: mechanism, key: key)
                 #expect(throws: PKCS11Error(.dataLenRange), "\(mechanism.type) \(length)") {
@@ -92,7 +92,7 @@ struct CPS4SignTests {
                     try fixture.connection.sign(session: session, data: [1], capacity: 256)
                 }
             }
-            #expect(fixture.driver.verifyCount == verifies)
+            #expect(fixture.cards.verifyCount == verifies)
             // Raw RSA and CKM_RSA_PKCS_PSS take one block: no multi-part, and the refusal ends the operation.
             for mechanism in [Mechanism(type: .rsaX509), Mechanism(type: .rsaPKCSPSS, parameter: Fixture.pssSHA256)] {
                 try fixture.connection.signInit(session: session, mechanism: mechanism, key: key)

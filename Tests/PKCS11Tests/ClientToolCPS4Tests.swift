@@ -15,7 +15,7 @@ import _CryptoExtras
 struct ClientToolCPS4Tests {
     static func authenticationKeyID(_ running: SocketServerTests.Running) throws -> String {
         let keyID = try #require(
-            running.driver.slots().first?.token?.privateKeys.first { $0.role == .authentication }?.id)
+            running.cards.slots().first?.token?.privateKeys.first { $0.role == .authentication }?.id)
         return keyID.map { String(format: "%02x", $0) }.joined()
     }
 
@@ -33,7 +33,7 @@ struct ClientToolCPS4Tests {
             #expect(sign.status == 0, "\(sign.output)")
             let signature = try [UInt8](Data(contentsOf: URL(fileURLWithPath: output)))
             let certificate = try #require(
-                running.driver.slots().first?.token?.certificates.first { $0.role == .authentication })
+                running.cards.slots().first?.token?.certificates.first { $0.role == .authentication })
             let publicKey = try Self.publicKey(certificate.der)
             #expect(publicKey.verifiesPSS(signature, message: message, hash: .sha256))
             // A salt the card cannot make is refused at C_SignInit.
@@ -49,7 +49,7 @@ struct ClientToolCPS4Tests {
             defer { running.stop() }
             let id = try Self.authenticationKeyID(running)
             let certificate = try #require(
-                running.driver.slots().first?.token?.certificates.first { $0.role == .authentication })
+                running.cards.slots().first?.token?.certificates.first { $0.role == .authentication })
             let key = try _RSA.Encryption.PublicKey(derRepresentation: Self.publicKey(certificate.der).derRepresentation)
             let message = Array("a key to unwrap".utf8)
             let input = running.directory.appendingPathComponent("cryptogram").path

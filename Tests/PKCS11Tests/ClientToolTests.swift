@@ -48,13 +48,13 @@ struct ClientToolTests {
             defer { running.stop() }
             let change = try running.tool("--change-pin --pin 1234 --new-pin 5678")
             #expect(change.status == 0, "\(change.output)")
-            #expect(running.driver.card?.state.pin.value == Array("5678".utf8))
+            #expect(running.cards.card?.state.pin.value == Array("5678".utf8))
             for _ in 0..<3 { _ = try running.tool("--login --pin 0000 -O") }
-            #expect(running.driver.card?.state.pin.triesLeft == 0)
+            #expect(running.cards.card?.state.pin.triesLeft == 0)
             let unlock = try running.tool("--init-pin --login --login-type so --so-pin 12345678 --new-pin 1234")
             #expect(unlock.status == 0, "\(unlock.output)")
-            #expect(running.driver.card?.state.pin.triesLeft == 3)
-            #expect(running.driver.card?.state.pin.value == Array("1234".utf8))
+            #expect(running.cards.card?.state.pin.triesLeft == 3)
+            #expect(running.cards.card?.state.pin.value == Array("1234".utf8))
         }
     }
 
@@ -63,7 +63,7 @@ struct ClientToolTests {
             let running = try SocketServerTests.Running()
             defer { running.stop() }
             let keyID = try #require(
-                running.driver.slots().first?.token?.privateKeys.first { $0.role == .authentication }?.id)
+                running.cards.slots().first?.token?.privateKeys.first { $0.role == .authentication }?.id)
             let hexID = keyID.map { String(format: "%02x", $0) }.joined()
             let message = Array("TLS client auth".utf8)
             let input = running.directory.appendingPathComponent("digestinfo").path
@@ -85,7 +85,7 @@ struct ClientGoneTests {
         try await onThread {
             let running = try SocketServerTests.Running()
             defer { running.stop() }
-            let keyID = try #require(running.driver.slots().first?.token?.privateKeys.first { $0.role == .signature }?.id)
+            let keyID = try #require(running.cards.slots().first?.token?.privateKeys.first { $0.role == .signature }?.id)
             let hexID = keyID.map { String(format: "%02x", $0) }.joined()
             let fifo = running.directory.appendingPathComponent("never-written").path
             #expect(mkfifo(fifo, 0o600) == 0)
@@ -102,14 +102,14 @@ struct ClientGoneTests {
             client.standardError = FileHandle.nullDevice
             try client.run()
             let deadline = Date().addingTimeInterval(60)
-            while running.driver.verifyCount == 0, client.isRunning, Date() < deadline { usleep(20_000) }
+            while running.cards.verifyCount == 0, client.isRunning, Date() < deadline { usleep(20_000) }
             kill(client.processIdentifier, SIGKILL)
             client.waitUntilExit()
             #expect(client.terminationReason == .uncaughtSignal, "pkcs11-tool ended by itself before its kill")
             running.waitForNoClients()
-            #expect(try !running.driver.isCardVerified)
-            #expect(running.driver.endedClients.count >= 1)
-            #expect(running.driver.verifyCount == 1)
+            #expect(try !running.cards.isCardVerified)
+            #expect(running.cards.endedClients.count >= 1)
+            #expect(running.cards.verifyCount == 1)
             // The next client starts from scratch: not logged in.
             let objects = try running.tool("-O")
             #expect(!objects.stdout.contains("Private Key Object"))

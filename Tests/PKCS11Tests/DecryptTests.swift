@@ -17,7 +17,7 @@ struct DecryptTests {
             let session = try fixture.loggedInSession()
             let cryptogram = try fixture.encryptToAuthenticationKey(session, Self.message)
             #expect(try fixture.decrypt(session, .rsaPKCS, cryptogram) == Self.message)
-            #expect(fixture.driver.decryptCount == 1)
+            #expect(fixture.cards.decryptCount == 1)
             #expect(throws: PKCS11Error(.operationNotInitialized)) {
                 try fixture.connection.decrypt(session: session, cryptogram: cryptogram, capacity: 256)
             }
@@ -51,7 +51,7 @@ struct DecryptTests {
             #expect(try decrypt(nil) == .length(Self.message.count))
             #expect(try decrypt(Self.message.count - 1) == .bufferTooSmall(Self.message.count))
             #expect(try decrypt(Self.message.count) == .value(Self.message))
-            #expect(fixture.driver.decryptCount == 1)
+            #expect(fixture.cards.decryptCount == 1)
             #expect(throws: PKCS11Error(.operationNotInitialized)) { try decrypt(256) }
             // A logout drops a kept plaintext with the operation.
             try fixture.connection.decryptInit(session: session, mechanism: Mechanism(type: .rsaPKCS), key: key)
@@ -96,7 +96,7 @@ struct DecryptTests {
             #expect(throws: PKCS11Error(.operationNotInitialized)) {
                 try fixture.connection.decrypt(session: session, cryptogram: [1], capacity: 256)
             }
-            #expect(fixture.driver.decryptCount == 0)
+            #expect(fixture.cards.decryptCount == 0)
             // Not logged in (ANS 505).
             try fixture.connection.logout(session: session)
             #expect(throws: PKCS11Error(.userNotLoggedIn)) { try decryptInit(Mechanism(type: .rsaPKCS), auth) }
@@ -113,7 +113,7 @@ struct DecryptTests {
                 try fixture.connection.decrypt(
                     session: session, cryptogram: [0x00] + Array(repeating: 0x5A, count: 255), capacity: 256)
             }
-            #expect(fixture.driver.decryptCount == 1)
+            #expect(fixture.cards.decryptCount == 1)
         }
     }
 }

@@ -17,17 +17,17 @@ struct IdleTimeoutTests {
             _ = try fixture.sign(session, key: key, .rsaPKCS, input)
 
             // Used recently: not expired. The daemon verifies the kept PIN again inside the signature.
-            let beforeRecentUse = fixture.driver.verifyCount
+            let beforeRecentUse = fixture.cards.verifyCount
             fixture.connection.expireIdleSecrets(idleFor: .seconds(3600))
             _ = try fixture.sign(session, key: key, .rsaPKCS, input)
-            #expect(fixture.driver.verifyCount == beforeRecentUse + 1, "the kept PIN was still there to verify")
-            let verifies = fixture.driver.verifyCount
+            #expect(fixture.cards.verifyCount == beforeRecentUse + 1, "the kept PIN was still there to verify")
+            let verifies = fixture.cards.verifyCount
 
             fixture.connection.expireIdleSecrets(idleFor: .zero)
             let error = #expect(throws: PKCS11Error.self) { try fixture.sign(session, key: key, .rsaPKCS, input) }
             #expect(error?.code == .userNotLoggedIn)
-            #expect(fixture.driver.verifyCount == verifies, "no VERIFY was sent with the expired (zeroed) PIN")
-            #expect(fixture.driver.card?.state.pin.triesLeft == 3)
+            #expect(fixture.cards.verifyCount == verifies, "no VERIFY was sent with the expired (zeroed) PIN")
+            #expect(fixture.cards.card?.state.pin.triesLeft == 3)
 
             try fixture.connection.login(session: session, userType: .user, pin: Fixture.secret(Fixture.pin))
             #expect(try fixture.sign(session, key: key, .rsaPKCS, input).count == 256)

@@ -101,7 +101,7 @@ struct ObjectAndSignTests {
             let session = try fixture.open()
             let certificate = try fixture.object(session, label: Fixture.authCertificate, objectClass: CKO.certificate)
             #expect(
-                try fixture.value(session, certificate, .value) == fixture.driver.card?.state.authenticationCertificateDER)
+                try fixture.value(session, certificate, .value) == fixture.cards.card?.state.authenticationCertificateDER)
             #expect(try fixture.value(session, certificate, .serialNumber).first == 0x02)
             #expect(try fixture.value(session, certificate, .subject).first == 0x30)
             #expect(try fixture.value(session, certificate, .certificateCategory) == AttributeValue.ulong(1))
@@ -239,11 +239,11 @@ struct ObjectAndSignTests {
     @Test func twoConnectionsKeepTheirLoginApart() async throws {
         try await onThread {
             let first = try Fixture()
-            let second = try Fixture(driver: first.driver, client: 2)
+            let second = try Fixture(cards: first.cards, client: 2)
             let firstSession = try first.loggedInSession()
             // C_Login verifies once and resets the card at once: nobody finds it verified (DESIGN decision 3).
-            #expect(first.driver.verifyCount == 1)
-            #expect(try !first.driver.isCardVerified)
+            #expect(first.cards.verifyCount == 1)
+            #expect(try !first.cards.isCardVerified)
             let secondSession = try second.open()
             #expect(try second.connection.sessionInfo(secondSession).state == CKS.roPublic)
             #expect(try second.find(secondSession, []).count == 4 + second.publicDataObjectCount)
@@ -251,19 +251,19 @@ struct ObjectAndSignTests {
             #expect(throws: PKCS11Error(.userNotLoggedIn)) {
                 try second.connection.signInit(session: secondSession, mechanism: Mechanism(type: .rsaPKCS), key: firstKey)
             }
-            #expect(first.driver.verifyCount == 1, "the refused client sent nothing to the card")
+            #expect(first.cards.verifyCount == 1, "the refused client sent nothing to the card")
             // Each operation verifies the kept PIN again inside its own transaction, then resets the card.
             _ = try first.sign(firstSession, key: firstKey, .sha256RSAPKCS, [1, 2, 3])
-            #expect(first.driver.verifyCount == 2)
-            #expect(try !first.driver.isCardVerified)
+            #expect(first.cards.verifyCount == 2)
+            #expect(try !first.cards.isCardVerified)
             try second.connection.login(session: secondSession, userType: .user, pin: Fixture.secret(Fixture.pin))
             _ = try second.sign(secondSession, key: firstKey, .sha256RSAPKCS, [4])
-            #expect(first.driver.verifyCount == 4)
-            #expect(try !first.driver.isCardVerified, "the second client's verification did not outlive its signature")
+            #expect(first.cards.verifyCount == 4)
+            #expect(try !first.cards.isCardVerified, "the second client's verification did not outlive its signature")
             // The first client's signature re-establishes its own verification: one VERIFY, and only one.
             _ = try first.sign(firstSession, key: firstKey, .sha256RSAPKCS, [5])
-            #expect(first.driver.verifyCount == 5)
-            #expect(try !first.driver.isCardVerified)
+            #expect(first.cards.verifyCount == 5)
+            #expect(try !first.cards.isCardVerified)
             // One client leaving does not log the other out.
             second.connection.close()
             #expect(try first.connection.sessionInfo(firstSession).state == CKS.roUser)

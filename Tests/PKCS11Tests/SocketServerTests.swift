@@ -18,7 +18,7 @@ struct SocketServerTests {
     static let clientModule = "/usr/lib/x86_64-linux-gnu/pkcs11/p11-kit-client.so"
 
     struct Running {
-        let driver: DaemonToken
+        let cards: DaemonToken
         let server: PKCS11SocketServer
         let directory: URL
         let audits = AuditLog()
@@ -26,11 +26,11 @@ struct SocketServerTests {
         var environment: [String: String] { ["P11_KIT_SERVER_ADDRESS": "unix:path=\(socketPath)"] }
 
         init(state: CardState = TestCards.defaultState) throws {
-            driver = try DaemonToken(state: state)
+            cards = try DaemonToken(state: state)
             directory = TestCards.temporaryDirectory("cpsd-p11")
             let audits = self.audits
             server = PKCS11SocketServer(
-                socketPath: directory.appendingPathComponent("pkcs11.sock").path, driver: driver,
+                socketPath: directory.appendingPathComponent("pkcs11.sock").path, cards: cards,
                 audit: { audit in audits.records.withLock { $0.append(audit) } })
             try server.start()
         }
@@ -67,13 +67,13 @@ struct SocketServerTests {
             let output = running.directory.appendingPathComponent("signature").path
             let message = Array("signed through p11-kit".utf8)
             try Data(message).write(to: URL(fileURLWithPath: input))
-            let keyID = try #require(running.driver.slots().first?.token?.privateKeys.first { $0.role == .signature }?.id)
+            let keyID = try #require(running.cards.slots().first?.token?.privateKeys.first { $0.role == .signature }?.id)
             let hexID = keyID.map { String(format: "%02x", $0) }.joined()
             let sign = try running.tool(
                 "--login --pin 1234 --sign --id \(hexID) -m SHA256-RSA-PKCS -i \(input) -o \(output)")
             #expect(sign.status == 0, "\(sign.output)")
             let signature = try [UInt8](Data(contentsOf: URL(fileURLWithPath: output)))
-            let certificate = try Certificate(derEncoded: try #require(running.driver.card?.state.signatureCertificateDER))
+            let certificate = try Certificate(derEncoded: try #require(running.cards.card?.state.signatureCertificateDER))
             let publicKey = try #require(_RSA.Signing.PublicKey(certificate.publicKey))
             #expect(publicKey.verifies(signature, sha256: message))
             running.waitForNoClients()
@@ -94,7 +94,7 @@ struct SocketServerTests {
             let login = try running.tool("--login --pin 9999 -O")
             #expect(login.status != 0)
             #expect(login.output.contains("CKR_PIN_INCORRECT"))
-            #expect(running.driver.card?.state.pin.triesLeft == 2)
+            #expect(running.cards.card?.state.pin.triesLeft == 2)
         }
     }
 
@@ -133,7 +133,7 @@ struct SocketServerTests {
         try await onThread {
             let running = try Running()
             defer { running.stop() }
-            let second = PKCS11SocketServer(socketPath: running.socketPath, driver: running.driver)
+            let second = PKCS11SocketServer(socketPath: running.socketPath, cards: running.cards)
             #expect(throws: PKCS11SocketServerError(.addressInUse, "")) { try second.start() }
         }
     }

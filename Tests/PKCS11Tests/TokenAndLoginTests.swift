@@ -11,7 +11,7 @@ struct TokenAndLoginTests {
         try await onThread {
             let fixture = try Fixture()
             #expect(throws: PKCS11Error(.cryptokiAlreadyInitialized)) { try fixture.connection.initialize() }
-            let other = PKCS11Connection(client: ClientID(2), driver: fixture.driver)
+            let other = PKCS11Connection(client: ClientID(2), cards: fixture.cards)
             #expect(throws: PKCS11Error(.cryptokiNotInitialized)) { try other.slotList(tokenPresent: false) }
             #expect(other.unsupported() == .cryptokiNotInitialized)
             #expect(fixture.connection.unsupported() == .functionNotSupported)
@@ -89,8 +89,8 @@ struct TokenAndLoginTests {
             #expect(throws: PKCS11Error(.pinIncorrect)) {
                 try fixture.connection.login(session: session, userType: .user, pin: Fixture.secret(Fixture.wrongPIN))
             }
-            #expect(fixture.driver.card?.state.pin.triesLeft == 2)
-            #expect(fixture.driver.verifyCount == 1)
+            #expect(fixture.cards.card?.state.pin.triesLeft == 2)
+            #expect(fixture.cards.verifyCount == 1)
             #expect(try fixture.tokenFlags() & (CKF.userPINCountLow | CKF.userPINFinalTry) == CKF.userPINCountLow)
             #expect(try fixture.connection.sessionInfo(session).state == CKS.roPublic)
             #expect(throws: PKCS11Error(.pinIncorrect)) {
@@ -108,7 +108,7 @@ struct TokenAndLoginTests {
             #expect(throws: PKCS11Error(.pinIncorrect)) {
                 try fixture.connection.login(session: session, userType: .user, pin: Fixture.secret([0x31]))
             }
-            #expect(fixture.driver.card?.state.pin.triesLeft == 0)
+            #expect(fixture.cards.card?.state.pin.triesLeft == 0)
         }
     }
 
@@ -151,7 +151,7 @@ struct TokenAndLoginTests {
             let session = try fixture.loggedInSession(readWrite: true)
             try fixture.connection.setPIN(
                 session: session, old: Fixture.secret(Fixture.pin), new: Fixture.secret(Array("5678".utf8)))
-            let other = try Fixture(driver: fixture.driver, client: 2)
+            let other = try Fixture(cards: fixture.cards, client: 2)
             let otherSession = try other.open()
             #expect(throws: PKCS11Error(.pinIncorrect)) {
                 try other.connection.login(session: otherSession, userType: .user, pin: Fixture.secret(Fixture.pin))
@@ -185,7 +185,7 @@ struct TokenAndLoginTests {
             let fixture = try Fixture()
             #expect(throws: PKCS11Error(.functionNotSupported)) { try fixture.connection.waitForSlotEvent(flags: 0) }
             #expect(throws: PKCS11Error(.noEvent)) { try fixture.connection.waitForSlotEvent(flags: CKF.dontBlock) }
-            try fixture.driver.removeCard()
+            try fixture.cards.removeCard()
             #expect(try fixture.connection.waitForSlotEvent(flags: CKF.dontBlock) == fixture.slot)
             #expect(throws: PKCS11Error(.noEvent)) { try fixture.connection.waitForSlotEvent(flags: CKF.dontBlock) }
             #expect(try fixture.connection.slotList(tokenPresent: true).isEmpty)
@@ -197,10 +197,10 @@ struct TokenAndLoginTests {
         try await onThread {
             let fixture = try Fixture()
             let session = try fixture.loggedInSession()
-            try fixture.driver.removeCard()
+            try fixture.cards.removeCard()
             #expect(throws: PKCS11Error(.tokenNotPresent)) { try fixture.open() }
             #expect(throws: PKCS11Error(.tokenNotPresent)) { try fixture.connection.tokenInfo(fixture.slot) }
-            try fixture.driver.insertCard()
+            try fixture.cards.insertCard()
             #expect(throws: PKCS11Error(.sessionHandleInvalid)) { try fixture.connection.sessionInfo(session) }
             let fresh = try fixture.open()
             #expect(try fixture.connection.sessionInfo(fresh).state == CKS.roPublic)
@@ -237,13 +237,13 @@ struct PINPadTokenTests {
             let fixture = try Fixture()
             #expect(try fixture.tokenFlags() & CKF.protectedAuthenticationPath == 0, "a reader without a pad")
             let asked = Mutex(0)
-            fixture.driver.backend.setPINPad(DaemonToken.readerName) { _ in
+            fixture.cards.backend.setPINPad(DaemonToken.readerName) { _ in
                 asked.withLock { $0 += 1 }
                 return TestCards.pin
             }
             // The card read again in the PIN-pad reader.
-            try fixture.driver.removeCard()
-            try fixture.driver.insertCard()
+            try fixture.cards.removeCard()
+            try fixture.cards.insertCard()
             #expect(try fixture.tokenFlags() & CKF.protectedAuthenticationPath != 0)
             let session = try fixture.open()
             try fixture.connection.login(session: session, userType: .user, pin: Fixture.secret([]))

@@ -58,14 +58,14 @@ package final class BridgeServer: Sendable {
                 bound.append(host.contains(":") ? "[\(host)]:\(port)" : "\(host):\(port)")
             } catch let error as IOError where error.errnoCode == EADDRINUSE {
                 stop()
-                throw BridgeStartError.portInUse(port)
+                throw BridgeStartError(.portInUse, "port \(port) is already used by another program (see cpsctl diag)")
             } catch {
                 if host == "::1" {
                     logger.notice("bridge: no IPv6 loopback, listening on 127.0.0.1 only", metadata: ["error": "\(error)"])
                     continue
                 }
                 stop()
-                throw BridgeStartError.bind("\(host):\(port): \(error)")
+                throw BridgeStartError(.bind, "cannot listen on \(host):\(port): \(error)")
             }
         }
         return bound
@@ -92,7 +92,7 @@ package final class BridgeServer: Sendable {
             tls.applicationProtocols = ["http/1.1"]
             context = try NIOSSLContext(configuration: tls)
         } catch {
-            throw BridgeStartError.tls("\(error)")
+            throw BridgeStartError(.tls, "cannot set up TLS: \(error)")
         }
         let (service, workers, admission, logger) = (service, workers, admission, logger)
         return ServerBootstrap(group: group)
@@ -153,20 +153,6 @@ package final class BridgeServer: Sendable {
                     rebind(host: host, delay: .seconds(5))
                 }
             }
-        }
-    }
-}
-
-package enum BridgeStartError: Error, CustomStringConvertible {
-    case portInUse(Int)
-    case bind(String)
-    case tls(String)
-
-    package var description: String {
-        switch self {
-        case .portInUse(let port): "port \(port) is already used by another program (see cpsctl diag)"
-        case .bind(let reason): "cannot listen on \(reason)"
-        case .tls(let reason): "cannot set up TLS: \(reason)"
         }
     }
 }

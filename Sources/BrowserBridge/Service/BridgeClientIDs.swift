@@ -2,7 +2,7 @@ import PKCS11
 import Synchronization
 
 /// The bridge's PKCS#11-level identities: one per operation, far from the socket server's numbers,
-/// so the driver's PIN isolation treats each bridge operation as a client of its own.
+/// so the card service's PIN isolation treats each bridge operation as a client of its own.
 final class BridgeClientIDs: Sendable {
     private let next = Mutex<UInt64>(1 << 62)
 

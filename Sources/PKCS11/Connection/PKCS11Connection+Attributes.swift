@@ -19,13 +19,13 @@ extension PKCS11Connection {
         guard writable, template.allSatisfy({ $0.type == .value }), let value = template.last?.value else {
             throw PKCS11Error(Self.attributeReadOnly, "only CKA_VALUE of a modifiable data object can change")
         }
-        // The file keeps its size: a shorter value is zero-padded by the driver, a longer one cannot fit.
+        // The file keeps its size: a shorter value is zero-padded by the card, a longer one cannot fit.
         let size = found.attributes[.value]?.count ?? 0
         guard value.count <= size else {
             throw PKCS11Error(.generalError, "\(found.label) holds \(size) bytes, not \(value.count)")
         }
         try withKeptPIN(session: session) { (pin) throws(TokenError) in
-            try driver.writeData(
+            try cards.writeData(
                 client: client, slot: session.slot, generation: token.generation, label: found.label, value: value,
                 pin: pin, origin: .keptSinceLogin)
         }

@@ -38,7 +38,7 @@ extension PKCS11Connection {
             let plaintext: [UInt8]
             do {
                 plaintext = try withKeptPIN(session: session) { (pin) throws(TokenError) in
-                    try driver.decrypt(
+                    try cards.decrypt(
                         client: client, slot: session.slot, generation: token.generation, request: request, pin: pin,
                         origin: .keptSinceLogin)
                 }

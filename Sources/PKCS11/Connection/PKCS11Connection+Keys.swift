@@ -1,7 +1,7 @@
 import SmartCardCore
 
 /// What signatures and decryptions share: finding the key of an operation, and lending the kept PIN to
-/// one card operation under the rules of `TokenDriver.sign`.
+/// one card operation under the rules of `TokenService.sign`.
 extension PKCS11Connection {
     /// The key object `handle` names and, for a private key, the card key behind it. `missing` is the CKR of
     /// a handle that names no key: CKR_KEY_HANDLE_INVALID for C_SignInit (ANS 606), CKR_OBJECT_HANDLE_INVALID
@@ -23,7 +23,7 @@ extension PKCS11Connection {
         return (object, key)
     }
 
-    /// Runs one card operation with the PIN kept since C_Login. A refusal that ends the login on the driver's
+    /// Runs one card operation with the PIN kept since C_Login. A refusal that ends the login on the card service's
     /// side (kept PIN refused, PIN changed or counters moved elsewhere) zeroes the kept PIN here too, so it
     /// can never reach the card again.
     func withKeptPIN<R>(

@@ -97,7 +97,7 @@ extension PKCS11Connection {
             throw PKCS11Error(.argumentsBad, "at most \(Self.maxRandomLength) random bytes per call, \(length) asked")
         }
         do {
-            return try driver.generateRandom(
+            return try cards.generateRandom(
                 client: client, slot: session.slot, generation: token.generation, length: length)
         } catch {
             throw PKCS11Error(error)
@@ -118,7 +118,7 @@ extension PKCS11Connection {
                 role: context.role, mechanism: context.signature, pssHash: context.pssHash, data: data)
             do throws(PKCS11Error) {
                 let signature = try withKeptPIN(session: session) { (pin) throws(TokenError) in
-                    try driver.sign(
+                    try cards.sign(
                         client: client, slot: session.slot, generation: token.generation, request: request, pin: pin,
                         origin: .keptSinceLogin)
                 }

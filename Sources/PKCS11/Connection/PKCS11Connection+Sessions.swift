@@ -38,7 +38,7 @@ extension PKCS11Connection {
         let (session, token) = try liveSession(handle)
         let user = try login.checkLogin(userType, on: session.slot, sessions: sessions.sessions(on: session.slot))
         do {
-            try driver.login(client: client, slot: session.slot, generation: token.generation, userType: user, pin: pin)
+            try cards.login(client: client, slot: session.slot, generation: token.generation, userType: user, pin: pin)
         } catch where [.pinLengthRange, .pinInvalid].contains(error.code) {
             // C_Login knows no CKR_PIN_LEN_RANGE (PKCS#11 2.20): a code the card cannot take is refused as
             // Cryptolib does, CKR_PIN_INCORRECT, and never reached the card (cryptolib-pkcs11.md §8.2).
@@ -67,7 +67,7 @@ extension PKCS11Connection {
         let done: Void?
         do {
             done = try puk.use { (puk) throws(TokenError) in
-                try driver.unblockPIN(
+                try cards.unblockPIN(
                     client: client, slot: session.slot, generation: token.generation, puk: puk, newPIN: pin)
             }
         } catch {
@@ -90,7 +90,7 @@ extension PKCS11Connection {
         let user = login.user(on: session.slot)
         guard user != .securityOfficer else { throw PKCS11Error(.functionNotSupported, "the PUK cannot be changed") }
         do {
-            try driver.changePIN(client: client, slot: session.slot, generation: token.generation, old: old, new: new)
+            try cards.changePIN(client: client, slot: session.slot, generation: token.generation, old: old, new: new)
         } catch {
             throw PKCS11Error(error)
         }
@@ -104,7 +104,7 @@ extension PKCS11Connection {
     func liveSession(_ handle: UInt) throws(PKCS11Error) -> (SessionTable.Session, TokenState) {
         try requireInitialized()
         let session = try sessions.session(handle)
-        let token = driver.slots().first { $0.id == session.slot }?.token
+        let token = cards.slots().first { $0.id == session.slot }?.token
         guard let token, token.generation == session.generation else {
             forgetOtherGenerations(slot: session.slot, current: token?.generation)
             throw PKCS11Error(.sessionHandleInvalid, "the token of this session was removed")
@@ -118,7 +118,7 @@ extension PKCS11Connection {
         if let generation = login.generation(on: slot), generation != current { endLogin(slot: slot) }
     }
 
-    /// Ends the login on `slot` if any: zeroes the kept PIN, stops sign and decrypt operations, tells the driver.
+    /// Ends the login on `slot` if any: zeroes the kept PIN, stops sign and decrypt operations, tells the card service.
     func endLogin(slot: SlotID) {
         guard (try? login.logout(on: slot)) != nil else { return }
         setKeptSecret(nil, for: slot)
@@ -130,6 +130,6 @@ extension PKCS11Connection {
                 session.verify.cancel()
             }
         }
-        driver.logout(client: client, slot: slot)
+        cards.logout(client: client, slot: slot)
     }
 }

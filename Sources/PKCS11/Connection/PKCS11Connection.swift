@@ -8,7 +8,7 @@ import Synchronization
 /// connection's thread); the type is `@unchecked Sendable` only so that it can be handed to that thread.
 package final class PKCS11Connection: @unchecked Sendable {
     package let client: ClientID
-    package let driver: any TokenDriver
+    package let cards: any TokenService
     /// The process on the other end, for audit (nil in process).
     package var peer: PeerInfo?
     /// Called once per signature the card was asked for (C_Sign, C_SignFinal), with its result.
@@ -24,9 +24,9 @@ package final class PKCS11Connection: @unchecked Sendable {
     private var eventCursor: UInt64 = 0
     private var pendingEvents: [SlotID] = []
 
-    package init(client: ClientID, driver: any TokenDriver, peer: PeerInfo? = nil) {
+    package init(client: ClientID, cards: any TokenService, peer: PeerInfo? = nil) {
         self.client = client
-        self.driver = driver
+        self.cards = cards
         self.peer = peer
     }
 
@@ -41,11 +41,11 @@ package final class PKCS11Connection: @unchecked Sendable {
         }
     }
 
-    /// Zeroes every kept PIN/PUK unused for `idle` and makes the cards forget this client's verification.
+    /// Zeroes every kept PIN/PUK unused for `idle` and makes the card service forget this client's verification.
     /// Called from the server's sweeper thread; the next signature then answers CKR_USER_NOT_LOGGED_IN.
     package func expireIdleSecrets(idleFor idle: Duration) {
         let expired = keptSecrets.withLock { $0.filter { $0.value.expire(ifIdleFor: idle) }.map(\.key) }
-        for slot in expired { driver.logout(client: client, slot: slot) }
+        for slot in expired { cards.logout(client: client, slot: slot) }
     }
 
     // MARK: - General purpose (PKCS#11 2.40 §5.4)
@@ -54,7 +54,7 @@ package final class PKCS11Connection: @unchecked Sendable {
     package func initialize() throws(PKCS11Error) {
         guard !isInitialized else { throw PKCS11Error(.cryptokiAlreadyInitialized) }
         isInitialized = true
-        eventCursor = driver.slotEvents(after: 0).cursor
+        eventCursor = cards.slotEvents(after: 0).cursor
         pendingEvents = []
     }
 
@@ -64,14 +64,14 @@ package final class PKCS11Connection: @unchecked Sendable {
         close()
     }
 
-    /// The client disconnected (or finalized): zero the PINs, close the sessions, tell the driver.
+    /// The client disconnected (or finalized): zero the PINs, close the sessions, tell the card service.
     package func close() {
-        for slot in login.removeAll() { driver.logout(client: client, slot: slot) }
+        for slot in login.removeAll() { cards.logout(client: client, slot: slot) }
         setKeptSecret(nil, for: nil)
         sessions.removeAll()
         objectCache.removeAll()
         isInitialized = false
-        driver.clientEnded(client)
+        cards.clientEnded(client)
     }
 
     /// C_GetInfo.
@@ -91,7 +91,7 @@ package final class PKCS11Connection: @unchecked Sendable {
     /// C_GetSlotList.
     package func slotList(tokenPresent: Bool) throws(PKCS11Error) -> [SlotID] {
         try requireInitialized()
-        return driver.slots().filter { !tokenPresent || $0.token != nil }.map(\.id)
+        return cards.slots().filter { !tokenPresent || $0.token != nil }.map(\.id)
     }
 
     /// C_GetSlotInfo.
@@ -102,10 +102,10 @@ package final class PKCS11Connection: @unchecked Sendable {
         return SlotInfo(slotDescription: state.readerName, manufacturerID: "cpsd", flags: flags)
     }
 
-    /// C_GetTokenInfo. The PIN flags follow the counters the card gives now (read again by the driver,
+    /// C_GetTokenInfo. The PIN flags follow the counters the card gives now (read again by the card service,
     /// at most once a second: cps3-card.md §7, cryptolib-pkcs11.md §4).
     package func tokenInfo(_ slot: SlotID) throws(PKCS11Error) -> TokenInfo {
-        if try slotState(slot).token != nil { driver.refreshCounters(slot: slot) }
+        if try slotState(slot).token != nil { cards.refreshCounters(slot: slot) }
         let token = try presentToken(slot)
         // Never CKF_WRITE_PROTECTED: CPS_DATA is writable (cryptolib-pkcs11.md §4).
         var flags = CKF.rng | CKF.loginRequired | CKF.userPINInitialized | CKF.tokenInitialized
@@ -145,7 +145,7 @@ package final class PKCS11Connection: @unchecked Sendable {
         try requireInitialized()
         guard flags & CKF.dontBlock != 0 else { throw PKCS11Error(.functionNotSupported, "blocking wait") }
         if pendingEvents.isEmpty {
-            let (slots, cursor) = driver.slotEvents(after: eventCursor)
+            let (slots, cursor) = cards.slotEvents(after: eventCursor)
             eventCursor = cursor
             for slot in slots where !pendingEvents.contains(slot) { pendingEvents.append(slot) }
         }
@@ -161,7 +161,7 @@ package final class PKCS11Connection: @unchecked Sendable {
 
     func slotState(_ slot: SlotID) throws(PKCS11Error) -> SlotState {
         try requireInitialized()
-        guard let state = driver.slots().first(where: { $0.id == slot }) else { throw PKCS11Error(.slotIDInvalid) }
+        guard let state = cards.slots().first(where: { $0.id == slot }) else { throw PKCS11Error(.slotIDInvalid) }
         return state
     }
 

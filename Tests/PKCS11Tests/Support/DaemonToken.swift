@@ -6,11 +6,11 @@ import PKCS11
 import SmartCardCore
 import VirtualCard
 
-/// The daemon's own token driver — `CardService` over a running `ReaderRegistry` and its reader
+/// The daemon's own token cards — `CardService` over a running `ReaderRegistry` and its reader
 /// actors — with an in-process virtual card in one reader: the PKCS#11 tests drive the real PIN
 /// isolation and card handling, not a copy of them.
 ///
-/// It forwards every `TokenDriver` call unchanged (`DaemonToken+TokenDriver.swift`: a new requirement of
+/// It forwards every `TokenService` call unchanged (`DaemonToken+TokenService.swift`: a new requirement of
 /// the protocol needs one more forwarding method there); it only records which clients the PKCS#11 layer
 /// said goodbye for. What the card was sent is counted on the card itself (`CommandRecordingCard`).
 /// Card operations block their caller: use it from a test body under `onThread`, never from the pool.
@@ -18,7 +18,7 @@ final class DaemonToken: @unchecked Sendable {
     static let readerName = InProcessCard.readerName
 
     let backend = VirtualBackend()
-    let driver: CardService
+    let cards: CardService
     let slot: SlotID
     private let registryTask: Task<Void, Never>
     private let lock = NSLock()
@@ -29,13 +29,13 @@ final class DaemonToken: @unchecked Sendable {
         try Self.requireDedicatedThread()
         let logger = Logger(label: "cpsd.pkcs11-tests") { _ in SwiftLogNoOpLogHandler() }
         let registry = ReaderRegistry(backend: backend, logger: logger)
-        driver = CardService(registry: registry, logger: logger)
+        cards = CardService(registry: registry, logger: logger)
         // The registry replays the backend's readers and cards when it subscribes: no race with the plug below.
         registryTask = Task.detached { await registry.run() }
         backend.plugReader(Self.readerName)
-        let driver = driver
-        try waitUntil("the reader's slot") { driver.slots().contains { $0.readerName == Self.readerName } }
-        guard let slot = driver.slots().first(where: { $0.readerName == Self.readerName })?.id else {
+        let cards = cards
+        try waitUntil("the reader's slot") { cards.slots().contains { $0.readerName == Self.readerName } }
+        guard let slot = cards.slots().first(where: { $0.readerName == Self.readerName })?.id else {
             throw FixtureError("no slot for \(Self.readerName)")
         }
         self.slot = slot
@@ -48,7 +48,7 @@ final class DaemonToken: @unchecked Sendable {
     static func requireDedicatedThread() throws {
         guard mayBlock else {
             throw FixtureError(
-                "the daemon's driver blocks its caller: run the test body on a dedicated thread (try await onThread { ... })"
+                "the daemon's cards blocks its caller: run the test body on a dedicated thread (try await onThread { ... })"
             )
         }
     }
@@ -73,7 +73,7 @@ final class DaemonToken: @unchecked Sendable {
     }
 
     /// The token the daemon shows now, from its memory.
-    var token: TokenState? { driver.slots().first { $0.id == slot }?.token }
+    var token: TokenState? { cards.slots().first { $0.id == slot }?.token }
 
     /// The simulator in the reader (its persisted state: PIN value, counters, certificates).
     var card: CPS3Card? { lock.withLock { inserted?.card } }

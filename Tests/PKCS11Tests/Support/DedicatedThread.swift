@@ -4,12 +4,12 @@ import SmartCardCore
 
 /// Runs a test's body on a dedicated thread, still inside the test's task.
 ///
-/// The daemon's driver blocks its caller until a reader actor answers, and hands the work over through a
+/// The daemon's cards blocks its caller until a reader actor answers, and hands the work over through a
 /// task of the cooperative pool: a test body blocking a pool thread could starve that very task (the pool
 /// has one thread per core). Here the body runs on a thread of its own (a task executor preference), so
 /// it may block; and because it stays in the test's task, `#expect` failures are the test's own (from a
 /// bare `Thread` they would be reported against no test). `DaemonToken` moves each card operation on
-/// to a plain thread, as the daemon's connection threads call its driver.
+/// to a plain thread, as the daemon's connection threads call its cards.
 @discardableResult
 func onThread<R: Sendable>(_ body: @Sendable () throws -> R) async throws -> R {
     let executor = DedicatedThreadExecutor()
@@ -71,7 +71,7 @@ final class DedicatedThreadExecutor: TaskExecutor, @unchecked Sendable {
 }
 
 /// Runs `body` on a plain thread (no task) and waits for it, when the caller is in a task: the daemon's
-/// driver refuses callers inside a task (its blocking bridge). Callers that are not in a task (the
+/// cards refuses callers inside a task (its blocking bridge). Callers that are not in a task (the
 /// socket server's connection threads) run `body` themselves, exactly as in the daemon.
 func outsideAnyTask<R: Sendable>(_ body: @escaping @Sendable () throws(TokenError) -> R) throws(TokenError) -> R {
     guard isInsideTask else { return try body() }

@@ -8,19 +8,19 @@ import VirtualCard
 import X509
 import _CryptoExtras
 
-/// A PKCS11Connection, initialized, over the daemon's real token driver and a fresh in-process CPS3 card.
-/// The driver blocks its caller on every card operation: make and use a fixture on a dedicated thread,
+/// A PKCS11Connection, initialized, over the daemon's real token cards and a fresh in-process CPS3 card.
+/// The cards blocks its caller on every card operation: make and use a fixture on a dedicated thread,
 /// with the test body in `try await onThread { ... }` (from a task, `init` throws and says so).
 struct Fixture {
-    let driver: DaemonToken
+    let cards: DaemonToken
     let connection: PKCS11Connection
-    var slot: SlotID { driver.slot }
+    var slot: SlotID { cards.slot }
     static let readerName = DaemonToken.readerName
 
-    init(driver: DaemonToken? = nil, client: UInt64 = 1, state: CardState = TestCards.defaultState) throws {
+    init(cards: DaemonToken? = nil, client: UInt64 = 1, state: CardState = TestCards.defaultState) throws {
         try DaemonToken.requireDedicatedThread()
-        self.driver = try driver ?? DaemonToken(state: state)
-        connection = PKCS11Connection(client: ClientID(client), driver: self.driver)
+        self.cards = try cards ?? DaemonToken(state: state)
+        connection = PKCS11Connection(client: ClientID(client), cards: self.cards)
         try connection.initialize()
     }
 
@@ -74,7 +74,7 @@ struct Fixture {
 
     /// The card's CPS data objects (CKO_DATA, cryptolib-pkcs11.md §6) as the daemon read them: the object
     /// counts are the 4 public key and certificate objects (6 with the private keys) plus these.
-    var dataObjects: [TokenDataObject] { driver.token?.dataObjects ?? [] }
+    var dataObjects: [TokenDataObject] { cards.token?.dataObjects ?? [] }
     var publicDataObjectCount: Int { dataObjects.filter { !$0.isPrivate }.count }
 
     /// The public key object of `role`, found by the CKA_ID of its certificate (whatever its label).

@@ -5,32 +5,32 @@ import SmartCardCore
 /// Every call goes to the daemon's `CardService` unchanged. Card operations are made from a plain
 /// thread (`outsideAnyTask`), as the daemon's connection threads make them: its blocking bridge refuses
 /// callers inside a task, and a test body under `onThread` is one.
-extension DaemonToken: TokenDriver, TokenDriverControl {
-    func slots() -> [SlotState] { driver.slots() }
+extension DaemonToken: TokenService, TokenServiceControl {
+    func slots() -> [SlotState] { cards.slots() }
 
-    func slotEvents(after cursor: UInt64) -> (slots: [SlotID], cursor: UInt64) { driver.slotEvents(after: cursor) }
+    func slotEvents(after cursor: UInt64) -> (slots: [SlotID], cursor: UInt64) { cards.slotEvents(after: cursor) }
 
     func login(
         client: ClientID, slot: SlotID, generation: UInt64, userType: UserType, pin: borrowing SecretBytes
     ) throws(TokenError) {
-        let (driver, pin) = (driver, SecretCopy(pin))
+        let (cards, pin) = (cards, SecretCopy(pin))
         try outsideAnyTask { () throws(TokenError) in
-            try driver.login(client: client, slot: slot, generation: generation, userType: userType, pin: pin.secret)
+            try cards.login(client: client, slot: slot, generation: generation, userType: userType, pin: pin.secret)
         }
     }
 
     func logout(client: ClientID, slot: SlotID) {
-        let driver = driver
-        outsideAnyTask { driver.logout(client: client, slot: slot) }
+        let cards = cards
+        outsideAnyTask { cards.logout(client: client, slot: slot) }
     }
 
     func sign(
         client: ClientID, slot: SlotID, generation: UInt64, request: SignatureRequest, pin: borrowing SecretBytes,
         origin: PINOrigin
     ) throws(TokenError) -> [UInt8] {
-        let (driver, pin) = (driver, SecretCopy(pin))
+        let (cards, pin) = (cards, SecretCopy(pin))
         return try outsideAnyTask { () throws(TokenError) in
-            try driver.sign(
+            try cards.sign(
                 client: client, slot: slot, generation: generation, request: request, pin: pin.secret, origin: origin)
         }
     }
@@ -39,9 +39,9 @@ extension DaemonToken: TokenDriver, TokenDriverControl {
         client: ClientID, slot: SlotID, generation: UInt64, request: DecryptionRequest, pin: borrowing SecretBytes,
         origin: PINOrigin
     ) throws(TokenError) -> [UInt8] {
-        let (driver, pin) = (driver, SecretCopy(pin))
+        let (cards, pin) = (cards, SecretCopy(pin))
         return try outsideAnyTask { () throws(TokenError) in
-            try driver.decrypt(
+            try cards.decrypt(
                 client: client, slot: slot, generation: generation, request: request, pin: pin.secret, origin: origin)
         }
     }
@@ -49,18 +49,18 @@ extension DaemonToken: TokenDriver, TokenDriverControl {
     func changePIN(
         client: ClientID, slot: SlotID, generation: UInt64, old: borrowing SecretBytes, new: borrowing SecretBytes
     ) throws(TokenError) {
-        let (driver, old, new) = (driver, SecretCopy(old), SecretCopy(new))
+        let (cards, old, new) = (cards, SecretCopy(old), SecretCopy(new))
         try outsideAnyTask { () throws(TokenError) in
-            try driver.changePIN(client: client, slot: slot, generation: generation, old: old.secret, new: new.secret)
+            try cards.changePIN(client: client, slot: slot, generation: generation, old: old.secret, new: new.secret)
         }
     }
 
     func unblockPIN(
         client: ClientID, slot: SlotID, generation: UInt64, puk: borrowing SecretBytes, newPIN: borrowing SecretBytes
     ) throws(TokenError) {
-        let (driver, puk, newPIN) = (driver, SecretCopy(puk), SecretCopy(newPIN))
+        let (cards, puk, newPIN) = (cards, SecretCopy(puk), SecretCopy(newPIN))
         try outsideAnyTask { () throws(TokenError) in
-            try driver.unblockPIN(
+            try cards.unblockPIN(
                 client: client, slot: slot, generation: generation, puk: puk.secret, newPIN: newPIN.secret)
         }
     }
@@ -69,9 +69,9 @@ extension DaemonToken: TokenDriver, TokenDriverControl {
         client: ClientID, slot: SlotID, generation: UInt64, label: String, value: [UInt8], pin: borrowing SecretBytes,
         origin: PINOrigin
     ) throws(TokenError) {
-        let (driver, pin) = (driver, SecretCopy(pin))
+        let (cards, pin) = (cards, SecretCopy(pin))
         try outsideAnyTask { () throws(TokenError) in
-            try driver.writeData(
+            try cards.writeData(
                 client: client, slot: slot, generation: generation, label: label, value: value, pin: pin.secret,
                 origin: origin)
         }
@@ -80,27 +80,27 @@ extension DaemonToken: TokenDriver, TokenDriverControl {
     func generateRandom(client: ClientID, slot: SlotID, generation: UInt64, length: Int) throws(TokenError)
         -> [UInt8]
     {
-        let driver = driver
+        let cards = cards
         return try outsideAnyTask { () throws(TokenError) in
-            try driver.generateRandom(client: client, slot: slot, generation: generation, length: length)
+            try cards.generateRandom(client: client, slot: slot, generation: generation, length: length)
         }
     }
 
     func clientEnded(_ client: ClientID) {
         recordEnded(client)
-        let driver = driver
-        outsideAnyTask { driver.clientEnded(client) }
+        let cards = cards
+        outsideAnyTask { cards.clientEnded(client) }
     }
 
-    func setPeer(_ peer: PeerInfo?, for client: ClientID) { driver.setPeer(peer, for: client) }
+    func setPeer(_ peer: PeerInfo?, for client: ClientID) { cards.setPeer(peer, for: client) }
 
     func refreshCounters(slot: SlotID) {
-        let driver = driver
-        outsideAnyTask { driver.refreshCounters(slot: slot) }
+        let cards = cards
+        outsideAnyTask { cards.refreshCounters(slot: slot) }
     }
 
     func forgetVerification(slot: SlotID) {
-        let driver = driver
-        outsideAnyTask { driver.forgetVerification(slot: slot) }
+        let cards = cards
+        outsideAnyTask { cards.forgetVerification(slot: slot) }
     }
 }

@@ -3,7 +3,7 @@ package import SmartCardCore
 
 /// The PKCS#11 layer's seam, for its connection threads: each call runs its operation on the reader's
 /// thread and waits (`performBlocking`).
-extension CardService: TokenDriver, TokenDriverControl {
+extension CardService: TokenService, TokenServiceControl {
     package func login(
         client: ClientID, slot: SlotID, generation: UInt64, userType: UserType, pin: borrowing SecretBytes
     ) throws(TokenError) {
