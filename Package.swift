@@ -58,6 +58,7 @@ let package = Package(
 
         .target(name: "SmartCardCore", swiftSettings: swiftSettings),
         .target(name: "PartialHash", swiftSettings: swiftSettings),
+        .target(name: "PKCS11Constants", swiftSettings: swiftSettings),
 
         // MARK: - Layer 2: edges
 
@@ -68,12 +69,18 @@ let package = Package(
             swiftSettings: swiftSettings
         ),
         .target(name: "IASECC", dependencies: ["SmartCardCore", "PartialHash"], swiftSettings: swiftSettings),
-        .target(name: "PKCS11", dependencies: ["SmartCardCore", x509, swiftASN1, crypto, cryptoExtras], swiftSettings: swiftSettings),
+        .target(
+            name: "PKCS11", dependencies: ["SmartCardCore", "PKCS11Constants", x509, swiftASN1, crypto, cryptoExtras],
+            swiftSettings: swiftSettings
+        ),
         .target(name: "CardIdentity", dependencies: ["SmartCardCore", x509, swiftASN1], swiftSettings: swiftSettings),
         .target(name: "VirtualReaderStack", dependencies: ["SmartCardCore"], swiftSettings: swiftSettings),
         .target(name: "PinEntry", dependencies: ["SmartCardCore"], swiftSettings: swiftSettings),
         .target(name: "LocalCA", dependencies: [crypto, x509, swiftASN1], swiftSettings: swiftSettings),
-        .target(name: "P11KitServer", dependencies: ["PKCS11", "SmartCardCore", "CP11Kit"], swiftSettings: swiftSettings),
+        .target(
+            name: "P11KitServer", dependencies: ["PKCS11", "PKCS11Constants", "SmartCardCore", "CP11Kit"],
+            swiftSettings: swiftSettings
+        ),
         .target(name: "WebEid", dependencies: [crypto], swiftSettings: swiftSettings),
         .target(
             name: "WebEidRelyingParty",
@@ -90,13 +97,16 @@ let package = Package(
 
         // MARK: - Layer 4: daemon
 
-        .target(name: "CardDaemon", dependencies: ["SmartCardCore", "IASECC", "PKCS11", logging], swiftSettings: swiftSettings),
+        .target(
+            name: "CardDaemon", dependencies: ["SmartCardCore", "IASECC", "PKCS11", "PKCS11Constants", logging],
+            swiftSettings: swiftSettings
+        ),
 
         .target(
             name: "BrowserBridge",
             dependencies: [
-                "PKCS11", "SmartCardCore", "CardIdentity", "LocalCA", "WebEid", "PinEntry", crypto, logging, nioCore,
-                nioPosix, nioHTTP1, nioSSL,
+                "PKCS11", "PKCS11Constants", "SmartCardCore", "CardIdentity", "LocalCA", "WebEid", "PinEntry", crypto,
+                logging, nioCore, nioPosix, nioHTTP1, nioSSL,
             ],
             swiftSettings: swiftSettings
         ),
@@ -173,8 +183,8 @@ let package = Package(
         .testTarget(
             name: "CardDaemonTests",
             dependencies: [
-                "CardDaemon", "CardTestSupport", "VirtualCard", "VirtualReaderStack", "IASECC", "PKCS11", "SmartCardCore",
-                "PCSC", logging,
+                "CardDaemon", "CardTestSupport", "VirtualCard", "VirtualReaderStack", "IASECC", "PKCS11", "PKCS11Constants",
+                "SmartCardCore", "PCSC", logging,
             ],
             swiftSettings: swiftSettings
         ),
@@ -186,8 +196,8 @@ let package = Package(
         .testTarget(
             name: "PKCS11Tests",
             dependencies: [
-                "PKCS11", "P11KitServer", "SmartCardCore", "CardTestSupport", "IASECC", "VirtualCard", "CardDaemon",
-                crypto, cryptoExtras, x509, swiftASN1, logging,
+                "PKCS11", "PKCS11Constants", "P11KitServer", "SmartCardCore", "CardTestSupport", "IASECC", "VirtualCard",
+                "CardDaemon", crypto, cryptoExtras, x509, swiftASN1, logging,
             ],
             swiftSettings: swiftSettings
         ),

@@ -2,6 +2,7 @@ import CardIdentity
 import Foundation
 import Logging
 import PKCS11
+import PKCS11Constants
 import SmartCardCore
 import WebEid
 

@@ -1,6 +1,7 @@
 import Foundation
 package import Logging
 package import PKCS11
+import PKCS11Constants
 package import SmartCardCore
 
 /// The daemon's `TokenDriver`: PKCS#11 questions answered from the registry's memory, card operations

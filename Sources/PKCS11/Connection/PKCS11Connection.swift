@@ -1,4 +1,5 @@
 import Foundation
+package import PKCS11Constants
 import SmartCardCore
 
 /// One PKCS#11 application: a p11-kit client connection (or an in-process user). It owns its

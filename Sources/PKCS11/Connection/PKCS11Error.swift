@@ -1,3 +1,5 @@
+package import PKCS11Constants
+
 /// A PKCS#11 call failed: the CKR the C layer returns, and why (never a PIN).
 /// Equality compares the return value only (STYLE.md rule 3).
 package struct PKCS11Error: Error, Hashable, Sendable, CustomStringConvertible {

@@ -1,3 +1,4 @@
+import PKCS11Constants
 package import SmartCardCore
 
 /// The seam between the PKCS#11 semantics (this target, pure Swift) and whatever owns the cards (the
