@@ -59,6 +59,7 @@ let package = Package(
         .target(name: "SmartCardCore", swiftSettings: swiftSettings),
         .target(name: "PartialHash", swiftSettings: swiftSettings),
         .target(name: "PKCS11Constants", swiftSettings: swiftSettings),
+        .target(name: "BridgeProtocol", swiftSettings: swiftSettings),
 
         // MARK: - Layer 2: edges
 
@@ -105,8 +106,8 @@ let package = Package(
         .target(
             name: "BrowserBridge",
             dependencies: [
-                "PKCS11", "PKCS11Constants", "SmartCardCore", "CardIdentity", "LocalCA", "WebEid", "PinEntry", crypto,
-                logging, nioCore, nioPosix, nioHTTP1, nioSSL,
+                "PKCS11", "PKCS11Constants", "SmartCardCore", "CardIdentity", "LocalCA", "WebEid", "PinEntry",
+                "BridgeProtocol", crypto, logging, nioCore, nioPosix, nioHTTP1, nioSSL,
             ],
             swiftSettings: swiftSettings
         ),
@@ -116,8 +117,8 @@ let package = Package(
         .executableTarget(
             name: "cpsd",
             dependencies: [
-                "CardDaemon", "P11KitServer", "PKCS11", "PCSC", "SmartCardCore", "BrowserBridge", "LocalCA", "PinEntry",
-                argumentParser, logging,
+                "CardDaemon", "P11KitServer", "PKCS11", "PCSC", "SmartCardCore", "BrowserBridge", "BridgeProtocol",
+                "LocalCA", "PinEntry", argumentParser, logging,
             ],
             swiftSettings: swiftSettings
         ),
@@ -129,7 +130,7 @@ let package = Package(
         .executableTarget(
             name: "cpsctl",
             dependencies: [
-                "SmartCardCore", "PCSC", "IASECC", "CardIdentity", "PartialHash", "CP11Kit", "LocalCA", "WebEid", "BrowserBridge", argumentParser, x509,
+                "SmartCardCore", "PCSC", "IASECC", "CardIdentity", "PartialHash", "CP11Kit", "LocalCA", "WebEid", "BridgeProtocol", argumentParser, x509,
                 swiftASN1, nioCore, nioPosix, nioHTTP1, nioSSL,
             ],
             swiftSettings: swiftSettings
@@ -164,7 +165,7 @@ let package = Package(
             dependencies: ["CardIdentity", "CardTestSupport", "VirtualCard", "SmartCardCore", x509, swiftASN1],
             swiftSettings: swiftSettings
         ),
-        .testTarget(name: "BrowserBridgeTests", dependencies: ["BrowserBridge"], swiftSettings: swiftSettings),
+        .testTarget(name: "BrowserBridgeTests", dependencies: ["BrowserBridge", "BridgeProtocol"], swiftSettings: swiftSettings),
         .testTarget(name: "LocalCATests", dependencies: ["LocalCA", x509, swiftASN1], swiftSettings: swiftSettings),
         .testTarget(name: "PinEntryTests", dependencies: ["PinEntry", "SmartCardCore"], swiftSettings: swiftSettings),
         .testTarget(name: "PartialHashTests", dependencies: ["PartialHash", crypto], swiftSettings: swiftSettings),

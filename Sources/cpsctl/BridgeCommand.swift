@@ -1,5 +1,5 @@
 import ArgumentParser
-import BrowserBridge
+import BridgeProtocol
 import Foundation
 import LocalCA
 import NIOHTTP1
@@ -19,7 +19,7 @@ struct BridgeStatus: AsyncParsableCommand {
         commandName: "status", abstract: "Ask cpsd's bridge for its status, as the extension does.")
 
     @Option(name: .long, help: "The bridge's port.")
-    var port = BridgeConfiguration.defaultPort
+    var port = BridgeEndpoint.defaultPort
 
     func run() async throws {
         let store = LocalIdentityStore(directory: LocalIdentityStore.defaultDirectory())
@@ -33,7 +33,7 @@ struct BridgeStatus: AsyncParsableCommand {
             throw CLIError("nothing answers on 127.0.0.1:\(port), or not cpsd's bridge: \(error)")
         }
         let answer = try client.send(.GET, "/v1/status", headers: [
-            ("Origin", "chrome-extension://\(CallerPolicy.chromiumExtensionID)"), ("X-CPS-Bridge", "1"),
+            ("Origin", "chrome-extension://\(BridgeExtensionIDs.chromium)"), ("X-CPS-Bridge", "1"),
         ])
         print(String(decoding: answer.body, as: UTF8.self))
         if answer.status != 200 { throw ExitCode(1) }
@@ -79,7 +79,7 @@ struct BridgeUnpair: AsyncParsableCommand {
         do {
             try file.save(after)
         } catch {
-            throw CLIError(error.message)
+            throw CLIError(error.reason)
         }
         for entry in before where !after.contains(entry) { print("unpaired \(entry.origin)") }
     }

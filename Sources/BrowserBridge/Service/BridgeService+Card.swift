@@ -1,3 +1,4 @@
+import BridgeProtocol
 import CardIdentity
 import Foundation
 import Logging

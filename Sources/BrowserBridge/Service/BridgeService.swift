@@ -1,3 +1,4 @@
+import BridgeProtocol
 import SmartCardCore
 import Synchronization
 package import Foundation
@@ -6,8 +7,7 @@ package import PKCS11
 
 /// The bridge's settings (cpsd.conf `bridge-*`, `--bridge-port`).
 package struct BridgeConfiguration: Sendable {
-    package static let defaultPort = 36443
-    package var port = BridgeConfiguration.defaultPort
+    package var port = BridgeEndpoint.defaultPort
     package var extraChromiumIDs: Set<String> = []
     /// How long a dialog waits for the user (Web eID's default: 120 s).
     package var userTimeout: Duration = .seconds(120)

@@ -1,3 +1,4 @@
+package import BridgeProtocol
 package import Foundation
 
 /// The pairings, shared by the bridge's threads and kept in a `PairingFile`, which holds only token
@@ -34,7 +35,11 @@ package final class PairingRegistry: @unchecked Sendable {  // `book` and `stamp
         refreshIfChanged()
         let token = try book.finish(id: id, code: code, origin: origin, now: Date())
         if let file {
-            try file.save(book.paired)
+            do {
+                try file.save(book.paired)
+            } catch {
+                throw BridgeError(.internalError, error.reason)
+            }
             stamp = file.stamp
         }
         return token

@@ -27,15 +27,15 @@ package struct PairingFile: Sendable {
     }
 
     /// The pairings; a missing or unreadable file means none (the user re-pairs, nothing worse).
-    package func load() -> [PairingBook.Paired] {
+    package func load() -> [PairingRecord] {
         guard let data = FileManager.default.contents(atPath: path) else { return [] }
         let decoder = JSONDecoder()
         decoder.dateDecodingStrategy = .iso8601
-        return (try? decoder.decode([PairingBook.Paired].self, from: data)) ?? []
+        return (try? decoder.decode([PairingRecord].self, from: data)) ?? []
     }
 
     /// Replaces the file atomically (temporary file created 0600, then renamed).
-    package func save(_ paired: [PairingBook.Paired]) throws(BridgeError) {
+    package func save(_ paired: [PairingRecord]) throws(PairingFileError) {
         let encoder = JSONEncoder()
         encoder.dateEncodingStrategy = .iso8601
         encoder.outputFormatting = [.prettyPrinted, .sortedKeys]
@@ -46,12 +46,12 @@ package struct PairingFile: Sendable {
             let temporary = path + ".tmp-\(getpid())"
             guard FileManager.default.createFile(
                 atPath: temporary, contents: try encoder.encode(paired), attributes: [.posixPermissions: 0o600])
-            else { throw BridgeError(.internalError, "cannot write \(temporary)") }
-            guard rename(temporary, path) == 0 else { throw BridgeError(.internalError, "cannot rename \(temporary)") }
-        } catch let error as BridgeError {
+            else { throw PairingFileError(.notWritten, "cannot write \(temporary)") }
+            guard rename(temporary, path) == 0 else { throw PairingFileError(.notWritten, "cannot rename \(temporary)") }
+        } catch let error as PairingFileError {
             throw error
         } catch {
-            throw BridgeError(.internalError, "cannot store the pairings in \(path): \(error)")
+            throw PairingFileError(.notWritten, "cannot store the pairings in \(path): \(error)")
         }
     }
 }
