@@ -82,6 +82,13 @@ let package = Package(
             name: "P11KitServer", dependencies: ["PKCS11", "PKCS11Constants", "SmartCardCore", "CP11Kit"],
             swiftSettings: swiftSettings
         ),
+        .target(
+            name: "P11KitClient", dependencies: ["PKCS11Constants", "SmartCardCore", "CP11Kit"], swiftSettings: swiftSettings
+        ),
+        .target(
+            name: "BridgeClient", dependencies: [nioCore, nioPosix, nioHTTP1, nioSSL, x509, swiftASN1],
+            swiftSettings: swiftSettings
+        ),
         .target(name: "WebEid", dependencies: [crypto], swiftSettings: swiftSettings),
         .target(
             name: "WebEidRelyingParty",
@@ -92,6 +99,17 @@ let package = Package(
             name: "DemoRelyingParty",
             dependencies: [
                 "WebEid", "WebEidRelyingParty", "CardIdentity", "LocalCA", x509, swiftASN1, nioCore, nioPosix, nioHTTP1, nioSSL,
+            ],
+            swiftSettings: swiftSettings
+        ),
+
+        // MARK: - Layer 3: diagnostics
+
+        .target(
+            name: "Diagnostics",
+            dependencies: [
+                "SmartCardCore", "PCSC", "IASECC", "CardIdentity", "LocalCA", "P11KitClient", "BridgeProtocol",
+                "BridgeClient", x509, swiftASN1, nioCore, nioHTTP1, nioSSL,
             ],
             swiftSettings: swiftSettings
         ),
@@ -130,8 +148,8 @@ let package = Package(
         .executableTarget(
             name: "cpsctl",
             dependencies: [
-                "SmartCardCore", "PCSC", "IASECC", "CardIdentity", "PartialHash", "CP11Kit", "LocalCA", "WebEid", "BridgeProtocol", argumentParser, x509,
-                swiftASN1, nioCore, nioPosix, nioHTTP1, nioSSL,
+                "SmartCardCore", "PCSC", "IASECC", "CardIdentity", "LocalCA", "WebEid", "PKCS11Constants", "P11KitClient",
+                "BridgeProtocol", "BridgeClient", "Diagnostics", argumentParser, x509, swiftASN1, nioHTTP1,
             ],
             swiftSettings: swiftSettings
         ),
@@ -150,8 +168,15 @@ let package = Package(
             swiftSettings: swiftSettings
         ),
         .testTarget(name: "SmartCardCoreTests", dependencies: ["SmartCardCore"], swiftSettings: swiftSettings),
-        // cpsctl's pure functions (the support bundle's redaction), tested without running the tool.
-        .testTarget(name: "CPSCtlTests", dependencies: ["cpsctl"], swiftSettings: swiftSettings),
+        // Every check of `cpsctl diag`, its runner and the support bundle, in process on fake seams.
+        .testTarget(
+            name: "DiagnosticsTests",
+            dependencies: [
+                "Diagnostics", "SmartCardCore", "PCSC", "P11KitClient", "CardIdentity", "LocalCA", "BridgeProtocol",
+                "CardTestSupport", "VirtualCard",
+            ],
+            swiftSettings: swiftSettings
+        ),
         .testTarget(
             name: "IASECCTests",
             dependencies: [
