@@ -3,7 +3,8 @@ import PCSC
 
 /// What the checks read from the machine, each behind its seam: the environment variables, files,
 /// helper programs, Unix sockets, PC/SC and the bridge's HTTPS port. `local` is this machine; tests
-/// build one from fakes.
+/// build one from fakes. Not yet behind it: what `BrowserRegistration` and `BridgeTrust` read, which
+/// `cpsctl setup` shares (Firefox's profiles.ini, and modutil/certutil on the NSS databases).
 package struct DiagEnvironment {
     package var variables: [String: String]
     package var files: any DiagFileSystem
