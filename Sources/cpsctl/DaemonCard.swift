@@ -39,7 +39,11 @@ final class DaemonCard {
     /// Connects to cpsd and picks the slot of `reader`, or the first slot holding a card.
     init(route: DaemonRoute, reader: String?) throws(CLIError) {
         self.route = route
-        try route.checkServerIsOurs()  // before p11-kit-client.so connects and anything (a PIN) is sent
+        do {
+            try route.checkServerIsOurs()  // before p11-kit-client.so connects and anything (a PIN) is sent
+        } catch {
+            throw CLIError(error.reason)
+        }
         do {
             client = try PKCS11Client(serverAddress: route.serverAddress)
         } catch {
