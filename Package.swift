@@ -168,6 +168,10 @@ let package = Package(
             swiftSettings: swiftSettings
         ),
         .testTarget(name: "SmartCardCoreTests", dependencies: ["SmartCardCore"], swiftSettings: swiftSettings),
+        .testTarget(
+            name: "P11KitClientTests", dependencies: ["P11KitClient", "PKCS11Constants", nioCore, nioPosix],
+            swiftSettings: swiftSettings
+        ),
         // Every check of `cpsctl diag`, its runner and the support bundle, in process on fake seams.
         .testTarget(
             name: "DiagnosticsTests",
