@@ -7,9 +7,12 @@ package import LocalCA
 package struct BridgeTrust {
     package static let nickname = "cpsd local bridge CA"
     package let store: LocalIdentityStore
+    /// Runs certutil on the databases.
+    let registration: BrowserRegistration
 
-    package init(environment: [String: String] = ProcessInfo.processInfo.environment) {
+    package init(environment: [String: String] = ProcessInfo.processInfo.environment, registration: BrowserRegistration? = nil) {
         store = LocalIdentityStore(directory: LocalIdentityStore.defaultDirectory(environment: environment))
+        self.registration = registration ?? BrowserRegistration(environment: environment)
     }
 
     /// The CA browsers must trust, made now if cpsd has not run yet (cpsd then uses the same one).
@@ -23,7 +26,7 @@ package struct BridgeTrust {
 
     /// The CA as `database` holds it, in PEM, or nil.
     package func trustedPEM(in database: BrowserRegistration.Database) -> String? {
-        guard let result = try? BrowserRegistration.run(
+        guard let result = try? registration.run(
             "/usr/bin/certutil", ["-L", "-d", "sql:\(database.directory)", "-n", Self.nickname, "-a"]),
             result.status == 0
         else { return nil }
@@ -41,13 +44,13 @@ package struct BridgeTrust {
         let file = FileManager.default.temporaryDirectory.appendingPathComponent("cpsd-bridge-ca-\(getpid()).pem")
         try pem.write(to: file, atomically: true, encoding: .utf8)
         defer { try? FileManager.default.removeItem(at: file) }
-        try BrowserRegistration.check(BrowserRegistration.run("/usr/bin/certutil", [
+        try BrowserRegistration.check(registration.run("/usr/bin/certutil", [
             "-A", "-d", "sql:\(database.directory)", "-n", Self.nickname, "-t", "C,,", "-i", file.path,
         ]))
     }
 
     package func distrust(in database: BrowserRegistration.Database) throws {
-        try BrowserRegistration.check(BrowserRegistration.run(
+        try BrowserRegistration.check(registration.run(
             "/usr/bin/certutil", ["-D", "-d", "sql:\(database.directory)", "-n", Self.nickname]))
     }
 

@@ -19,13 +19,21 @@ package struct BrowserRegistration {
 
     package let home: URL
     package let environment: [String: String]
+    /// What is read (profiles.ini, the databases' files) and run (modutil, certutil): diag's seams.
+    let files: any DiagFileSystem
+    let programs: any ProgramRunner
 
-    package init(environment: [String: String] = ProcessInfo.processInfo.environment) {
+    package init(
+        environment: [String: String] = ProcessInfo.processInfo.environment, files: any DiagFileSystem = LocalFileSystem(),
+        programs: any ProgramRunner = LocalProgramRunner()
+    ) {
         self.environment = environment
+        self.files = files
+        self.programs = programs
         home = URL(fileURLWithPath: environment["HOME"] ?? NSHomeDirectory())
     }
 
-    package var clientModule: String? { Self.clientModuleCandidates.first { FileManager.default.fileExists(atPath: $0) } }
+    package var clientModule: String? { Self.clientModuleCandidates.first { files.fileExists($0) } }
 
     /// Chromium's shared NSS database (~/.pki/nssdb, and the XDG data location) and every Firefox profile.
     package func databases() -> [Database] {
@@ -43,14 +51,14 @@ package struct BrowserRegistration {
 
     /// Profiles listed in profiles.ini (relative or absolute `Path=` entries) that exist.
     package func firefoxProfiles(in root: URL) -> [String] {
-        guard let ini = try? String(contentsOf: root.appendingPathComponent("profiles.ini"), encoding: .utf8) else { return [] }
+        guard let ini = files.text(root.appendingPathComponent("profiles.ini").path) else { return [] }
         var profiles: [String] = []
         var path: String?
         var relative = true
         func flush() {
             if let path {
                 let full = relative ? root.appendingPathComponent(path).path : path
-                if FileManager.default.fileExists(atPath: full) { profiles.append(full) }
+                if files.fileExists(full) { profiles.append(full) }
             }
             path = nil
             relative = true
@@ -66,7 +74,7 @@ package struct BrowserRegistration {
 
     /// Whether the module is registered in `database` (`modutil -list`).
     package func isRegistered(in database: Database) -> Bool {
-        guard let listing = try? Self.run("/usr/bin/modutil", ["-dbdir", "sql:\(database.directory)", "-list"]) else {
+        guard let listing = try? run("/usr/bin/modutil", ["-dbdir", "sql:\(database.directory)", "-list"]) else {
             return false
         }
         return listing.output.contains(Self.moduleName)
@@ -74,37 +82,31 @@ package struct BrowserRegistration {
 
     package func register(in database: Database, module: String) throws {
         let fileManager = FileManager.default
-        if !fileManager.fileExists(atPath: database.directory + "/cert9.db") {
+        if !files.fileExists(database.directory + "/cert9.db") {
             try fileManager.createDirectory(atPath: database.directory, withIntermediateDirectories: true, attributes: [.posixPermissions: 0o700])
-            try Self.check(Self.run("/usr/bin/certutil", ["-N", "--empty-password", "-d", "sql:\(database.directory)"]))
+            try Self.check(run("/usr/bin/certutil", ["-N", "--empty-password", "-d", "sql:\(database.directory)"]))
         }
-        try Self.check(Self.run("/usr/bin/modutil", [
+        try Self.check(run("/usr/bin/modutil", [
             "-force", "-dbdir", "sql:\(database.directory)", "-add", Self.moduleName, "-libfile", module,
         ]))
     }
 
     package func unregister(from database: Database) throws {
-        try Self.check(Self.run("/usr/bin/modutil", ["-force", "-dbdir", "sql:\(database.directory)", "-delete", Self.moduleName]))
+        try Self.check(run("/usr/bin/modutil", ["-force", "-dbdir", "sql:\(database.directory)", "-delete", Self.moduleName]))
     }
 
     package static func check(_ result: (status: Int32, output: String)) throws {
         guard result.status == 0 else { throw DiagnosticsError(.toolFailed, result.output.trimmingCharacters(in: .whitespacesAndNewlines)) }
     }
 
-    package static func run(_ tool: String, _ arguments: [String]) throws -> (status: Int32, output: String) {
-        guard FileManager.default.isExecutableFile(atPath: tool) else {
+    /// Runs an NSS tool; a missing one says which package brings it.
+    package func run(_ tool: String, _ arguments: [String]) throws -> (status: Int32, output: String) {
+        guard files.isExecutableFile(tool) else {
             throw DiagnosticsError(.toolFailed, "\(tool) is missing: install the Debian package libnss3-tools.")
         }
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: tool)
-        process.arguments = arguments
-        let pipe = Pipe()
-        process.standardOutput = pipe
-        process.standardError = pipe
-        process.standardInput = FileHandle.nullDevice
-        try process.run()
-        let data = pipe.fileHandleForReading.readDataToEndOfFile()
-        process.waitUntilExit()
-        return (process.terminationStatus, String(decoding: data, as: UTF8.self))
+        guard let result = programs.run(tool, arguments, environment: nil) else {
+            throw DiagnosticsError(.toolFailed, "\(tool) could not be started.")
+        }
+        return result
     }
 }

@@ -34,7 +34,7 @@ extension DiagRunner {
             add(.fail("bridge.ca", "the local CA \(store.caPath) expired on \(until)", remedy: renew))
             return
         }
-        let databases = BrowserRegistration(environment: environment.variables).databases()
+        let databases = environment.browserRegistration.databases()
             .filter { environment.files.fileExists($0.directory) }
         guard !databases.isEmpty else {
             expiryOrOK("the local CA is valid until \(until) (\(days) days); no browser NSS database to trust it in", days: days, renew: renew)
@@ -44,7 +44,7 @@ extension DiagRunner {
             expiryOrOK("the local CA is valid until \(until) (\(days) days); its trust is not checked (certutil missing, package libnss3-tools)", days: days, renew: renew)
             return
         }
-        let trust = BridgeTrust(environment: environment.variables)
+        let trust = BridgeTrust(environment: environment.variables, registration: environment.browserRegistration)
         let untrusted = databases.filter { !trust.isTrusted(in: $0, pem: pem) }
         if untrusted.isEmpty {
             let where_ = databases.map { "\($0.browser) \($0.directory)" }.joined(separator: ", ")

@@ -69,7 +69,7 @@ extension DiagRunner {
     }
 
     func browserChecks() {
-        let registration = BrowserRegistration(environment: environment.variables)
+        let registration = environment.browserRegistration
         let existing = registration.databases().filter { environment.files.fileExists($0.directory) }
         guard !existing.isEmpty else {
             add(.skip("browsers.module", "no Firefox profile or Chromium NSS database for this user"))

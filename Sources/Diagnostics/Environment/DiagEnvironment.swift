@@ -3,8 +3,7 @@ import PCSC
 
 /// What the checks read from the machine, each behind its seam: the environment variables, files,
 /// helper programs, Unix sockets, PC/SC and the bridge's HTTPS port. `local` is this machine; tests
-/// build one from fakes. Not yet behind it: what `BrowserRegistration` and `BridgeTrust` read, which
-/// `cpsctl setup` shares (Firefox's profiles.ini, and modutil/certutil on the NSS databases).
+/// build one from fakes.
 package struct DiagEnvironment {
     package var variables: [String: String]
     package var files: any DiagFileSystem
@@ -33,6 +32,11 @@ package struct DiagEnvironment {
         DiagEnvironment(
             variables: variables, files: LocalFileSystem(), programs: LocalProgramRunner(), sockets: LocalSocketProbe(),
             readers: PCSCBackend(), bridge: HTTPSBridgeStatusProbe(), processID: ProcessInfo.processInfo.processIdentifier)
+    }
+
+    /// The browsers' NSS databases, read and run through these seams.
+    var browserRegistration: BrowserRegistration {
+        BrowserRegistration(environment: variables, files: files, programs: programs)
     }
 
     /// The processes of /proc, read through `files`.

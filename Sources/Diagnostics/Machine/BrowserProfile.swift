@@ -26,7 +26,7 @@ struct BrowserProfile: Hashable {
                 profiles.append(BrowserProfile(browser: browser, path: "\(directory)/\(entry)"))
             }
         }
-        let registration = BrowserRegistration(environment: environment)
+        let registration = diagEnvironment.browserRegistration
         for root in [".mozilla/firefox", "snap/firefox/common/.mozilla/firefox", ".var/app/org.mozilla.firefox/.mozilla/firefox"] {
             profiles += registration.firefoxProfiles(in: URL(fileURLWithPath: home).appendingPathComponent(root))
                 .map { BrowserProfile(browser: .firefox, path: $0) }
