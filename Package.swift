@@ -70,21 +70,13 @@ let package = Package(
             swiftSettings: swiftSettings
         ),
         .target(name: "IASECC", dependencies: ["SmartCardCore", "PartialHash"], swiftSettings: swiftSettings),
-        .target(
-            name: "PKCS11", dependencies: ["SmartCardCore", "PKCS11Constants", x509, swiftASN1, crypto, cryptoExtras],
-            swiftSettings: swiftSettings
-        ),
+        .target(name: "PKCS11", dependencies: ["SmartCardCore", "PKCS11Constants", x509, swiftASN1, crypto, cryptoExtras], swiftSettings: swiftSettings),
         .target(name: "CardIdentity", dependencies: ["SmartCardCore", x509, swiftASN1], swiftSettings: swiftSettings),
         .target(name: "VirtualReaderStack", dependencies: ["SmartCardCore"], swiftSettings: swiftSettings),
         .target(name: "PinEntry", dependencies: ["SmartCardCore"], swiftSettings: swiftSettings),
         .target(name: "LocalCA", dependencies: [crypto, x509, swiftASN1], swiftSettings: swiftSettings),
-        .target(
-            name: "P11KitServer", dependencies: ["PKCS11", "PKCS11Constants", "SmartCardCore", "CP11Kit"],
-            swiftSettings: swiftSettings
-        ),
-        .target(
-            name: "P11KitClient", dependencies: ["PKCS11Constants", "SmartCardCore", "CP11Kit"], swiftSettings: swiftSettings
-        ),
+        .target(name: "P11KitServer", dependencies: ["PKCS11", "PKCS11Constants", "SmartCardCore", "CP11Kit"], swiftSettings: swiftSettings),
+        .target(name: "P11KitClient", dependencies: ["PKCS11Constants", "SmartCardCore", "CP11Kit"], swiftSettings: swiftSettings),
         .target(
             name: "BridgeClient", dependencies: [nioCore, nioPosix, nioHTTP1, nioSSL, x509, swiftASN1],
             swiftSettings: swiftSettings
@@ -116,10 +108,7 @@ let package = Package(
 
         // MARK: - Layer 4: daemon
 
-        .target(
-            name: "CardDaemon", dependencies: ["SmartCardCore", "IASECC", "PKCS11", "PKCS11Constants", logging],
-            swiftSettings: swiftSettings
-        ),
+        .target(name: "CardDaemon", dependencies: ["SmartCardCore", "IASECC", "PKCS11", "PKCS11Constants", logging], swiftSettings: swiftSettings),
 
         .target(
             name: "BrowserBridge",
