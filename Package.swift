@@ -61,6 +61,8 @@ let package = Package(
 
         .target(name: "SmartCardCore", swiftSettings: swiftSettings),
         .target(name: "PartialHash", swiftSettings: swiftSettings),
+        .target(name: "PKCS11Constants", swiftSettings: swiftSettings),
+        .target(name: "BridgeProtocol", swiftSettings: swiftSettings),
 
         // MARK: - Layer 2: edges
 
@@ -71,12 +73,17 @@ let package = Package(
             swiftSettings: swiftSettings
         ),
         .target(name: "IASECC", dependencies: ["SmartCardCore", "PartialHash"], swiftSettings: swiftSettings),
-        .target(name: "PKCS11", dependencies: ["SmartCardCore", swiftASN1, crypto], swiftSettings: swiftSettings),
+        .target(name: "PKCS11", dependencies: ["SmartCardCore", "PKCS11Constants", swiftASN1, crypto], swiftSettings: swiftSettings),
         .target(name: "CardIdentity", dependencies: ["SmartCardCore", x509, swiftASN1], swiftSettings: swiftSettings),
         .target(name: "VirtualReaderStack", dependencies: ["SmartCardCore"], swiftSettings: swiftSettings),
         .target(name: "PinEntry", dependencies: ["SmartCardCore"], swiftSettings: swiftSettings),
         .target(name: "LocalCA", dependencies: [crypto, x509, swiftASN1], swiftSettings: swiftSettings),
-        .target(name: "P11KitServer", dependencies: ["PKCS11", "SmartCardCore", "CP11Kit"], swiftSettings: swiftSettings),
+        .target(name: "P11KitServer", dependencies: ["PKCS11", "PKCS11Constants", "SmartCardCore", "CP11Kit"], swiftSettings: swiftSettings),
+        .target(name: "P11KitClient", dependencies: ["PKCS11Constants", "SmartCardCore", "CP11Kit"], swiftSettings: swiftSettings),
+        .target(
+            name: "BridgeClient", dependencies: [nioCore, nioPosix, nioHTTP1, nioSSL, x509, swiftASN1],
+            swiftSettings: swiftSettings
+        ),
         .target(name: "WebEid", dependencies: [crypto], swiftSettings: swiftSettings),
         .target(
             name: "WebEidRelyingParty",
@@ -91,15 +98,26 @@ let package = Package(
             swiftSettings: swiftSettings
         ),
 
+        // MARK: - Layer 3: diagnostics
+
+        .target(
+            name: "Diagnostics",
+            dependencies: [
+                "SmartCardCore", "PCSC", "IASECC", "CardIdentity", "LocalCA", "P11KitClient", "BridgeProtocol",
+                "BridgeClient", x509, swiftASN1, nioCore, nioHTTP1, nioSSL,
+            ],
+            swiftSettings: swiftSettings
+        ),
+
         // MARK: - Layer 4: daemon
 
-        .target(name: "CardDaemon", dependencies: ["SmartCardCore", "IASECC", "PKCS11", logging], swiftSettings: swiftSettings),
+        .target(name: "CardDaemon", dependencies: ["SmartCardCore", "IASECC", "PKCS11", "PKCS11Constants", logging], swiftSettings: swiftSettings),
 
         .target(
             name: "BrowserBridge",
             dependencies: [
-                "CardDaemon", "PKCS11", "SmartCardCore", "CardIdentity", "LocalCA", "WebEid", "PinEntry", crypto, logging, nioCore,
-                nioPosix, nioHTTP1, nioSSL,
+                "CardDaemon", "PKCS11", "PKCS11Constants", "SmartCardCore", "CardIdentity", "LocalCA", "WebEid", "PinEntry",
+                "BridgeProtocol", crypto, logging, nioCore, nioPosix, nioHTTP1, nioSSL,
             ],
             swiftSettings: swiftSettings
         ),
@@ -109,8 +127,8 @@ let package = Package(
         .executableTarget(
             name: "cpsd",
             dependencies: [
-                "CardDaemon", "P11KitServer", "PKCS11", "PCSC", "SmartCardCore", "BrowserBridge", "LocalCA", "PinEntry",
-                argumentParser, logging, serviceLifecycle, unixSignals,
+                "CardDaemon", "P11KitServer", "PKCS11", "PCSC", "SmartCardCore", "BrowserBridge", "BridgeProtocol",
+                "LocalCA", "PinEntry", argumentParser, logging, serviceLifecycle, unixSignals,
             ],
             swiftSettings: swiftSettings,
             // Nothing loads symbols from cpsd: exporting its 130,000 would only make the loader read a 3 MB
@@ -125,8 +143,8 @@ let package = Package(
         .executableTarget(
             name: "cpsctl",
             dependencies: [
-                "SmartCardCore", "PCSC", "IASECC", "CardIdentity", "PartialHash", "CP11Kit", "LocalCA", "WebEid", "BrowserBridge", argumentParser, x509,
-                swiftASN1, nioCore, nioPosix, nioHTTP1, nioSSL,
+                "SmartCardCore", "PCSC", "IASECC", "CardIdentity", "LocalCA", "WebEid", "PKCS11Constants", "P11KitClient",
+                "BridgeProtocol", "BridgeClient", "Diagnostics", argumentParser, x509, swiftASN1, nioHTTP1,
             ],
             swiftSettings: swiftSettings
         ),
@@ -145,8 +163,19 @@ let package = Package(
             swiftSettings: swiftSettings
         ),
         .testTarget(name: "SmartCardCoreTests", dependencies: ["SmartCardCore"], swiftSettings: swiftSettings),
-        // cpsctl's pure functions (the support bundle's redaction), tested without running the tool.
-        .testTarget(name: "CPSCtlTests", dependencies: ["cpsctl"], swiftSettings: swiftSettings),
+        .testTarget(
+            name: "P11KitClientTests", dependencies: ["P11KitClient", "PKCS11Constants", nioCore, nioPosix],
+            swiftSettings: swiftSettings
+        ),
+        // Every check of `cpsctl diag`, its runner and the support bundle, in process on fake seams.
+        .testTarget(
+            name: "DiagnosticsTests",
+            dependencies: [
+                "Diagnostics", "SmartCardCore", "PCSC", "P11KitClient", "CardIdentity", "LocalCA", "BridgeProtocol",
+                "CardTestSupport", "VirtualCard",
+            ],
+            swiftSettings: swiftSettings
+        ),
         .testTarget(
             name: "IASECCTests",
             dependencies: [
@@ -163,8 +192,8 @@ let package = Package(
         .testTarget(
             name: "BrowserBridgeTests",
             dependencies: [
-                "BrowserBridge", "CardDaemon", "CardTestSupport", "VirtualCard", "PKCS11", "SmartCardCore", crypto,
-                cryptoExtras, x509, swiftASN1, logging,
+                "BrowserBridge", "BridgeProtocol", "CardDaemon", "CardTestSupport", "VirtualCard", "PKCS11", "SmartCardCore",
+                crypto, cryptoExtras, x509, swiftASN1, logging,
             ],
             swiftSettings: swiftSettings
         ),
@@ -186,8 +215,8 @@ let package = Package(
         .testTarget(
             name: "CardDaemonTests",
             dependencies: [
-                "CardDaemon", "CardTestSupport", "VirtualCard", "VirtualReaderStack", "IASECC", "PKCS11", "SmartCardCore",
-                "PCSC", logging,
+                "CardDaemon", "CardTestSupport", "VirtualCard", "VirtualReaderStack", "IASECC", "PKCS11", "PKCS11Constants",
+                "SmartCardCore", "PCSC", logging,
             ],
             swiftSettings: swiftSettings
         ),
@@ -199,8 +228,8 @@ let package = Package(
         .testTarget(
             name: "PKCS11Tests",
             dependencies: [
-                "PKCS11", "P11KitServer", "SmartCardCore", "CardTestSupport", "IASECC", "VirtualCard", "CardDaemon",
-                crypto, cryptoExtras, x509, swiftASN1, logging,
+                "PKCS11", "PKCS11Constants", "P11KitServer", "SmartCardCore", "CardTestSupport", "IASECC", "VirtualCard",
+                "CardDaemon", crypto, cryptoExtras, x509, swiftASN1, logging,
             ],
             swiftSettings: swiftSettings
         ),

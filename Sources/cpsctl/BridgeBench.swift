@@ -1,7 +1,9 @@
 import ArgumentParser
+import BridgeClient
 import Foundation
 import LocalCA
 import NIOHTTP1
+import P11KitClient
 import SmartCardCore
 import WebEid
 

@@ -1,5 +1,6 @@
 import ArgumentParser
-import BrowserBridge
+import BridgeClient
+import BridgeProtocol
 import Foundation
 import LocalCA
 import NIOHTTP1
@@ -19,7 +20,7 @@ struct BridgeStatus: AsyncParsableCommand {
         commandName: "status", abstract: "Ask cpsd's bridge for its status, as the extension does.")
 
     @Option(name: .long, help: "The bridge's port.")
-    var port = BridgeConfiguration.defaultPort
+    var port = BridgeEndpoint.defaultPort
 
     func run() async throws {
         let store = LocalIdentityStore(directory: LocalIdentityStore.defaultDirectory())
@@ -33,7 +34,7 @@ struct BridgeStatus: AsyncParsableCommand {
             throw CLIError("nothing answers on 127.0.0.1:\(port), or not cpsd's bridge: \(error)")
         }
         let answer = try client.send(.GET, "/v1/status", headers: [
-            ("Origin", "chrome-extension://\(CallerPolicy.chromiumExtensionID)"), ("X-CPS-Bridge", "1"),
+            ("Origin", "chrome-extension://\(BridgeExtensionIDs.chromium)"), ("X-CPS-Bridge", "1"),
         ])
         print(String(decoding: answer.body, as: UTF8.self))
         if answer.status != 200 { throw ExitCode(1) }

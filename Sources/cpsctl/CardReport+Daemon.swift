@@ -1,6 +1,7 @@
 import CardIdentity
 import Foundation
 import IASECC
+import P11KitClient
 
 extension CardReport {
     /// The report from what cpsd serves: token label and serial from C_GetTokenInfo, the certificates'

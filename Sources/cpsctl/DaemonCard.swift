@@ -1,4 +1,6 @@
 import IASECC
+import P11KitClient
+import PKCS11Constants
 import SmartCardCore
 
 /// A certificate object as cpsd serves it.
@@ -37,7 +39,11 @@ final class DaemonCard {
     /// Connects to cpsd and picks the slot of `reader`, or the first slot holding a card.
     init(route: DaemonRoute, reader: String?) throws(CLIError) {
         self.route = route
-        try route.checkServerIsOurs()  // before p11-kit-client.so connects and anything (a PIN) is sent
+        do {
+            try route.checkServerIsOurs()  // before p11-kit-client.so connects and anything (a PIN) is sent
+        } catch {
+            throw CLIError(error.reason)
+        }
         do {
             client = try PKCS11Client(serverAddress: route.serverAddress)
         } catch {
@@ -81,10 +87,9 @@ final class DaemonCard {
     }
 
     static func counters(tokenFlags flags: UInt) -> (pin: CredentialCounters, puk: CredentialCounters) {
-        typealias K = PKCS11Constant
         return (
-            counters(flags, low: K.userPINCountLow, final: K.userPINFinalTry, locked: K.userPINLocked),
-            counters(flags, low: K.soPINCountLow, final: K.soPINFinalTry, locked: K.soPINLocked)
+            counters(flags, low: CKF.userPINCountLow, final: CKF.userPINFinalTry, locked: CKF.userPINLocked),
+            counters(flags, low: CKF.soPINCountLow, final: CKF.soPINFinalTry, locked: CKF.soPINLocked)
         )
     }
 
@@ -107,14 +112,14 @@ final class DaemonCard {
     /// The two certificates (CKA_VALUE of the CKO_CERTIFICATE objects), authentication first.
     func certificates() throws(CLIError) -> [DaemonCertificate] {
         try withSession(readWrite: false) { [client] (session) throws(PKCS11ClientError) in
-            let template = [(PKCS11Constant.attributeClass, Self.ulong(PKCS11Constant.classCertificate))]
+            let template = [(CKA.class, Self.ulong(CKO.certificate))]
             var found: [DaemonCertificate] = []
             for object in try client.findObjects(session, matching: template.map { (type: $0.0, value: $0.1) }) {
-                let id = try client.attribute(session, object: object, type: PKCS11Constant.attributeID)
+                let id = try client.attribute(session, object: object, type: .id)
                 let name = id.flatMap(Self.role(ofKeyID:)).map { $0 == .authentication ? "auth" : "sig" }
-                guard let name, let der = try client.attribute(session, object: object, type: PKCS11Constant.attributeValue)
+                guard let name, let der = try client.attribute(session, object: object, type: .value)
                 else { continue }
-                let label = try client.attribute(session, object: object, type: PKCS11Constant.attributeLabel) ?? []
+                let label = try client.attribute(session, object: object, type: .label) ?? []
                 found.append(DaemonCertificate(name: name, label: String(decoding: label, as: UTF8.self), der: der))
             }
             return found.sorted { $0.name < $1.name }
@@ -132,15 +137,15 @@ final class DaemonCard {
 
     /// C_Login(CKU_SO, PUK) then C_InitPIN(new PIN), as Cryptolib's unblocking.
     func unblockPIN(puk: borrowing SecretBytes, newPIN: borrowing SecretBytes) throws(CLIError) {
-        try withSession(readWrite: true, user: .securityOfficer) { [client] (session) throws(PKCS11ClientError) in
-            try client.login(session, as: .securityOfficer, pin: puk)
+        try withSession(readWrite: true, user: .so) { [client] (session) throws(PKCS11ClientError) in
+            try client.login(session, as: .so, pin: puk)
             defer { client.logout(session) }
             try client.initPIN(session, pin: newPIN)
         }
     }
 
     /// C_Login(user), the private key by label, C_SignInit/C_Sign, C_Logout.
-    func sign(pin: borrowing SecretBytes, key role: KeyRole, mechanism: UInt, input: [UInt8]) throws(CLIError) -> [UInt8] {
+    func sign(pin: borrowing SecretBytes, key role: KeyRole, mechanism: CKM, input: [UInt8]) throws(CLIError) -> [UInt8] {
         try withSigningKey(pin: pin, role: role) { [client] (session, key) throws(PKCS11ClientError) in
             try client.sign(session, mechanism: mechanism, key: key, data: input)
         }
@@ -153,7 +158,7 @@ final class DaemonCard {
 
     /// Logs in once, then times `count` C_Sign calls (for `cpsctl bench pkcs11`).
     func timedSignatures(
-        pin: borrowing SecretBytes, key role: KeyRole, mechanism: UInt, input: [UInt8], count: Int
+        pin: borrowing SecretBytes, key role: KeyRole, mechanism: CKM, input: [UInt8], count: Int
     ) throws(CLIError) -> [Duration] {
         try withSigningKey(pin: pin, role: role) { [client] (session, key) throws(PKCS11ClientError) in
             let clock = ContinuousClock()
@@ -175,11 +180,11 @@ final class DaemonCard {
             try client.login(session, as: .user, pin: pin)
             defer { client.logout(session) }
             let template = [
-                (type: PKCS11Constant.attributeClass, value: Self.ulong(PKCS11Constant.classPrivateKey)),
-                (type: PKCS11Constant.attributeLabel, value: Array(Self.privateKeyLabel(role).utf8)),
+                (type: CKA.class, value: Self.ulong(CKO.privateKey)),
+                (type: CKA.label, value: Array(Self.privateKeyLabel(role).utf8)),
             ]
             guard let key = try client.findObjects(session, matching: template).first else {
-                throw PKCS11ClientError(.call(function: "C_FindObjects (private key)", rv: CKRName.functionFailed))
+                throw PKCS11ClientError.call("C_FindObjects (private key)", returned: .functionFailed)
             }
             return try body(session, key)
         }
@@ -189,7 +194,7 @@ final class DaemonCard {
 
     /// Runs `body` in a fresh session, closed afterwards; errors explained for `user`'s code.
     private func withSession<R>(
-        readWrite: Bool, user: PKCS11UserType = .user, _ body: (UInt) throws(PKCS11ClientError) -> R
+        readWrite: Bool, user: CKU = .user, _ body: (UInt) throws(PKCS11ClientError) -> R
     ) throws(CLIError) -> R {
         do {
             let session = try client.openSession(slot, readWrite: readWrite)

@@ -1,5 +1,7 @@
 import Foundation
 import IASECC
+import P11KitClient
+import PKCS11Constants
 import SmartCardCore
 
 // The card commands through a running cpsd (PKCS#11 over p11-kit's RPC): the same checks and messages
@@ -81,15 +83,15 @@ extension SignCommand {
     /// The PKCS#11 request: SHA*-RSA-PKCS on the authentication key is refused by cpsd (as by
     /// Cryptolib), so cpsctl hashes on the host and sends the DigestInfo with CKM_RSA_PKCS — the same
     /// signature the direct path makes.
-    func daemonRequest(_ data: [UInt8]) -> (role: KeyRole, mechanism: UInt, input: [UInt8]) {
+    func daemonRequest(_ data: [UInt8]) -> (role: KeyRole, mechanism: CKM, input: [UInt8]) {
         let keyID: KeyRole = key == .auth ? .authentication : .signature
         switch (key, mechanism) {
-        case (_, .rsaPKCS): return (keyID, PKCS11Constant.mechanismRSAPKCS, data)
-        case (.sig, .sha1RSAPKCS): return (keyID, PKCS11Constant.mechanismSHA1RSAPKCS, data)
-        case (.sig, .sha256RSAPKCS): return (keyID, PKCS11Constant.mechanismSHA256RSAPKCS, data)
-        case (.auth, .sha1RSAPKCS): return (keyID, PKCS11Constant.mechanismRSAPKCS, Self.digestInfo(of: data, hash: .sha1))
+        case (_, .rsaPKCS): return (keyID, CKM.rsaPKCS, data)
+        case (.sig, .sha1RSAPKCS): return (keyID, CKM.sha1RSAPKCS, data)
+        case (.sig, .sha256RSAPKCS): return (keyID, CKM.sha256RSAPKCS, data)
+        case (.auth, .sha1RSAPKCS): return (keyID, CKM.rsaPKCS, Self.digestInfo(of: data, hash: .sha1))
         case (.auth, .sha256RSAPKCS):
-            return (keyID, PKCS11Constant.mechanismRSAPKCS, Self.digestInfo(of: data, hash: .sha256))
+            return (keyID, CKM.rsaPKCS, Self.digestInfo(of: data, hash: .sha256))
         }
     }
 }

@@ -1,7 +1,9 @@
 import ArgumentParser
 import Foundation
 import IASECC
+import P11KitClient
 import PCSC
+import PKCS11Constants
 import SmartCardCore
 
 /// `cpsctl bench pkcs11`: what going through cpsd costs. Needs a running cpsd and a card; asks for the
@@ -35,7 +37,7 @@ struct PKCS11Bench: AsyncParsableCommand {
 
     static let digestInfo = SignatureHash.sha256.digestInfoPrefix + [UInt8](repeating: 0x5A, count: 32)
     static let authRequest = SignatureRequest.rsaPKCS(role: .authentication, input: digestInfo)
-    static let rsaPKCS: UInt = 0x1
+    static let rsaPKCS = CKM.rsaPKCS
 
     func run() async throws {
         guard !daemon.direct, let route = daemon.route() else {

@@ -1,4 +1,5 @@
 import ArgumentParser
+import Diagnostics
 import Foundation
 
 /// `cpsctl setup`: makes the browsers of this user see the CPS card through cpsd.

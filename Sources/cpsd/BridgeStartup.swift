@@ -1,3 +1,4 @@
+import BridgeProtocol
 import BrowserBridge
 import CardDaemon
 import Foundation

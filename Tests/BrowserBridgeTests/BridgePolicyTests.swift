@@ -1,3 +1,4 @@
+import BridgeProtocol
 import BrowserBridge
 import Foundation
 import Testing

@@ -1,3 +1,4 @@
+import BridgeProtocol
 import BrowserBridge
 import CardDaemon
 import CardTestSupport
@@ -53,7 +54,7 @@ final class ScriptedDialogs: BridgeDialogs {
 /// IntegrationTests; here each request is handed to `BridgeService.handle` directly.
 struct BridgeServiceHarness {
     static let reader = "Bridge Test Reader 00"
-    static let extensionOrigin = "chrome-extension://\(CallerPolicy.chromiumExtensionID)"
+    static let extensionOrigin = "chrome-extension://\(BridgeExtensionIDs.chromium)"
 
     let backend = VirtualBackend()
     let card = TestCards.card()

@@ -1,6 +1,7 @@
 import CardDaemon
 import CardTestSupport
 import PKCS11
+import PKCS11Constants
 import SmartCardCore
 import Testing
 import VirtualCard

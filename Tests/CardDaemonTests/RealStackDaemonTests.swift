@@ -2,6 +2,7 @@ import CardDaemon
 import CardTestSupport
 import PCSC
 import PKCS11
+import PKCS11Constants
 import SmartCardCore
 import Testing
 import VirtualReaderStack

@@ -2,6 +2,7 @@ import CardDaemon
 import CardTestSupport
 import Foundation
 import PKCS11
+import PKCS11Constants
 import SmartCardCore
 import Testing
 import VirtualCard

@@ -2,6 +2,7 @@ import CardTestSupport
 import Crypto
 import Foundation
 import PKCS11
+import PKCS11Constants
 import SmartCardCore
 import SwiftASN1
 import Testing

@@ -1,3 +1,4 @@
+import PKCS11Constants
 import SmartCardCore
 import CardTestSupport
 import Foundation

@@ -1,5 +1,6 @@
 import Crypto
 import PKCS11
+import PKCS11Constants
 import SmartCardCore
 import Testing
 import VirtualCard

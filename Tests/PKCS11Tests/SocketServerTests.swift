@@ -4,6 +4,7 @@ import Foundation
 import Glibc
 import P11KitServer
 import PKCS11
+import PKCS11Constants
 import SmartCardCore
 import SwiftASN1
 import Synchronization

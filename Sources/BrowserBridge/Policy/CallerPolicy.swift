@@ -29,8 +29,6 @@ package struct Caller: Sendable, Hashable {
 /// rebinding guard (`Host`), the extension-only guard (`Origin` + `X-CPS-Bridge`), and the body rules.
 /// Pure: no I/O, so each refusal is a unit test.
 package struct CallerPolicy: Sendable {
-    /// The Chromium extension id fixed by the manifest's `key` (Packaging/webextension/manifest-key.txt).
-    package static let chromiumExtensionID = "bbdifahjkphgjdfopbedhkhkaijgdhbk"
     package static let maximumBodyBytes = 8192
 
     package var port: Int
@@ -90,7 +88,7 @@ package struct CallerPolicy: Sendable {
     package func isExtensionOrigin(_ origin: String) -> Bool {
         if origin.hasPrefix("chrome-extension://") {
             let id = String(origin.dropFirst("chrome-extension://".count))
-            return id == Self.chromiumExtensionID || extraChromiumIDs.contains(id)
+            return id == BridgeExtensionIDs.chromium || extraChromiumIDs.contains(id)
         }
         if acceptsFirefox, origin.hasPrefix("moz-extension://") {
             let uuid = origin.dropFirst("moz-extension://".count)
@@ -107,4 +105,5 @@ package struct CallerPolicy: Sendable {
     }
 }
 
+import BridgeProtocol
 import Foundation

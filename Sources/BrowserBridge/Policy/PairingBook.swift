@@ -1,3 +1,4 @@
+package import BridgeProtocol
 import Crypto
 package import Foundation
 
@@ -15,11 +16,7 @@ package struct PairingBook: Sendable {
     }
 
     /// A paired extension, as stored (`bridge-pairings.json`).
-    package struct Paired: Codable, Sendable, Hashable {
-        package var origin: String
-        package var tokenSHA256: String
-        package var created: Date
-    }
+    package typealias Paired = PairingRecord
 
     package static let lifetime: TimeInterval = 120
     package static let attempts = 3

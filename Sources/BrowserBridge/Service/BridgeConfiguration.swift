@@ -1,9 +1,9 @@
+import BridgeProtocol
 import SmartCardCore
 
 /// The bridge's settings (cpsd.conf `bridge-*`, `--bridge-port`).
 package struct BridgeConfiguration: Sendable {
-    package static let defaultPort = 36443
-    package var port = BridgeConfiguration.defaultPort
+    package var port = BridgeEndpoint.defaultPort
     package var extraChromiumIDs: Set<String> = []
     /// How long a dialog waits for the user (Web eID's default: 120 s).
     package var userTimeout: Duration = .seconds(120)

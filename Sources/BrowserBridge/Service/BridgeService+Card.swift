@@ -1,8 +1,10 @@
+import BridgeProtocol
 import CardDaemon
 import CardIdentity
 import Foundation
 import Logging
 import PKCS11
+import PKCS11Constants
 import SmartCardCore
 import WebEid
 

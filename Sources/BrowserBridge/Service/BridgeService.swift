@@ -1,3 +1,4 @@
+import BridgeProtocol
 package import CardDaemon
 import SmartCardCore
 import Foundation

@@ -1,3 +1,4 @@
+package import BridgeProtocol
 import Foundation
 import Synchronization
 
@@ -34,7 +35,11 @@ package final class PairingRegistry: Sendable {
             refreshIfChanged(&state)
             let token = try state.book.finish(id: id, code: code, origin: origin, now: Date())
             if let file {
-                try file.save(state.book.paired)
+                do throws(PairingFileError) {
+                    try file.save(state.book.paired)
+                } catch {
+                    throw BridgeError(.internalError, error.reason)
+                }
                 state.stamp = file.stamp
             }
             return token

@@ -1,5 +1,6 @@
 import IASECC
 import PKCS11
+import PKCS11Constants
 import SmartCardCore
 
 /// Where card and driver errors become PKCS#11 terms: once, here (STYLE.md rule 3).

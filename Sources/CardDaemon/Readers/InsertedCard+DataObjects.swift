@@ -1,5 +1,6 @@
 import IASECC
 import PKCS11
+import PKCS11Constants
 import SmartCardCore
 
 /// The CPS business data objects in memory (cryptolib-pkcs11.md §6): the public ones were read at insertion,

@@ -1,5 +1,6 @@
 import IASECC
 import PKCS11
+import PKCS11Constants
 import SmartCardCore
 
 /// A client's login on a card: its user type, and the credential epoch it was made in.

@@ -1,5 +1,6 @@
 import IASECC
 import PKCS11
+import PKCS11Constants
 import SmartCardCore
 
 /// The card operations, each one PC/SC transaction (`CPS3Driver.perform`), with the PIN rules of DESIGN

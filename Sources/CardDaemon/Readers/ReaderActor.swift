@@ -1,6 +1,7 @@
 import IASECC
 import Logging
 import PKCS11
+import PKCS11Constants
 import SmartCardCore
 
 /// Owns one reader and serializes every exchange with its card (STYLE.md §2, rule 6).

@@ -1,5 +1,6 @@
 import CP11Kit
 import PKCS11
+import PKCS11Constants
 
 extension Calls {
     static func initPIN(_ session: UInt, _ pin: UnsafeMutablePointer<UInt8>?, _ length: UInt) -> UInt {

@@ -1,5 +1,6 @@
 import CP11Kit
 import PKCS11
+import PKCS11Constants
 
 extension Calls {
     static func signInit(_ session: UInt, _ mechanism: UnsafeMutablePointer<CK_MECHANISM>?, _ key: UInt) -> UInt {

@@ -1,5 +1,6 @@
 import CP11Kit
 import PKCS11
+import PKCS11Constants
 
 /// C glue of what Cryptolib does in software: digests, verification, encryption (cryptolib-pkcs11.md §8.6–8.7).
 /// NULL input pointers are CKR_ARGUMENTS_BAD here, before the operation is touched, so it goes on

@@ -1,5 +1,6 @@
 import CP11Kit
 import PKCS11
+import PKCS11Constants
 
 /// The implemented CK_FUNCTION_LIST entries: convert the arguments, call this thread's
 /// `PKCS11Connection`, convert the answer. PKCS#11 semantics live in the connection, not here.

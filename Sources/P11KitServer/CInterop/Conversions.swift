@@ -1,5 +1,6 @@
 import CP11Kit
 import PKCS11
+import PKCS11Constants
 import SmartCardCore
 
 /// CK types to Swift and back. Nothing here knows PKCS#11 semantics beyond the buffer conventions.

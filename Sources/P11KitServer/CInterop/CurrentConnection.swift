@@ -1,5 +1,6 @@
 import Glibc
 import PKCS11
+import PKCS11Constants
 
 /// The connection served on this thread. CK_FUNCTION_LIST has no context pointer, and p11-kit runs each
 /// call synchronously on the thread that called the serve function (p11-kit-rpc.md §3 pitfall 5), so a

@@ -1,5 +1,6 @@
 import CP11Kit
 import PKCS11
+import PKCS11Constants
 
 /// The CK_FUNCTION_LIST (version 2.40) handed to `p11_kit_remote_serve_module`. Every entry is
 /// non-NULL (p11-kit calls through them unconditionally), none captures anything: each finds its

@@ -1,3 +1,4 @@
+import PKCS11Constants
 import SmartCardCore
 
 /// C_SetAttributeValue (PKCS#11 2.40 §5.7). Cryptolib lets one attribute of one object change: CKA_VALUE of
@@ -5,7 +6,7 @@ import SmartCardCore
 /// for the write, so the value goes to the card with the PIN kept since C_Login, under the rules of C_Sign.
 extension PKCS11Connection {
     /// CKR_ATTRIBUTE_READ_ONLY (not among the `CKR` constants the other calls use).
-    static let attributeReadOnly = CKR(0x010)
+    static let attributeReadOnly = CKR(rawValue: 0x010)
 
     package func setAttributeValue(session handle: UInt, object: UInt, template: [Attribute]) throws(PKCS11Error) {
         let (session, token) = try liveSession(handle)

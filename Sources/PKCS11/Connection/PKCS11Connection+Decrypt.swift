@@ -1,3 +1,4 @@
+import PKCS11Constants
 import SmartCardCore
 
 /// Decryption with the authentication key (PKCS#11 2.40 §5.9), single part.

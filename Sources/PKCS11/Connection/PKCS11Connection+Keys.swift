@@ -1,3 +1,4 @@
+import PKCS11Constants
 import SmartCardCore
 
 /// What signatures and decryptions share: finding the key of an operation, and lending the kept PIN to

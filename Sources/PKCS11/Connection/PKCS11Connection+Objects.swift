@@ -1,3 +1,4 @@
+import PKCS11Constants
 import SmartCardCore
 
 /// Objects, signatures and random numbers (PKCS#11 2.40 §5.7, §5.8, §5.11, §5.15).

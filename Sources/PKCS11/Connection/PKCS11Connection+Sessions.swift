@@ -1,3 +1,4 @@
+package import PKCS11Constants
 package import SmartCardCore
 
 /// Sessions and login (PKCS#11 2.40 §5.6).

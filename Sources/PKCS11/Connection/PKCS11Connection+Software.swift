@@ -1,3 +1,4 @@
+import PKCS11Constants
 import SmartCardCore
 
 /// What Cryptolib does in software (cryptolib-pkcs11.md §8.6–8.7): digests, signature verification and

@@ -1,4 +1,5 @@
 import Foundation
+package import PKCS11Constants
 import SmartCardCore
 import Synchronization
 

@@ -1,3 +1,4 @@
+package import PKCS11Constants
 import SmartCardCore
 
 /// A PKCS#11 call failed: the CKR the C layer returns as its code, and why (never a PIN).

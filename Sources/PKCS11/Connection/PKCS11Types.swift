@@ -1,3 +1,5 @@
+package import PKCS11Constants
+
 /// The Swift shapes of PKCS#11's structures: the C layer only converts them.
 
 /// CK_INFO.

@@ -1,3 +1,4 @@
+import PKCS11Constants
 import SwiftASN1
 
 /// The pieces of an X.509 certificate PKCS#11 exposes, cut out of the DER as it is (so CKA_SUBJECT

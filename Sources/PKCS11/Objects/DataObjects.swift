@@ -1,3 +1,5 @@
+import PKCS11Constants
+
 /// The CKO_DATA objects of a token: the CPS business data objects (cryptolib-pkcs11.md §5.2 "Data", §6), with
 /// Cryptolib's attributes: CLASS, TOKEN, PRIVATE, MODIFIABLE (CPS_DATA only), LABEL, APPLICATION, VALUE as
 /// the card stores it, OBJECT_ID when the card gives one. No CKA_ID: asking for it is CKR_ATTRIBUTE_TYPE_INVALID.

@@ -1,3 +1,4 @@
+package import PKCS11Constants
 package import SmartCardCore
 
 /// One PKCS#11 object of a token: its handle, attributes as the C caller reads them, and which

@@ -1,3 +1,5 @@
+import PKCS11Constants
+
 /// Raw RSA with a public key (m = s^e mod n, RFC 8017 §5.2.2), in plain Swift. swift-crypto's _CryptoExtras
 /// only verifies PKCS#1 v1.5 over a Digest and PSS with sLen = hLen; Cryptolib also verifies CKM_RSA_X_509,
 /// CKM_RSA_PKCS over any data, and PSS with the caller's sLen (cryptolib-pkcs11.md §8.7), which all need the

@@ -1,4 +1,5 @@
 import Crypto
+import PKCS11Constants
 package import SmartCardCore
 
 /// C_Verify's and C_Encrypt's RSA, in software as Cryptolib does them with OpenSSL (cryptolib-pkcs11.md

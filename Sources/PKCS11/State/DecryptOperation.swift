@@ -1,3 +1,4 @@
+import PKCS11Constants
 package import SmartCardCore
 
 /// What a decryption is made with: fixed at C_DecryptInit.

@@ -1,4 +1,5 @@
 import Crypto
+import PKCS11Constants
 package import SmartCardCore
 
 /// A running SHA-1 or SHA-256 (swift-crypto's value-type hashers: a copy finalizes without ending it).

@@ -1,3 +1,5 @@
+import PKCS11Constants
+
 /// What an encryption is made with: fixed at C_EncryptInit (CKM_RSA_PKCS, the authentication public key).
 package struct EncryptContext: Sendable, Hashable {
     package var keyHandle: UInt

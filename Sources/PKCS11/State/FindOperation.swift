@@ -1,3 +1,5 @@
+import PKCS11Constants
+
 /// C_FindObjectsInit / C_FindObjects / C_FindObjectsFinal on one session.
 package struct FindOperation: Sendable {
     private enum State: Sendable {

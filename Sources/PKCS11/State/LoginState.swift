@@ -1,3 +1,5 @@
+package import PKCS11Constants
+
 /// Who this connection is logged in as, per token (PKCS#11 login is per application and token).
 /// Pure state: the connection calls the driver when an event says so.
 package struct LoginState: Sendable {

@@ -1,3 +1,5 @@
+import PKCS11Constants
+
 /// The sessions of one connection (PKCS#11 application): handles, the token generation each was
 /// opened on, and per-session operation state. Pure state: no I/O (STYLE.md rule 7).
 package struct SessionTable: Sendable {

@@ -1,3 +1,4 @@
+package import PKCS11Constants
 package import SmartCardCore
 
 /// What a signature is made with: fixed at C_SignInit.

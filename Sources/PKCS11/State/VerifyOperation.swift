@@ -1,3 +1,4 @@
+import PKCS11Constants
 package import SmartCardCore
 
 /// CK_RSA_PKCS_PSS_PARAMS for C_VerifyInit: Cryptolib checks the size and that hashAlg matches, and then

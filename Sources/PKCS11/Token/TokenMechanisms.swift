@@ -1,3 +1,4 @@
+package import PKCS11Constants
 package import SmartCardCore
 
 /// CKM_* values for the card-side mechanism types, and what a token offers: the card driver decides per key

@@ -1,6 +1,7 @@
 import CardTestSupport
 import Crypto
 import PKCS11
+import PKCS11Constants
 import SmartCardCore
 import SwiftASN1
 import Testing
