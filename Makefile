@@ -27,6 +27,7 @@ module: deps
 # the two threads of the concurrency pool with in-process suites waiting on their own events.
 test: deps
 	@./scripts/check-interop.sh
+	@./scripts/check-layers.py
 	$(SWIFT) build --build-tests
 	$(SWIFT) test --skip-build --skip IntegrationTests
 	$(SWIFT) test --skip-build --filter IntegrationTests

@@ -42,7 +42,11 @@ let package = Package(
         .package(url: "https://github.com/swift-server/swift-service-lifecycle.git", from: "2.6.0"),
     ],
     targets: [
-        // MARK: - Layer 0: C modules
+        // The layers, lowest first. A target imports only targets of lower layers; scripts/check-layers.py
+        // (run by `make test`) holds the same list and fails on an import from a layer above, or on a
+        // dependency declared here that no file of the target imports.
+
+        // MARK: - Layer 0: C modules (only CInterop/ folders import them)
 
         .systemLibrary(
             name: "CPCSCLite",
@@ -57,14 +61,15 @@ let package = Package(
             providers: [.apt(["libp11-kit-dev"])]
         ),
 
-        // MARK: - Layer 1: vocabulary
+        // MARK: - Layer 1: vocabulary (types and rules, no I/O)
 
         .target(name: "SmartCardCore", swiftSettings: swiftSettings),
         .target(name: "PartialHash", swiftSettings: swiftSettings),
         .target(name: "PKCS11Constants", swiftSettings: swiftSettings),
         .target(name: "BridgeProtocol", swiftSettings: swiftSettings),
+        .target(name: "WebEid", dependencies: [crypto], swiftSettings: swiftSettings),
 
-        // MARK: - Layer 2: edges
+        // MARK: - Layer 2: edges (one outside thing each: PC/SC, a card protocol, p11-kit, a program, a socket)
 
         .target(name: "PCSC", dependencies: ["SmartCardCore", "CPCSCLite"], swiftSettings: swiftSettings),
         .target(
@@ -73,21 +78,43 @@ let package = Package(
             swiftSettings: swiftSettings
         ),
         .target(name: "IASECC", dependencies: ["SmartCardCore", "PartialHash"], swiftSettings: swiftSettings),
-        .target(name: "PKCS11", dependencies: ["SmartCardCore", "PKCS11Constants", swiftASN1, crypto], swiftSettings: swiftSettings),
         .target(name: "CardIdentity", dependencies: ["SmartCardCore", x509, swiftASN1], swiftSettings: swiftSettings),
-        .target(name: "VirtualReaderStack", dependencies: ["SmartCardCore"], swiftSettings: swiftSettings),
-        .target(name: "PinEntry", dependencies: ["SmartCardCore"], swiftSettings: swiftSettings),
         .target(name: "LocalCA", dependencies: [crypto, x509, swiftASN1], swiftSettings: swiftSettings),
-        .target(name: "P11KitServer", dependencies: ["PKCS11", "PKCS11Constants", "SmartCardCore", "CP11Kit"], swiftSettings: swiftSettings),
+        .target(name: "PinEntry", dependencies: ["SmartCardCore"], swiftSettings: swiftSettings),
+        .target(name: "PKCS11", dependencies: ["SmartCardCore", "PKCS11Constants", swiftASN1, crypto], swiftSettings: swiftSettings),
         .target(name: "P11KitClient", dependencies: ["PKCS11Constants", "SmartCardCore", "CP11Kit"], swiftSettings: swiftSettings),
         .target(
             name: "BridgeClient", dependencies: [nioCore, nioPosix, nioHTTP1, nioSSL, x509, swiftASN1],
             swiftSettings: swiftSettings
         ),
-        .target(name: "WebEid", dependencies: [crypto], swiftSettings: swiftSettings),
+        .target(name: "VirtualReaderStack", dependencies: ["SmartCardCore"], swiftSettings: swiftSettings),
+
+        // MARK: - Layer 3: services (the daemon's card service, the PKCS#11 server, the diagnostics, the relying party)
+
+        .target(name: "CardDaemon", dependencies: ["SmartCardCore", "IASECC", "PKCS11", "PKCS11Constants", logging], swiftSettings: swiftSettings),
+        .target(name: "P11KitServer", dependencies: ["PKCS11", "PKCS11Constants", "SmartCardCore", "CP11Kit"], swiftSettings: swiftSettings),
+        .target(
+            name: "Diagnostics",
+            dependencies: [
+                "SmartCardCore", "PCSC", "IASECC", "CardIdentity", "LocalCA", "P11KitClient", "BridgeProtocol",
+                "BridgeClient", x509, swiftASN1, nioCore, nioHTTP1, nioSSL,
+            ],
+            swiftSettings: swiftSettings
+        ),
         .target(
             name: "WebEidRelyingParty",
             dependencies: ["WebEid", "CardIdentity", crypto, cryptoExtras, x509, swiftASN1],
+            swiftSettings: swiftSettings
+        ),
+
+        // MARK: - Layer 4: the browser bridge (on the card service), the demo relying party's server
+
+        .target(
+            name: "BrowserBridge",
+            dependencies: [
+                "CardDaemon", "PKCS11", "PKCS11Constants", "SmartCardCore", "CardIdentity", "LocalCA", "WebEid", "PinEntry",
+                "BridgeProtocol", crypto, logging, nioCore, nioPosix, nioHTTP1, nioSSL,
+            ],
             swiftSettings: swiftSettings
         ),
         .target(
@@ -98,31 +125,7 @@ let package = Package(
             swiftSettings: swiftSettings
         ),
 
-        // MARK: - Layer 3: diagnostics
-
-        .target(
-            name: "Diagnostics",
-            dependencies: [
-                "SmartCardCore", "PCSC", "IASECC", "CardIdentity", "LocalCA", "P11KitClient", "BridgeProtocol",
-                "BridgeClient", x509, swiftASN1, nioCore, nioHTTP1, nioSSL,
-            ],
-            swiftSettings: swiftSettings
-        ),
-
-        // MARK: - Layer 4: daemon
-
-        .target(name: "CardDaemon", dependencies: ["SmartCardCore", "IASECC", "PKCS11", "PKCS11Constants", logging], swiftSettings: swiftSettings),
-
-        .target(
-            name: "BrowserBridge",
-            dependencies: [
-                "CardDaemon", "PKCS11", "PKCS11Constants", "SmartCardCore", "CardIdentity", "LocalCA", "WebEid", "PinEntry",
-                "BridgeProtocol", crypto, logging, nioCore, nioPosix, nioHTTP1, nioSSL,
-            ],
-            swiftSettings: swiftSettings
-        ),
-
-        // MARK: - Executables
+        // MARK: - Layer 5: executables (argument parsing, composition, printing)
 
         .executableTarget(
             name: "cpsd",
