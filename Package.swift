@@ -61,41 +61,45 @@ let package = Package(
             providers: [.apt(["libp11-kit-dev"])]
         ),
 
-        // MARK: - Layer 1: vocabulary (types and rules, no I/O)
+        // MARK: - Layer 1: the one error shape (CodedError), under every target
 
-        .target(name: "SmartCardCore", swiftSettings: swiftSettings),
-        .target(name: "PartialHash", swiftSettings: swiftSettings),
+        .target(name: "ErrorShape", swiftSettings: swiftSettings),
+
+        // MARK: - Layer 2: vocabulary (types and rules, no I/O)
+
+        .target(name: "SmartCardCore", dependencies: ["ErrorShape"], swiftSettings: swiftSettings),
+        .target(name: "PartialHash", dependencies: ["ErrorShape"], swiftSettings: swiftSettings),
         .target(name: "PKCS11Constants", swiftSettings: swiftSettings),
-        .target(name: "BridgeProtocol", swiftSettings: swiftSettings),
-        .target(name: "WebEid", dependencies: [crypto], swiftSettings: swiftSettings),
+        .target(name: "BridgeProtocol", dependencies: ["ErrorShape"], swiftSettings: swiftSettings),
+        .target(name: "WebEid", dependencies: ["ErrorShape", crypto], swiftSettings: swiftSettings),
 
-        // MARK: - Layer 2: edges (one outside thing each: PC/SC, a card protocol, p11-kit, a program, a socket)
+        // MARK: - Layer 3: edges (one outside thing each: PC/SC, a card protocol, p11-kit, a program, a socket)
 
-        .target(name: "PCSC", dependencies: ["SmartCardCore", "CPCSCLite"], swiftSettings: swiftSettings),
+        .target(name: "PCSC", dependencies: ["ErrorShape", "SmartCardCore", "CPCSCLite"], swiftSettings: swiftSettings),
         .target(
             name: "VirtualCard",
-            dependencies: ["SmartCardCore", "PartialHash", crypto, cryptoExtras, x509, swiftASN1],
+            dependencies: ["ErrorShape", "SmartCardCore", "PartialHash", crypto, cryptoExtras, x509, swiftASN1],
             swiftSettings: swiftSettings
         ),
-        .target(name: "IASECC", dependencies: ["SmartCardCore", "PartialHash"], swiftSettings: swiftSettings),
-        .target(name: "CardIdentity", dependencies: ["SmartCardCore", x509, swiftASN1], swiftSettings: swiftSettings),
-        .target(name: "LocalCA", dependencies: [crypto, x509, swiftASN1], swiftSettings: swiftSettings),
-        .target(name: "PinEntry", dependencies: ["SmartCardCore"], swiftSettings: swiftSettings),
-        .target(name: "PKCS11", dependencies: ["SmartCardCore", "PKCS11Constants", swiftASN1, crypto], swiftSettings: swiftSettings),
-        .target(name: "P11KitClient", dependencies: ["PKCS11Constants", "SmartCardCore", "CP11Kit"], swiftSettings: swiftSettings),
+        .target(name: "IASECC", dependencies: ["ErrorShape", "SmartCardCore", "PartialHash"], swiftSettings: swiftSettings),
+        .target(name: "CardIdentity", dependencies: ["ErrorShape", "SmartCardCore", x509, swiftASN1], swiftSettings: swiftSettings),
+        .target(name: "LocalCA", dependencies: ["ErrorShape", crypto, x509, swiftASN1], swiftSettings: swiftSettings),
+        .target(name: "PinEntry", dependencies: ["ErrorShape", "SmartCardCore"], swiftSettings: swiftSettings),
+        .target(name: "PKCS11", dependencies: ["ErrorShape", "SmartCardCore", "PKCS11Constants", swiftASN1, crypto], swiftSettings: swiftSettings),
+        .target(name: "P11KitClient", dependencies: ["ErrorShape", "PKCS11Constants", "SmartCardCore", "CP11Kit"], swiftSettings: swiftSettings),
         .target(
-            name: "BridgeClient", dependencies: [nioCore, nioPosix, nioHTTP1, nioSSL, x509, swiftASN1],
+            name: "BridgeClient", dependencies: ["ErrorShape", nioCore, nioPosix, nioHTTP1, nioSSL, x509, swiftASN1],
             swiftSettings: swiftSettings
         ),
-        .target(name: "VirtualReaderStack", dependencies: ["SmartCardCore"], swiftSettings: swiftSettings),
+        .target(name: "VirtualReaderStack", dependencies: ["ErrorShape", "SmartCardCore"], swiftSettings: swiftSettings),
 
-        // MARK: - Layer 3: services (the daemon's card service, the PKCS#11 server, the diagnostics, the relying party)
+        // MARK: - Layer 4: services (the daemon's card service, the PKCS#11 server, the diagnostics, the relying party)
 
         .target(name: "CardDaemon", dependencies: ["SmartCardCore", "IASECC", "PKCS11", "PKCS11Constants", logging], swiftSettings: swiftSettings),
-        .target(name: "P11KitServer", dependencies: ["PKCS11", "PKCS11Constants", "SmartCardCore", "CP11Kit"], swiftSettings: swiftSettings),
+        .target(name: "P11KitServer", dependencies: ["ErrorShape", "PKCS11", "PKCS11Constants", "SmartCardCore", "CP11Kit"], swiftSettings: swiftSettings),
         .target(
             name: "Diagnostics",
-            dependencies: [
+            dependencies: ["ErrorShape", 
                 "SmartCardCore", "PCSC", "IASECC", "CardIdentity", "LocalCA", "P11KitClient", "BridgeProtocol",
                 "BridgeClient", x509, swiftASN1, nioCore, nioHTTP1, nioSSL,
             ],
@@ -103,15 +107,15 @@ let package = Package(
         ),
         .target(
             name: "WebEidRelyingParty",
-            dependencies: ["WebEid", "CardIdentity", crypto, cryptoExtras, x509, swiftASN1],
+            dependencies: ["ErrorShape", "WebEid", "CardIdentity", crypto, cryptoExtras, x509, swiftASN1],
             swiftSettings: swiftSettings
         ),
 
-        // MARK: - Layer 4: the browser bridge (on the card service), the demo relying party's server
+        // MARK: - Layer 5: the browser bridge (on the card service), the demo relying party's server
 
         .target(
             name: "BrowserBridge",
-            dependencies: [
+            dependencies: ["ErrorShape", 
                 "CardDaemon", "PKCS11", "PKCS11Constants", "SmartCardCore", "CardIdentity", "LocalCA", "WebEid", "PinEntry",
                 "BridgeProtocol", crypto, logging, nioCore, nioPosix, nioHTTP1, nioSSL,
             ],
@@ -119,17 +123,17 @@ let package = Package(
         ),
         .target(
             name: "DemoRelyingParty",
-            dependencies: [
+            dependencies: ["ErrorShape", 
                 "WebEid", "WebEidRelyingParty", "CardIdentity", "LocalCA", x509, swiftASN1, nioCore, nioPosix, nioHTTP1, nioSSL,
             ],
             swiftSettings: swiftSettings
         ),
 
-        // MARK: - Layer 5: executables (argument parsing, composition, printing)
+        // MARK: - Layer 6: executables (argument parsing, composition, printing)
 
         .executableTarget(
             name: "cpsd",
-            dependencies: [
+            dependencies: ["ErrorShape", 
                 "CardDaemon", "P11KitServer", "PKCS11", "PCSC", "SmartCardCore", "BrowserBridge", "BridgeProtocol",
                 "LocalCA", "PinEntry", argumentParser, logging, serviceLifecycle, unixSignals,
             ],
@@ -162,10 +166,10 @@ let package = Package(
 
         .target(
             name: "CardTestSupport",
-            dependencies: ["SmartCardCore", "PCSC", "VirtualCard", "VirtualReaderStack", "IASECC", "WebEid"],
+            dependencies: ["ErrorShape", "SmartCardCore", "PCSC", "VirtualCard", "VirtualReaderStack", "IASECC", "WebEid"],
             swiftSettings: swiftSettings
         ),
-        .testTarget(name: "SmartCardCoreTests", dependencies: ["SmartCardCore"], swiftSettings: swiftSettings),
+        .testTarget(name: "SmartCardCoreTests", dependencies: ["ErrorShape", "SmartCardCore"], swiftSettings: swiftSettings),
         .testTarget(
             name: "P11KitClientTests", dependencies: ["P11KitClient", "PKCS11Constants", nioCore, nioPosix],
             swiftSettings: swiftSettings

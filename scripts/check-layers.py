@@ -13,6 +13,7 @@ import sys
 
 LAYERS = [
     ("C modules", ["CPCSCLite", "CP11Kit"]),
+    ("the one error shape", ["ErrorShape"]),
     ("vocabulary: types and rules, no I/O",
      ["SmartCardCore", "PartialHash", "PKCS11Constants", "BridgeProtocol", "WebEid"]),
     ("edges: one outside thing each (PC/SC, a card protocol, p11-kit, a dialog program, a file, a socket)",

@@ -1,3 +1,4 @@
+import ErrorShape
 package import Foundation
 package import PCSC
 package import SmartCardCore

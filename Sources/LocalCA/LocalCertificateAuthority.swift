@@ -1,3 +1,4 @@
+import ErrorShape
 import Crypto
 package import Foundation
 import SwiftASN1
@@ -85,23 +86,18 @@ package struct LocalServerIdentity: Sendable {
 
 /// Why the local CA could not issue or store the bridge's certificate.
 /// The shape of SmartCardCore's `CodedError`, written out: this target does not depend on SmartCardCore.
-package struct LocalCAError: Error, Hashable, Sendable, CustomStringConvertible {
-    package enum Code: String, Hashable, Sendable, CustomStringConvertible {
+package struct LocalCAError: CodedError {
+    package enum Code: String, ErrorCode {
         case issuance
         case storage
-
-        package var description: String { rawValue }
     }
 
-    package var code: Code
-    package var reason: String
+    package let code: Code
+    package let reason: String
     package init(_ code: Code, _ reason: String) {
         self.code = code
         self.reason = reason
     }
 
-    /// Errors compare by code: tests and callers branch on what happened, not on the wording.
-    package static func == (lhs: Self, rhs: Self) -> Bool { lhs.code == rhs.code }
-    package func hash(into hasher: inout Hasher) { hasher.combine(code) }
     package var description: String { reason }
 }

@@ -1,15 +1,16 @@
+import ErrorShape
 package import PKCS11Constants
 
 /// A failure of the PKCS#11 client: the module could not be loaded, or a call returned a CKR.
 /// Equality compares `code` and `rv`: the reason is for people.
-package struct PKCS11ClientError: Error, CustomStringConvertible, Equatable {
-    package enum Code: Equatable, Sendable {
+package struct PKCS11ClientError: CodedError {
+    package enum Code: String, ErrorCode {
         /// dlopen of p11-kit-client.so failed (not installed: package p11-kit-modules).
-        case moduleNotLoaded
+        case moduleNotLoaded = "module not loaded"
         /// The module has no C_GetFunctionList, or it returned no list.
-        case noFunctionList
+        case noFunctionList = "no function list"
         /// A call returned something other than CKR_OK (`rv`).
-        case callFailed
+        case callFailed = "call failed"
     }
 
     package let code: Code

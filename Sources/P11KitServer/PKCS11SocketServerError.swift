@@ -1,3 +1,4 @@
+import ErrorShape
 import SmartCardCore
 
 /// Why the PKCS#11 socket server could not start.

@@ -1,3 +1,4 @@
+import ErrorShape
 package import SmartCardCore
 
 /// A pcsc-lite return code other than success, with where it happened (STYLE.md rules 2 and 3).

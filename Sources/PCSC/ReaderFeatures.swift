@@ -1,3 +1,4 @@
+import ErrorShape
 import SmartCardCore
 
 /// What a reader says it can do beyond APDUs, from CM_IOCTL_GET_FEATURE_REQUEST (PC/SC part 10 v2.02.09

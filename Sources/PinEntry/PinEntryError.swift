@@ -1,3 +1,4 @@
+import ErrorShape
 import SmartCardCore
 
 /// Why a pinentry dialog gave no answer, grouped by what the caller does about it (STYLE.md rule 3).

@@ -1,3 +1,4 @@
+import ErrorShape
 import SmartCardCore
 
 /// Why a virtual reader stack could not start or be driven.

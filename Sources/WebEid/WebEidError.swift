@@ -1,8 +1,9 @@
+import ErrorShape
 /// Why a Web eID value (origin, nonce, token) was refused. Codes are what a caller can act on; the message
 /// says what was wrong, for logs and error bodies (it never carries secrets: origins and nonces are public).
 /// The shape of SmartCardCore's `CodedError`, written out: this target does not depend on SmartCardCore.
-package struct WebEidError: Error, Hashable, Sendable, CustomStringConvertible {
-    package enum Code: String, Hashable, Sendable, CustomStringConvertible {
+package struct WebEidError: CodedError {
+    package enum Code: String, ErrorCode {
         /// The origin is not a well-formed `scheme://host[:port]` (path, query, userinfo, bad host, too long).
         case invalidOrigin
         /// The origin is well formed but its scheme is not `https` or `wss`.
@@ -11,8 +12,6 @@ package struct WebEidError: Error, Hashable, Sendable, CustomStringConvertible {
         case invalidNonce
         /// A token field cannot be encoded or decoded (not standard base64, not JSON).
         case malformedToken
-
-        package var description: String { rawValue }
     }
 
     package let code: Code
@@ -23,8 +22,4 @@ package struct WebEidError: Error, Hashable, Sendable, CustomStringConvertible {
         self.reason = reason
     }
 
-    /// Errors compare by code: tests and callers branch on what happened, not on the wording.
-    package static func == (lhs: Self, rhs: Self) -> Bool { lhs.code == rhs.code }
-    package func hash(into hasher: inout Hasher) { hasher.combine(code) }
-    package var description: String { "\(code): \(reason)" }
 }

@@ -1,9 +1,10 @@
+import ErrorShape
 /// Why a relying party refused a login: one code per check of browser-and-psc.md §2.6, so a service can log
 /// precisely and tests can tell the refusals apart. The message is for logs; a service should answer the
 /// browser with a generic refusal.
 /// The shape of SmartCardCore's `CodedError`, written out: this target does not depend on SmartCardCore.
-package struct RelyingPartyError: Error, Hashable, Sendable, CustomStringConvertible {
-    package enum Code: String, Hashable, Sendable, CustomStringConvertible {
+package struct RelyingPartyError: CodedError {
+    package enum Code: String, ErrorCode {
         /// The token text is shorter than 100 or longer than 10 000 bytes.
         case tokenLength
         /// Not JSON, a field missing or not a string, a binary field not standard base64.
@@ -30,8 +31,6 @@ package struct RelyingPartyError: Error, Hashable, Sendable, CustomStringConvert
         case nonceNotFound
         /// The session's nonce is older than the store's lifetime.
         case nonceExpired
-
-        package var description: String { rawValue }
     }
 
     package let code: Code
@@ -42,8 +41,4 @@ package struct RelyingPartyError: Error, Hashable, Sendable, CustomStringConvert
         self.reason = reason
     }
 
-    /// Errors compare by code: tests and callers branch on what happened, not on the wording.
-    package static func == (lhs: Self, rhs: Self) -> Bool { lhs.code == rhs.code }
-    package func hash(into hasher: inout Hasher) { hasher.combine(code) }
-    package var description: String { "\(code): \(reason)" }
 }

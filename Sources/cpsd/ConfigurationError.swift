@@ -1,4 +1,4 @@
-import SmartCardCore
+import ErrorShape
 
 /// A line of cpsd.conf that cpsd cannot use, or a file it cannot read: cpsd stops at start (or keeps its
 /// previous settings on SIGHUP) and says which line.

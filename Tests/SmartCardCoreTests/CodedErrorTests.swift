@@ -1,3 +1,4 @@
+import ErrorShape
 import SmartCardCore
 import Synchronization
 import Testing

@@ -1,12 +1,13 @@
+import ErrorShape
 /// The pairing file could not be written (reading never fails: an unreadable file holds no pairing).
-package struct PairingFileError: Error, Hashable, Sendable, CustomStringConvertible {
-    package enum Code: Hashable, Sendable {
+package struct PairingFileError: CodedError {
+    package enum Code: String, ErrorCode {
         /// The directory, the temporary file or the rename failed.
-        case notWritten
+        case notWritten = "not written"
     }
 
-    package var code: Code
-    package var reason: String
+    package let code: Code
+    package let reason: String
 
     package init(_ code: Code, _ reason: String) {
         self.code = code

@@ -1,4 +1,4 @@
-import SmartCardCore
+import ErrorShape
 
 /// Why the bridge did not start listening; cpsd logs it and keeps serving PKCS#11 without the bridge.
 package struct BridgeStartError: CodedError {

@@ -1,3 +1,4 @@
+import ErrorShape
 import Logging
 import NIOCore
 import SmartCardCore

@@ -1,3 +1,4 @@
+import ErrorShape
 import Foundation
 import SmartCardCore
 

@@ -1,3 +1,4 @@
+import ErrorShape
 import IASECC
 import PKCS11
 import PKCS11Constants

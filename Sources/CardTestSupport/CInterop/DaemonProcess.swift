@@ -1,3 +1,4 @@
+import ErrorShape
 package import Foundation
 import Glibc
 import SmartCardCore

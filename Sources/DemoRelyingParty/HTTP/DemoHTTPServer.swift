@@ -1,3 +1,4 @@
+import ErrorShape
 import NIOCore
 import NIOHTTP1
 package import NIOPosix
@@ -125,11 +126,9 @@ package struct DemoHTTPServer: Sendable {
 
 /// Why the demo server could not start. The shape of SmartCardCore's `CodedError`, written out (this target does
 /// not depend on SmartCardCore); one code, as every failure here stops the demo alike, so `init` takes the reason.
-package struct DemoServerError: Error, Hashable, Sendable, CustomStringConvertible {
-    package enum Code: String, Hashable, Sendable, CustomStringConvertible {
+package struct DemoServerError: CodedError {
+    package enum Code: String, ErrorCode {
         case startFailed = "start failed"
-
-        package var description: String { rawValue }
     }
 
     package let code: Code
@@ -140,8 +139,6 @@ package struct DemoServerError: Error, Hashable, Sendable, CustomStringConvertib
         self.reason = reason
     }
 
-    package static func == (lhs: Self, rhs: Self) -> Bool { lhs.code == rhs.code }
-    package func hash(into hasher: inout Hasher) { hasher.combine(code) }
     /// The reason alone: the demo prints it to the person who started it.
     package var description: String { reason }
 }

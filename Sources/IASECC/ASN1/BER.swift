@@ -1,3 +1,4 @@
+import ErrorShape
 import SmartCardCore
 
 /// A lenient, bounds-checked BER reader for what real CPS3 cards contain (cps3-card.md §4.2): it

@@ -1,3 +1,4 @@
+import ErrorShape
 package import SmartCardCore
 
 /// What went wrong talking to a CPx card (CPS3 or CPS4), grouped like `CardError` (STYLE.md rule 3). Status words become

@@ -1,3 +1,4 @@
+import ErrorShape
 import Glibc
 import SmartCardCore
 

@@ -1,3 +1,4 @@
+import ErrorShape
 package import PKCS11Constants
 package import SmartCardCore
 

@@ -1,3 +1,4 @@
+import ErrorShape
 package import SmartCardCore
 
 /// Why a token operation failed, in the terms PKCS#11 reports (each maps to exactly one CKR).

@@ -1,3 +1,4 @@
+import ErrorShape
 /// A running SHA computation whose intermediate state can be read and resumed: what a host needs to
 /// leave the last hash round to an IAS-ECC card (reference `cps3-card.md` §6.1), and what the virtual
 /// card needs to finish it.
@@ -104,14 +105,12 @@ package typealias SHA1State = HashState<SHA1Compression>
 
 /// A typed failure of PartialHash (STYLE.md rule 3). Equality compares `code` only. The shape of SmartCardCore's
 /// `CodedError`, written out: this target depends on nothing, so it cannot adopt the protocol.
-package struct PartialHashError: Error, Hashable, Sendable, CustomStringConvertible {
-    package enum Code: String, Hashable, Sendable, CustomStringConvertible {
+package struct PartialHashError: CodedError {
+    package enum Code: String, ErrorCode {
         /// A resumed computation must start on a 512-bit block boundary.
         case bitCountNotBlockAligned = "bit count not a multiple of 512"
         /// The intermediate state does not have the function's size (32 bytes SHA-256, 20 bytes SHA-1).
         case wrongStateLength = "wrong intermediate state length"
-
-        package var description: String { rawValue }
     }
 
     package let code: Code
@@ -126,7 +125,4 @@ package struct PartialHashError: Error, Hashable, Sendable, CustomStringConverti
         self.line = line
     }
 
-    package static func == (lhs: Self, rhs: Self) -> Bool { lhs.code == rhs.code }
-    package func hash(into hasher: inout Hasher) { hasher.combine(code) }
-    package var description: String { "\(code): \(reason)" }
 }

@@ -1,3 +1,4 @@
+import ErrorShape
 /// A command APDU (ISO/IEC 7816-3 §12.1, ISO/IEC 7816-4 §5.1): header CLA INS P1 P2, optional data
 /// (Lc), optional expected length (Le).
 ///

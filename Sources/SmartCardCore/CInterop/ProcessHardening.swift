@@ -1,4 +1,5 @@
 #if canImport(Glibc)
+import ErrorShape
 import Glibc
 #endif
 

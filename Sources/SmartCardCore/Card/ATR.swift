@@ -1,3 +1,4 @@
+import ErrorShape
 /// An Answer-To-Reset (ISO/IEC 7816-3 §8.2): the bytes a card sends at power-on, parsed into its
 /// interface bytes, offered protocols and historical bytes.
 package struct ATR: Hashable, Sendable, CustomStringConvertible {

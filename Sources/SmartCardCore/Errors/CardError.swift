@@ -1,3 +1,4 @@
+import ErrorShape
 /// An error from a card or reader, grouped by what the caller can do about it (STYLE.md rule 3).
 ///
 /// Equality compares `code` only (`CodedError`), so tests and callers match on what happened, not on the wording.

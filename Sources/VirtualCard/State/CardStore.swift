@@ -1,3 +1,4 @@
+import ErrorShape
 package import Foundation
 import SmartCardCore
 import SwiftASN1

@@ -1,4 +1,4 @@
-/// The one shape of every error in cpsd (STYLE.md rule 3, after swift-certificates' `CertificateError`): a struct
+/// The one shape of every error in cpsd, in every target (STYLE.md rule 3, after swift-certificates' `CertificateError`): a struct
 /// with a nested `Code` that says what happened, and a `reason` that says it in words for logs (never a secret).
 ///
 /// A conforming type declares its codes and any extra context (`triesLeft`, `statusWord`, `errno`); equality,
@@ -27,14 +27,4 @@ package protocol ErrorCode: RawRepresentable<String>, Hashable, Sendable, Custom
 
 extension ErrorCode {
     package var description: String { rawValue }
-}
-
-/// An error type that also stands for a failure of the card's transport (the reader, pcscd, a pulled card), so
-/// that a whole card operation — the transaction, the driver's commands, its recovery — throws one type and the
-/// caller decides by its code, with no cast to find the `CardError` again (`CardConnection.withTransaction`).
-package protocol CardErrorCarrier: Error {
-    /// The error standing for `cardError`, a failure of the transport.
-    init(_ cardError: CardError)
-    /// The transport failure this error stands for, or nil when it is about something else.
-    var cardError: CardError? { get }
 }
