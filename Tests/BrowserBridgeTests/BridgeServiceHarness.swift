@@ -81,7 +81,7 @@ struct BridgeServiceHarness {
             group.addTask { await harness.registry.run() }
             harness.backend.plugReader(reader)
             try harness.backend.insert(harness.card, into: reader)
-            _ = try await harness.eventually("the card read") { harness.cards.slots().first?.token }
+            _ = try await eventually("the card read") { harness.cards.slots().first?.token }
             try await body(harness)
             group.cancelAll()
         }
@@ -118,15 +118,4 @@ struct BridgeServiceHarness {
     }
 
     static func nonce() -> String { Data((0..<32).map { _ in UInt8.random(in: 0...255) }).base64EncodedString() }
-
-    /// Polls `probe` until it gives a value; the deadline only bounds a failing test.
-    func eventually<T>(_ what: String, _ probe: () throws -> T?) async throws -> T {
-        let deadline = ContinuousClock.now + .seconds(60)
-        while ContinuousClock.now < deadline {
-            if let value = try probe() { return value }
-            try await Task.sleep(for: .milliseconds(5))
-        }
-        Issue.record("timed out waiting for \(what)")
-        throw CancellationError()
-    }
 }

@@ -171,18 +171,6 @@ struct Daemon {
     }
 }
 
-/// Polls `probe` until it returns a value: the daemon converges on events it gets asynchronously.
-/// The deadline only bounds a failing test; nothing is asserted about time.
-func eventually<T>(_ what: String, _ probe: () throws -> T?) async throws -> T {
-    let deadline = ContinuousClock.now + .seconds(60)
-    while ContinuousClock.now < deadline {
-        if let value = try probe() { return value }
-        try await Task.sleep(for: .milliseconds(5))
-    }
-    Issue.record("timed out waiting for \(what)")
-    throw CancellationError()
-}
-
 /// Runs `body` on a dedicated thread, as p11-kit connection threads call the card service.
 @discardableResult
 func onThread<R: Sendable>(_ body: @escaping @Sendable () throws -> R) async throws -> R {

@@ -30,12 +30,9 @@ extension CardService {
         client: ClientID, slot: SlotID, generation: UInt64, request: SignatureRequest, pin: borrowing SecretBytes,
         origin: PINOrigin
     ) -> CardOperation<[UInt8]> {
-        let pin = SecretHolder(copyingOrEmpty: pin)
-        return CardOperation(slot: slot) { (reader) throws(TokenError) in
-            if pin.secret.count > 0 { try Self.checkFormat(pin.secret, length: Self.pinLength) }
-            return try reader.sign(client: client, generation: generation, request: request, pin: pin, origin: origin)
-        } finished: { [self] result, duration in
-            audit(client: client, slot: slot, operation: request.audit, result: result, duration: duration)
+        keyOperation(client: client, slot: slot, audit: request.audit, pin: SecretHolder(copyingOrEmpty: pin)) {
+            (reader, pin) throws(TokenError) in
+            try reader.sign(client: client, generation: generation, request: request, pin: pin, origin: origin)
         }
     }
 
@@ -43,12 +40,22 @@ extension CardService {
         client: ClientID, slot: SlotID, generation: UInt64, request: DecryptionRequest, pin: borrowing SecretBytes,
         origin: PINOrigin
     ) -> CardOperation<[UInt8]> {
-        let pin = SecretHolder(copyingOrEmpty: pin)
-        return CardOperation(slot: slot) { (reader) throws(TokenError) in
+        keyOperation(client: client, slot: slot, audit: request.audit, pin: SecretHolder(copyingOrEmpty: pin)) {
+            (reader, pin) throws(TokenError) in
+            try reader.decrypt(client: client, generation: generation, request: request, pin: pin, origin: origin)
+        }
+    }
+
+    /// A private-key operation: the code checked (before any card sees it), the reader's work, one audit line.
+    private func keyOperation(
+        client: ClientID, slot: SlotID, audit: KeyOperationAudit, pin: SecretHolder,
+        _ work: @escaping @Sendable (isolated ReaderActor, SecretHolder) throws(TokenError) -> [UInt8]
+    ) -> CardOperation<[UInt8]> {
+        CardOperation(slot: slot) { (reader) throws(TokenError) in
             if pin.secret.count > 0 { try Self.checkFormat(pin.secret, length: Self.pinLength) }
-            return try reader.decrypt(client: client, generation: generation, request: request, pin: pin, origin: origin)
+            return try work(reader, pin)
         } finished: { [self] result, duration in
-            audit(client: client, slot: slot, operation: request.audit, result: result, duration: duration)
+            self.audit(client: client, slot: slot, operation: audit, result: result, duration: duration)
         }
     }
 
