@@ -172,6 +172,19 @@ final class DaemonCard {
         }
     }
 
+    /// `count` C_GetSlotInfo calls, each one round trip through the socket that cpsd answers from memory:
+    /// what the socket itself costs a call (a signature is two: C_SignInit and C_Sign).
+    func timedRoundTrips(count: Int) throws(CLIError) -> [Duration] {
+        try Self.call { [client, slot] () throws(PKCS11ClientError) in
+            let clock = ContinuousClock()
+            return try (0..<count).map { _ throws(PKCS11ClientError) in
+                let start = clock.now
+                _ = try client.slotDescription(slot)
+                return clock.now - start
+            }
+        }
+    }
+
     /// A session logged in as the user, and `role`'s private key, for `body`; logs out afterwards.
     private func withSigningKey<R>(
         pin: borrowing SecretBytes, role: KeyRole, _ body: (UInt, UInt) throws(PKCS11ClientError) -> R

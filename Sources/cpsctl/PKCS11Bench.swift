@@ -38,6 +38,8 @@ struct PKCS11Bench: AsyncParsableCommand {
     static let digestInfo = SignatureHash.sha256.digestInfoPrefix + [UInt8](repeating: 0x5A, count: 32)
     static let authRequest = SignatureRequest.rsaPKCS(role: .authentication, input: digestInfo)
     static let rsaPKCS = CKM.rsaPKCS
+    /// Alternating blocks of socket and in-process signatures.
+    static let rounds = 4
 
     func run() async throws {
         guard !daemon.direct, let route = daemon.route() else {
@@ -46,17 +48,29 @@ struct PKCS11Bench: AsyncParsableCommand {
         let pin = try secrets.pin("PIN")
         try secrets.check(pin, length: CPS3Driver.pinLength, what: "PIN")
         let card = try DaemonCard(route: route, reader: selection.reader)
-        let socketTimes = try card.timedSignatures(
-            pin: pin, key: .authentication, mechanism: Self.rsaPKCS, input: Self.digestInfo,
-            count: signatures)
+        // The socket and the in-process runs alternate in blocks, so that a slow spell of the machine
+        // weighs on both sides alike; the first signature of each block pays for the other side's reset.
+        var (socketTimes, isolatedTimes): ([Duration], [Duration]) = ([], [])
+        let block = max(1, signatures / Self.rounds)
+        for _ in 0..<Self.rounds {
+            socketTimes += try card.timedSignatures(
+                pin: pin, key: .authentication, mechanism: Self.rsaPKCS, input: Self.digestInfo, count: block)
+            isolatedTimes += try directIsolatedSignatures(reader: card.readerName, pin: pin, count: block)
+        }
         let directTimes = try directSignatures(reader: card.readerName, pin: pin)
         print("reader: \(card.readerName), cpsd at \(route.socketPath)")
         print(LatencyStatistics.line(label: "sign via cpsd (C_Sign, CKM_RSA_PKCS, CPS_PRIV_AUT)", samples: socketTimes))
         print(LatencyStatistics.line(label: "sign direct (driver over PC/SC, one transaction each)", samples: directTimes))
-        let isolatedTimes = try directIsolatedSignatures(reader: card.readerName, pin: pin)
-        print(LatencyStatistics.line(label: "sign direct, isolated as cpsd does (counter, VERIFY, reset)", samples: isolatedTimes))
+        print(LatencyStatistics.line(label: "sign in process, cpsd's card work (probe, VERIFY, sign, reset)", samples: isolatedTimes))
         let overhead = (Self.median(socketTimes) / Self.median(directTimes) - 1) * 100
-        print(String(format: "socket overhead on the median: %+.1f %%", overhead))
+        print(String(format: "socket overhead on the median: %+.1f %% (cpsd's isolation included)", overhead))
+        // The same card work with and without cpsd: what the socket, the RPC and the daemon add.
+        let socketCost = Self.median(socketTimes) - Self.median(isolatedTimes)
+        print(String(format: "socket cost over the same card work in process (median): %+.3f ms", socketCost * 1000))
+        let roundTrips = try card.timedRoundTrips(count: signatures)
+        print(LatencyStatistics.line(label: "one call through the socket, answered from memory (C_GetSlotInfo)", samples: roundTrips))
+        print(String(format: "socket cost of a signature's two calls (C_SignInit, C_Sign), from that: %.3f ms",
+            2 * Self.median(roundTrips) * 1000))
         for count in clients {
             try concurrency(count, route: route, reader: card.readerName, pin: pin)
         }
@@ -108,23 +122,22 @@ struct PKCS11Bench: AsyncParsableCommand {
         }
     }
 
-    /// The same signature with cpsd's PIN isolation: read the counter (no try), VERIFY, select the
-    /// application, sign, then warm-reset the card so it is not left verified. The difference with
-    /// `directSignatures` is what leaving no verified card between operations costs.
-    private func directIsolatedSignatures(reader: String, pin: borrowing SecretBytes) throws -> [Duration] {
+    /// The same signature with cpsd's card work, through the same driver code cpsd runs
+    /// (`CPS3Driver.performVerifying`: the opening VERIFY without data, VERIFY, sign, and the warm reset
+    /// that leaves no verified card), in one transaction per signature: what the socket is compared with.
+    private func directIsolatedSignatures(reader: String, pin: borrowing SecretBytes, count: Int) throws -> [Duration] {
         let connection = try CLIError.wrap { try PCSCBackend().connect(to: reader) }
         defer { connection.disconnect(.leave) }
         let clock = ContinuousClock()
+        let driver = try CLIError.wrap { try CPS3Driver.perform(on: connection) { session in try CardDrivers.driver(for: session) } }
         return try CLIError.wrap {
-            try (0..<signatures).map { _ in
+            try (0..<count).map { _ in
                 try clock.measure {
-                    _ = try connection.withTransaction { session in
-                        let driver = try CardDrivers.driver(for: session)
-                        _ = try driver.readPINCounters(&session)
+                    _ = try CPS3Driver.performVerifying(on: connection, driver: driver) {
+                        (session, _) throws(IASECCError) in
                         try driver.verifyPIN(&session, pin)
                         return try driver.sign(&session, Self.authRequest)
                     }
-                    try connection.reconnect(.reset)
                 }
             }
         }

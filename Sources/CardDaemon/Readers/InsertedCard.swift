@@ -33,6 +33,20 @@ struct InsertedCard: Sendable {
     /// The private data objects were read after a login (`InsertedCard+DataObjects.swift`): never again
     /// for this card, even for the files the card turned out not to have.
     var protectedDataRead = false
+    /// The token as read at insertion. What changes afterwards (counters, data objects) is filled in by
+    /// `token`; the rest (labels, keys and their sizes, taken from the certificates) is built once, not
+    /// after every operation.
+    private let tokenAtInsertion: TokenState
+
+    init(generation: UInt64, connection: any CardConnection, driver: any CardDriver, contents: CardContents) {
+        self.generation = generation
+        self.connection = connection
+        self.driver = driver
+        self.contents = contents
+        var token = TokenState(contents, driver: driver, generation: generation)
+        token.protectedAuthenticationPath = connection.hasPINPad
+        tokenAtInsertion = token
+    }
 
     /// Warm-resets the card (SCardReconnect with SCARD_RESET_CARD): it forgets every verified code.
     mutating func resetSecurity() throws(CardError) {
@@ -144,8 +158,10 @@ struct InsertedCard: Sendable {
 
     /// The token PKCS#11 shows for this card.
     var token: TokenState {
-        var token = TokenState(contents, driver: driver, generation: generation)
-        token.protectedAuthenticationPath = connection.hasPINPad
+        var token = tokenAtInsertion
+        token.pin = TokenCounters(triesLeft: contents.pinStatus.pin.triesLeft, maxTries: contents.pinStatus.pin.maxTries)
+        token.puk = TokenCounters(triesLeft: contents.pinStatus.puk.triesLeft, maxTries: contents.pinStatus.puk.maxTries)
+        token.dataObjects = TokenState.dataObjects(contents)
         return token
     }
 }
@@ -182,9 +198,13 @@ extension TokenState {
             maxPINLength: 8,
             certificates: certificates,
             privateKeys: keys,
-            dataObjects: contents.dataObjects.enumerated().compactMap { TokenDataObject($1, index: $0) },
+            dataObjects: Self.dataObjects(contents),
             // Cryptolib's CPS3 driver declares RSA 512–2048 and shows it in C_GetMechanismInfo (§7.1).
             mechanismMinimumKeyBits: driver.kind == .cps4 ? nil : 512)
+    }
+
+    static func dataObjects(_ contents: CardContents) -> [TokenDataObject] {
+        contents.dataObjects.enumerated().compactMap { TokenDataObject($1, index: $0) }
     }
 
     /// The key size, from the certificate's modulus: that is the length of every signature the key makes.

@@ -1,5 +1,6 @@
 import Dispatch
 import Foundation
+import Glibc
 import Synchronization
 
 /// A serial executor that runs every job on one dedicated thread of its own (STYLE.md rule 6).
@@ -10,8 +11,10 @@ import Synchronization
 /// polling) and ends after `shutdown()` once the queue is drained.
 ///
 /// Besides the actor's jobs it runs plain calls from threads that are not tasks (`runAndWait`): a
-/// PKCS#11 connection thread hands its call to the reader's thread and waits for the answer — one
-/// hop, where a task started only to enter the actor would take three threads and a semaphore.
+/// PKCS#11 connection thread's call runs at once on that very thread when the reader is idle (no job
+/// running or waiting), holding the executor while it runs so that nothing else of the reader can;
+/// when the reader is busy, the call waits its turn on the reader's thread. Either way no task is
+/// started only to enter the actor (that took three threads and a semaphore per signature).
 ///
 /// `@unchecked Sendable`: its state is guarded by `condition`, a condition variable the idle thread
 /// really waits on (a `Mutex` has no wait).
@@ -22,12 +25,16 @@ final class ReaderThreadExecutor: SerialExecutor, @unchecked Sendable {
         case call(@Sendable () -> Void)
     }
 
-    /// Guards `jobs`, `head`, `stopping` and `thread`, and is what the idle thread waits on.
+    /// Guards `jobs`, `head`, `stopping`, `thread` and `runner`, and is what the idle thread waits on.
     private let condition = NSCondition()
     private var jobs: [Work] = []
     private var head = 0
     private var stopping = false
     private var thread: Thread?
+    /// The reader's own thread, once its loop runs.
+    private var readerThreadID: pthread_t?
+    /// The thread running this executor's work now (the reader's, or a caller's running in place); nil when idle.
+    private var runner: pthread_t?
 
     /// Starts the thread, named after the reader so it shows in `top -H` and in debuggers.
     init(name: String) {
@@ -45,10 +52,29 @@ final class ReaderThreadExecutor: SerialExecutor, @unchecked Sendable {
     /// Runs `body` on the reader's thread, in turn with the actor's jobs, and waits for its result. For
     /// dedicated threads only (a p11-kit connection thread, a bridge worker): it blocks the caller.
     func runAndWait<Output: Sendable>(_ body: @escaping @Sendable () -> Output) -> Output {
-        precondition(condition.withLock { Thread.current != thread }, "runAndWait from the reader's own thread")
+        let caller = pthread_self()
+        condition.lock()
+        precondition(readerThreadID.map { pthread_equal($0, caller) == 0 } ?? true, "runAndWait from the reader's own thread")
+        if runner == nil, head == jobs.count {
+            // Idle: run here, holding the executor; jobs enqueued meanwhile wait for `release`.
+            runner = caller
+            condition.unlock()
+            defer { release() }
+            return body()
+        }
         let handoff = Handoff<Output>()
-        append(.call { handoff.deliver(body()) })
+        jobs.append(.call { handoff.deliver(body()) })
+        condition.signal()
+        condition.unlock()
         return handoff.wait()
+    }
+
+    /// The running work is over: the reader's thread may take the next.
+    private func release() {
+        condition.lock()
+        runner = nil
+        condition.signal()
+        condition.unlock()
     }
 
     private func append(_ work: Work) {
@@ -62,10 +88,12 @@ final class ReaderThreadExecutor: SerialExecutor, @unchecked Sendable {
         UnownedSerialExecutor(ordinary: self)
     }
 
-    /// Lets `assumeIsolated` work for code that runs on this executor's thread.
+    /// Lets `assumeIsolated` work for code that runs this executor's work now: on the reader's thread, or
+    /// a caller running in place.
     func checkIsolated() {
-        let thread = condition.withLock { self.thread }
-        precondition(thread != nil && Thread.current == thread, "not on the reader's thread")
+        let current = pthread_self()
+        let isRunner = condition.withLock { runner.map { pthread_equal($0, current) != 0 } ?? false }
+        precondition(isRunner, "not running this reader's work")
     }
 
     /// Ends the thread once every job already enqueued has run. Called from the owning actor's
@@ -78,25 +106,28 @@ final class ReaderThreadExecutor: SerialExecutor, @unchecked Sendable {
     }
 
     private func loop() {
+        condition.withLock { readerThreadID = pthread_self() }
         while let work = next() {
             switch work {
             case .job(let job): job.runSynchronously(on: asUnownedSerialExecutor())
             case .call(let call): call()
             }
+            release()
         }
     }
 
-    /// The next work, or nil when stopping with nothing left to do.
+    /// The next work, taken with the executor held, or nil when stopping with nothing left to do.
     private func next() -> Work? {
         condition.lock()
         defer { condition.unlock() }
-        while head == jobs.count {
-            if stopping {
+        while head == jobs.count || runner != nil {
+            if stopping, head == jobs.count, runner == nil {
                 thread = nil
                 return nil
             }
             condition.wait()
         }
+        runner = readerThreadID
         let job = jobs[head]
         head += 1
         if head > 64, head * 2 > jobs.count {
