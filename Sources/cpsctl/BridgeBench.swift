@@ -1,3 +1,4 @@
+import BridgeProtocol
 import ArgumentParser
 import BridgeClient
 import Foundation
@@ -26,13 +27,13 @@ struct BridgeBench: AsyncParsableCommand {
     @OptionGroup var secrets: SecretOptions
 
     @Option(name: .long, help: "The bridge's port.")
-    var port = 36443
+    var port = BridgeEndpoint.defaultPort
 
     @Option(name: .long, help: "A file holding the bearer token of a paired caller.")
     var tokenFile: String
 
     @Option(name: .long, help: "The Origin to present (the extension's).")
-    var extensionOrigin = "chrome-extension://bbdifahjkphgjdfopbedhkhkaijgdhbk"
+    var extensionOrigin = "chrome-extension://\(BridgeExtensionIDs.chromium)"
 
     @Option(name: .long, help: "The web origin the logins are for.")
     var origin = "https://localhost:8443"

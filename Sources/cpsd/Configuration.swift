@@ -1,3 +1,4 @@
+import BridgeProtocol
 import Foundation
 import Logging
 
@@ -18,7 +19,7 @@ struct Configuration: Equatable {
     /// Nil: kept until logout, card removal or disconnect.
     var pinIdleTimeout: Duration? = .seconds(1800)
     var bridgeEnabled = true
-    var bridgePort = 36443
+    var bridgePort = BridgeEndpoint.defaultPort
     var bridgeUserTimeout: Duration = .seconds(120)
     var bridgeExtensionIDs: [String] = []
     var pinentryProgram: String?

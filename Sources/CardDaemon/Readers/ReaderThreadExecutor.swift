@@ -25,12 +25,11 @@ final class ReaderThreadExecutor: SerialExecutor, @unchecked Sendable {
         case call(@Sendable () -> Void)
     }
 
-    /// Guards `jobs`, `head`, `stopping`, `thread` and `runner`, and is what the idle thread waits on.
+    /// Guards `jobs`, `head`, `stopping`, `readerThreadID` and `runner`, and is what the idle thread waits on.
     private let condition = NSCondition()
     private var jobs: [Work] = []
     private var head = 0
     private var stopping = false
-    private var thread: Thread?
     /// The reader's own thread, once its loop runs.
     private var readerThreadID: pthread_t?
     /// The thread running this executor's work now (the reader's, or a caller's running in place); nil when idle.
@@ -41,7 +40,6 @@ final class ReaderThreadExecutor: SerialExecutor, @unchecked Sendable {
         let thread = Thread { [self] in loop() }
         thread.name = "cpsd reader \(name)"
         thread.stackSize = 1 << 20
-        condition.withLock { self.thread = thread }
         thread.start()
     }
 
@@ -49,8 +47,9 @@ final class ReaderThreadExecutor: SerialExecutor, @unchecked Sendable {
         append(.job(UnownedJob(job)))
     }
 
-    /// Runs `body` on the reader's thread, in turn with the actor's jobs, and waits for its result. For
-    /// dedicated threads only (a p11-kit connection thread, a bridge worker): it blocks the caller.
+    /// Runs `body` as this reader's work and returns its result: in place when the reader is idle, else on
+    /// the reader's thread in turn with the actor's jobs. For dedicated threads only (a p11-kit connection
+    /// thread, a bridge worker): it blocks the caller.
     func runAndWait<Output: Sendable>(_ body: @escaping @Sendable () -> Output) -> Output {
         let caller = pthread_self()
         condition.lock()
@@ -122,7 +121,6 @@ final class ReaderThreadExecutor: SerialExecutor, @unchecked Sendable {
         defer { condition.unlock() }
         while head == jobs.count || runner != nil {
             if stopping, head == jobs.count, runner == nil {
-                thread = nil
                 return nil
             }
             condition.wait()
