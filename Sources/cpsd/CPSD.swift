@@ -66,7 +66,7 @@ struct CPSD: AsyncParsableCommand {
         // Before PC/SC and the socket: a second cpsd leaves at once, touching neither.
         let instance = try SocketClaim.claim(socketPath: socketPath, logger: logger)
         SocketClaim.raiseFileLimit(logger: logger)
-        let registry = ReaderRegistry(backend: PCSCBackend(), logger: logger)
+        let registry = ReaderRegistry(backend: PCSCBackend(), logger: logger, verifiedHold: settings.verifiedHold)
         let cards = CardService(registry: registry, logger: logger)
         // Audit lines come from the card service (it sees every card signature with its duration).
         let server = PKCS11SocketServer(socketPath: socketPath, cards: cards, logger: { message in
@@ -82,7 +82,7 @@ struct CPSD: AsyncParsableCommand {
                     successTerminationBehavior: .ignore),
                 .init(service: ConfigurationReloadService(
                     configPath: configPath, load: { [self] in try effective(Configuration.load(path: configPath)) },
-                    level: level, server: server, cards: cards, logger: logger)),
+                    level: level, server: server, verifiedHold: registry.verifiedHold, cards: cards, logger: logger)),
             ],
             gracefulShutdownSignals: [.sigterm, .sigint], logger: logger))
         // SIGTERM/SIGINT stop the services in the reverse order of the list: SIGHUP handling, the bridge,

@@ -8,6 +8,8 @@ import Logging
 /// ```
 /// log-level = info            # trace, debug, info, notice, warning, error, critical
 /// pin-idle-timeout = 1800     # seconds a client's PIN is kept unused before it is zeroed; 0 = until logout
+/// verified-hold-ms = 1000     # ms the card stays verified, held by cpsd alone, for the same client's next
+///                             # signature; 0 = reset after every operation; at most 5000
 /// bridge = on                 # the HTTPS bridge for the browser extension (on/off)
 /// bridge-port = 36443         # its port on 127.0.0.1 and [::1]
 /// bridge-user-timeout = 120   # seconds a PIN or consent dialog waits for the user
@@ -18,6 +20,8 @@ struct Configuration: Equatable {
     var logLevel: Logger.Level = .info
     /// Nil: kept until logout, card removal or disconnect.
     var pinIdleTimeout: Duration? = .seconds(1800)
+    /// `VerifiedHold`: how long the card stays verified for the client whose operation verified it.
+    var verifiedHold: Duration = .milliseconds(1000)
     var bridgeEnabled = true
     var bridgePort = BridgeEndpoint.defaultPort
     var bridgeUserTimeout: Duration = .seconds(120)
@@ -54,6 +58,11 @@ struct Configuration: Equatable {
                     throw ConfigurationError(path: path, line: number + 1, "pin-idle-timeout takes seconds (0 = never)")
                 }
                 configuration.pinIdleTimeout = seconds == 0 ? nil : .seconds(seconds)
+            case "verified-hold-ms":
+                guard let milliseconds = Int(parts[1]), (0...5000).contains(milliseconds) else {
+                    throw ConfigurationError(path: path, line: number + 1, "verified-hold-ms takes 0 to 5000 milliseconds")
+                }
+                configuration.verifiedHold = .milliseconds(milliseconds)
             case "bridge":
                 guard ["on", "off"].contains(parts[1]) else {
                     throw ConfigurationError(path: path, line: number + 1, "bridge takes on or off")

@@ -114,14 +114,15 @@ struct Daemon {
     let registry: ReaderRegistry
     let cards: CardService
 
-    init() {
-        registry = ReaderRegistry(backend: backend, logger: logs.logger)
+    /// `verifiedHold`: as cpsd's `verified-hold-ms`; zero (reset after every operation) unless a test sets it.
+    init(verifiedHold: Duration = .zero) {
+        registry = ReaderRegistry(backend: backend, logger: logs.logger, verifiedHold: verifiedHold)
         cards = CardService(registry: registry, logger: logs.logger)
     }
 
     /// Runs `body` while the registry consumes the backend's events, then stops the registry.
-    static func run(_ body: (Daemon) async throws -> Void) async throws {
-        let daemon = Daemon()
+    static func run(verifiedHold: Duration = .zero, _ body: (Daemon) async throws -> Void) async throws {
+        let daemon = Daemon(verifiedHold: verifiedHold)
         try await withThrowingTaskGroup(of: Void.self) { group in
             group.addTask { await daemon.registry.run() }
             try await body(daemon)

@@ -16,7 +16,7 @@ struct DaemonConfigurationTests {
                 \(ToolRunner.executable("cpsd")) --config cpsd.conf --socket \(directory)/pkcs11 --no-bridge 2>cpsd.log &
                 cpsd=$!
                 for i in $(seq 200); do [ -S pkcs11 ] && break; sleep 0.02; done
-                printf 'log-level = debug\\npin-idle-timeout = 600\\n' > cpsd.conf
+                printf 'log-level = debug\\npin-idle-timeout = 600\\nverified-hold-ms = 250\\n' > cpsd.conf
                 kill -HUP $cpsd; sleep 0.5
                 printf 'pin-idle-timeout = soon\\n' > cpsd.conf
                 kill -HUP $cpsd; sleep 0.5
@@ -29,6 +29,7 @@ struct DaemonConfigurationTests {
             let result = try ToolRunner.shell(script, environment: stack.environment, timeout: 60)
             #expect(result.stderr.contains("configuration reloaded"), "\(result.stderr)")
             #expect(result.stderr.contains("pin_idle_timeout=600.0 seconds"))
+            #expect(result.stderr.contains("verified_hold=0.25 seconds"))
             #expect(result.stderr.contains("cpsd.conf:1: pin-idle-timeout takes seconds"))
             #expect(result.stderr.contains("configuration not reloaded"))
             #expect(result.stdout.contains("CPS3v3-"), "still serving after a refused reload")

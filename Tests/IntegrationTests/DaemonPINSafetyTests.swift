@@ -102,11 +102,15 @@ struct DaemonPINSafetyTests {
     }
 
     /// Whether credential `reference` (01 PIN, 02 PUK) is verified on the card now, asked over a PC/SC
-    /// connection of the test's own with VERIFY without data (9000 only when verified; costs no try).
+    /// connection of the test's own with VERIFY without data (9000 only when verified; costs no try), in a
+    /// transaction of its own as any other middleware: it gets the card once cpsd's hold (`verified-hold-ms`)
+    /// has ended.
     static func isVerified(_ stack: RealStack, reference: UInt8) throws -> Bool {
         let connection = try PCSCBackend().connect(to: stack.readerName(0))
         defer { connection.disconnect(.leave) }
-        return try connection.transmit([0x00, 0x20, 0x00, reference]) == [0x90, 0x00]
+        return try connection.withTransaction { session in
+            try session.transmitRaw([0x00, 0x20, 0x00, reference]).bytes == [0x90, 0x00]
+        }
     }
 
     @Test("the card is not left verified between operations: after C_Login, a signature, an SO login")

@@ -14,7 +14,9 @@ struct CardLogin: Hashable, Sendable {
 /// The invariants that keep PINs from leaking between clients and from blocking the card (DESIGN
 /// decision 3):
 /// - the card is not left verified between operations: every operation that verifies a code resets the
-///   card when it ends; `mayBeVerified` records a reset that failed, and the next operation resets first;
+///   card when it ends; `mayBeVerified` records a reset that failed, and the next operation resets first.
+///   The one exception is `hold`: the card verified for one client inside cpsd's still-open exclusive
+///   transaction, for that client's next key operation only, ended with a reset before anything else;
 /// - a kept PIN is sent only for a client whose login was made in the current `credentialEpoch` (no PIN
 ///   change or unblock since, by any client) and only if the card's counter is the one recorded here.
 struct InsertedCard: Sendable {
@@ -25,6 +27,8 @@ struct InsertedCard: Sendable {
     var contents: CardContents
     /// True from the moment a VERIFY is sent until a reset succeeded: the card may be verified for someone.
     var mayBeVerified = false
+    /// The card verified for one client's next key operation, in a transaction still open (`VerifiedHold`).
+    var hold: VerifiedHold?
     /// The clients logged in on this card (C_Login done, no C_Logout yet).
     var loggedIn: [ClientID: CardLogin] = [:]
     /// Bumped by every successful PIN change or unblock, and whenever the counters moved outside cpsd:
@@ -60,23 +64,38 @@ struct InsertedCard: Sendable {
         mayBeVerified = false
     }
 
-    /// Before an operation: a card a failed reset may have left verified is reset now. A failure is the
-    /// transport's, thrown as the operation's error type.
+    /// Before an operation: a hold is ended, and a card a failed reset may have left verified is reset now. A
+    /// failure is the transport's, thrown as the operation's error type.
     mutating func ensureNotVerified() throws(IASECCError) {
-        guard mayBeVerified else { return }
-        do throws(CardError) { try resetSecurity() } catch { throw IASECCError(error) }
+        do throws(CardError) {
+            try endHold()
+            guard mayBeVerified else { return }
+            try resetSecurity()
+        } catch {
+            throw IASECCError(error)
+        }
+    }
+
+    /// Ends the hold, if any: the held transaction ends with a warm reset. If that fails the card may still
+    /// be verified (`mayBeVerified` stays set) and the next operation resets it first.
+    mutating func endHold() throws(CardError) {
+        guard hold != nil else { return }
+        hold = nil
+        try connection.endHeldTransaction()
+        mayBeVerified = false
     }
 
     /// After an operation that verified a code. A failure leaves `mayBeVerified` set, so the next
-    /// operation resets first (and a pulled card is gone anyway).
+    /// operation resets first (and a pulled card is gone anyway). A hold the operation started stays.
     mutating func endVerifiedOperation() {
-        if mayBeVerified { try? resetSecurity() }
+        if mayBeVerified && hold == nil { try? resetSecurity() }
     }
 
     /// After a broken exchange: every login ends, so no kept PIN goes to a card that may be another one,
     /// and the next operation resets the card first (it may have been left verified).
     mutating func transportFailed() {
         startCredentialEpoch(keeping: nil)
+        try? endHold()
         mayBeVerified = true
     }
 

@@ -9,7 +9,8 @@ import SmartCardCore
 /// middleware's login, then it is left as found (`withVerifyingTransaction`: Cryptolib breaks on a reset); a kept
 /// PIN is sent only while its login provably holds, and never again once the card refused it.
 extension ReaderActor {
-    /// C_Login: VERIFY once; on success `client` is logged in. The card is reset right after (PIN or PUK):
+    /// C_Login: VERIFY once; on success `client` is logged in. The card is reset right after (PIN or PUK),
+    /// or, for the user's PIN, held verified for this client's next key operation a moment (`VerifiedHold`):
     /// later operations verify the kept code again, each inside its own transaction.
     func login(client: ClientID, generation: UInt64, userType: UserType, pin: SecretHolder) throws(TokenError) {
         try operate(generation, "login") { (card) throws(IASECCError) in
@@ -18,14 +19,17 @@ extension ReaderActor {
             card.loggedIn[client] = nil
             // The private data objects are read now, verified by this very VERIFY and before the reset: no
             // other operation ever verifies the PIN for them (cryptolib-pkcs11.md §6.1).
-            let protectedObjects = try CPS3Driver.performVerifying(on: card.connection, driver: card.driver) {
-                (session, _) throws(IASECCError) in
+            let outcome = try CPS3Driver.performVerifying(
+                on: card.connection, driver: card.driver,
+                keepOpen: userType == .user && mayHold(pin, origin: .keptSinceLogin)
+            ) { (session, _) throws(IASECCError) in
                 try card.verify(&session, userType, pin.secret)
                 return userType == .user ? try card.readProtectedDataObjects(&session) : nil
             }
-            card.verifyingTransactionEnded()
-            if let protectedObjects { card.remember(protectedObjects) }
             card.loggedIn[client] = CardLogin(userType: userType, credentialEpoch: card.credentialEpoch)
+            // The login's first signature usually follows at once: it finds the card still verified.
+            keepVerified(outcome.held, for: client, &card)
+            if let protectedObjects = outcome.value { card.remember(protectedObjects) }
         }
     }
 
@@ -49,6 +53,8 @@ extension ReaderActor {
         if let last = countersReadAt, now - last < minimumInterval { return }
         countersReadAt = now
         _ = try? operate(present.generation, "read counters") { (card) throws(IASECCError) in
+            // Held, the card is cpsd's alone since the last operation: its counters are the ones known.
+            guard card.hold == nil else { return }
             let status = try CPS3Driver.perform(on: card.connection) { (session) throws(IASECCError) in
                 try card.driver.readPINStatus(&session)
             }
@@ -85,8 +91,10 @@ extension ReaderActor {
         }
     }
 
-    /// One key operation: VERIFY, `body`, reset, in one transaction. A kept PIN is sent only while its
-    /// login holds and the card's counter is the one cpsd knows; a refusal ends that login.
+    /// One key operation: VERIFY, `body`, reset, in one transaction — or, with a kept PIN, the transaction
+    /// kept open and the card verified for this client's next one a moment (`VerifiedHold`), which then runs
+    /// `body` alone. A kept PIN is sent only while its login holds and the card's counter is the one cpsd
+    /// knows; a refusal ends that login.
     func withVerifiedPIN(
         client: ClientID, generation: UInt64, pin: SecretHolder, origin: PINOrigin, _ name: String,
         validate: (InsertedCard) throws(IASECCError) -> Void,
@@ -95,6 +103,7 @@ extension ReaderActor {
         try operate(generation, name) { (card) throws(IASECCError) in
             // Before any APDU: a request the card cannot make costs no VERIFY.
             try validate(card)
+            if origin == .keptSinceLogin, let result = try runInHold(client: client, &card, body) { return result }
             try card.ensureNotVerified()
             defer { card.endVerifiedOperation() }
             let kept = origin == .keptSinceLogin
@@ -108,15 +117,16 @@ extension ReaderActor {
                 throw IASECCError(.pinRequired, "no PIN to verify for \(client)")
             }
             do throws(IASECCError) {
-                let result = try CPS3Driver.performVerifying(on: card.connection, driver: card.driver) {
-                    (session, state) throws(IASECCError) in
+                let outcome = try CPS3Driver.performVerifying(
+                    on: card.connection, driver: card.driver, keepOpen: mayHold(pin, origin: origin)
+                ) { (session, state) throws(IASECCError) in
                     // The opening VERIFY without data also gives the counter a kept PIN is checked against.
                     if kept { try card.checkCounterUnchanged(state) }
                     try card.verify(&session, .user, pin.secret)
                     return try body(&card, &session)
                 }
-                card.verifyingTransactionEnded()
-                return result
+                keepVerified(outcome.held, for: client, &card)
+                return outcome.value
             } catch where [.wrongPIN, .blocked, .invalidPINFormat].contains(error.code) {
                 // `.blocked` includes the counter check's (`checkCounterUnchanged`).
                 if kept { card.loggedIn[client] = nil }

@@ -32,15 +32,23 @@ actor ReaderActor {
     let executor: ReaderThreadExecutor
     private let backend: any CardBackend
     private let table: SlotTable
-    private let logger: Logger
+    let logger: Logger
     private(set) var state: State = .empty
     /// When the counters were last read for C_GetTokenInfo (`refreshCounters`).
     var countersReadAt: ContinuousClock.Instant?
+    /// How long a card stays verified for the same client after its operation (`VerifiedHold`).
+    let holdWindow: VerifiedHoldWindow
+    /// The number of holds started on this reader: each hold's episode, for its timer.
+    var holdsStarted: UInt64 = 0
 
     nonisolated var unownedExecutor: UnownedSerialExecutor { executor.asUnownedSerialExecutor() }
 
-    init(name: String, slot: SlotID, backend: any CardBackend, table: SlotTable, logger: Logger) {
+    init(
+        name: String, slot: SlotID, backend: any CardBackend, table: SlotTable, holdWindow: VerifiedHoldWindow,
+        logger: Logger
+    ) {
         self.name = name
+        self.holdWindow = holdWindow
         self.slot = slot
         self.backend = backend
         self.table = table

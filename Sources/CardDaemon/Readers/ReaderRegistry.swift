@@ -19,10 +19,15 @@ package actor ReaderRegistry {
     private let backend: any CardBackend
     private let logger: Logger
     nonisolated let table = SlotTable()
+    /// How long a card stays verified for the client whose operation verified it (`VerifiedHold`); every
+    /// reader reads it at each operation, so a change (cpsd's SIGHUP) applies at once.
+    package nonisolated let verifiedHold: VerifiedHoldWindow
     private nonisolated let initialCards = InitialCards()
     private var attached: [String: Attached] = [:]
 
-    package init(backend: any CardBackend, logger: Logger) {
+    /// `verifiedHold` zero: every operation that verifies a code ends with a warm reset.
+    package init(backend: any CardBackend, logger: Logger, verifiedHold: Duration = .zero) {
+        self.verifiedHold = VerifiedHoldWindow(verifiedHold)
         self.backend = backend
         self.logger = logger
     }
@@ -74,7 +79,8 @@ package actor ReaderRegistry {
     private func attach(_ name: String, in group: inout DiscardingTaskGroup) {
         if attached[name] != nil { detach(name) }
         let reader = ReaderActor(
-            name: name, slot: table.slotID(for: name), backend: backend, table: table, logger: logger)
+            name: name, slot: table.slotID(for: name), backend: backend, table: table, holdWindow: verifiedHold,
+            logger: logger)
         let (events, continuation) = AsyncStream.makeStream(of: ReaderEvent.self, bufferingPolicy: .unbounded)
         attached[name] = Attached(reader: reader, events: continuation)
         table.add(reader)

@@ -43,11 +43,20 @@ extension CPS3Driver {
         on connection: any CardConnection, driver: any CardDriver,
         _ body: (inout CardSession, _ pinState: Int?) throws(IASECCError) -> R
     ) throws(IASECCError) -> R {
+        try performVerifying(on: connection, driver: driver, keepOpen: false, body).value
+    }
+
+    /// `performVerifying`, keeping the transaction open and the card verified after a success when
+    /// `keepOpen` (and the card was not found verified by someone else): the result's `held` says so.
+    package static func performVerifying<R>(
+        on connection: any CardConnection, driver: any CardDriver, keepOpen: Bool,
+        _ body: (inout CardSession, _ pinState: Int?) throws(IASECCError) -> R
+    ) throws(IASECCError) -> VerifyingTransactionResult<R> {
         var foundVerified = false
         var reconnected = false
         while true {
             do {
-                return try connection.withVerifyingTransaction(foundVerified: { foundVerified }) {
+                return try connection.withVerifyingTransaction(foundVerified: { foundVerified }, keepOpen: keepOpen) {
                     (session) throws(IASECCError) in
                     let state = try driver.pinVerificationState(&session)
                     foundVerified = state == nil

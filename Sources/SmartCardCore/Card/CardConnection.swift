@@ -47,6 +47,18 @@ extension CardConnection {
     package func withVerifyingTransaction<R, Failure: CardErrorCarrier>(
         foundVerified: () -> Bool, _ body: (inout CardSession) throws(Failure) -> R
     ) throws(Failure) -> R {
+        try withVerifyingTransaction(foundVerified: foundVerified, keepOpen: false, body).value
+    }
+
+    /// `withVerifyingTransaction`, which may instead keep the transaction open after a success: when
+    /// `keepOpen` is true and the card was not found verified, the transaction is not ended and the card
+    /// stays verified, for this connection alone (PC/SC gives nobody else the card until the transaction
+    /// ends). The result's `held` says so, with the application the session left selected; the owner then
+    /// runs later work in it (`withinHeldTransaction`) and ends it with a reset (`endHeldTransaction`).
+    /// A failure always ends the transaction, as above.
+    package func withVerifyingTransaction<R, Failure: CardErrorCarrier>(
+        foundVerified: () -> Bool, keepOpen: Bool, _ body: (inout CardSession) throws(Failure) -> R
+    ) throws(Failure) -> VerifyingTransactionResult<R> {
         do throws(CardError) { try beginTransaction() } catch { throw Failure(error) }
         var session = CardSession(connection: self)
         let result: R
@@ -56,8 +68,30 @@ extension CardConnection {
             try? endTransaction(foundVerified() ? .leave : .reset)
             throw error
         }
+        if keepOpen && !foundVerified() {
+            return VerifyingTransactionResult(value: result, held: HeldTransaction(application: session.currentApplication))
+        }
         do throws(CardError) { try endTransaction(foundVerified() ? .leave : .reset) } catch { throw Failure(error) }
+        return VerifyingTransactionResult(value: result, held: nil)
+    }
+
+    /// Runs `body` in the transaction `withVerifyingTransaction(keepOpen: true)` left open: no begin, no
+    /// end, the card still verified. `held` gets the application the session leaves selected. The caller
+    /// ends the transaction (`endHeldTransaction`) when `body` fails, since it no longer knows the card's state.
+    package func withinHeldTransaction<R, Failure: Error>(
+        _ held: inout HeldTransaction, _ body: (inout CardSession) throws(Failure) -> R
+    ) throws(Failure) -> R {
+        var session = CardSession(connection: self)
+        session.currentApplication = held.application
+        let result = try body(&session)
+        held.application = session.currentApplication
         return result
+    }
+
+    /// Ends a held transaction with a warm reset: the card forgets the verification, then other processes
+    /// may have it. Nobody could reach the card in between.
+    package func endHeldTransaction() throws(CardError) {
+        try endTransaction(.reset)
     }
 
     /// Runs `body` inside one transaction: every APDU of one operation goes out without another
@@ -98,4 +132,17 @@ extension CardConnection {
             throw error
         }
     }
+}
+
+/// A transaction a verifying operation kept open (`withVerifyingTransaction(keepOpen: true)`), the card
+/// verified inside it: what a later operation of the same owner needs to go on in it.
+package struct HeldTransaction: Sendable, Equatable {
+    /// The application the last session left selected, so the next one does not select it again.
+    package var application: [UInt8]?
+}
+
+/// The value of a verifying transaction, and the transaction itself when it was kept open.
+package struct VerifyingTransactionResult<Value> {
+    package var value: Value
+    package var held: HeldTransaction?
 }

@@ -42,8 +42,12 @@ final class VirtualConnection: CardConnection, @unchecked Sendable {
     func transmit(_ command: [UInt8]) throws(CardError) -> [UInt8] {
         backend.condition.lock()
         let target: any CardSimulator
-        do {
-            _ = try checkPresent()
+        do throws(CardError) {
+            let slot = try checkPresent()
+            // As pcscd: while another handle holds a transaction, a command outside it is refused.
+            if let owner = slot.transactionOwner, owner != identity {
+                throw CardError(.sharingViolation, "the card in \(readerName) is in another connection's transaction")
+            }
             target = card
         } catch {
             backend.condition.unlock()

@@ -12,6 +12,7 @@ struct ConfigurationReloadService: Service {
     let load: @Sendable () throws -> Configuration
     let level: SharedLogLevel
     let server: PKCS11SocketServer
+    let verifiedHold: VerifiedHoldWindow
     let cards: CardService
     let logger: Logger
 
@@ -30,9 +31,11 @@ struct ConfigurationReloadService: Service {
             let settings = try load()
             level.value = settings.logLevel
             server.setPINIdleTimeout(settings.pinIdleTimeout)
+            verifiedHold.value = settings.verifiedHold
             logger.notice("SIGHUP: configuration reloaded", metadata: [
                 "config": "\(configPath)", "log_level": "\(settings.logLevel)",
                 "pin_idle_timeout": "\(settings.pinIdleTimeout.map { "\($0)" } ?? "none")",
+                "verified_hold": "\(settings.verifiedHold)",
             ])
         } catch {
             logger.error("SIGHUP: configuration not reloaded, keeping the previous one: \(error)")
