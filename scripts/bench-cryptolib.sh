@@ -103,6 +103,9 @@ summarize() {
     echo "$generation list $c_list $k_list $c_apdus $k_apdus $(field bytes <"$work/cpsd-list")" >>"$dir/rows"
     echo "$generation login $(field login <"$work/cpsd-sign") $(field login <"$work/cryptolib-sign") \
 $(grep '^login' "$work/cpsd-sign" | field apdus) $(grep '^login' "$work/cryptolib-sign" | field apdus)" >>"$dir/rows"
+    echo "$generation relogin $(grep '^relogin' "$work/cpsd-sign" | field relogin) \
+$(grep '^relogin' "$work/cryptolib-sign" | field relogin) $(grep '^relogin' "$work/cpsd-sign" | field apdus) \
+$(grep '^relogin' "$work/cryptolib-sign" | field apdus)" >>"$dir/rows"
     for spec in "$@"; do
         name=${spec%%:*}
         echo "$generation sign-$name ${spec##*:} $(grep "^sign $name " "$work/cpsd-sign" | field median) \

@@ -8,7 +8,8 @@
  *   p11-timing sign MODULE PIN N NAME:KEY_ID_HEX:MECH...
  *       C_Initialize, C_Login (timed apart), then N signatures per NAME (MECH: rsa-pkcs signs a SHA-256
  *       DigestInfo; sha256-rsa-pkcs a 100-byte message; rsa-pkcs-pss a SHA-256 hash, MGF1-SHA-256, sLen 32).
- *       Prints: login <ms> apdus <n>, then per NAME: sign NAME median <ms> min <ms> max <ms> apdus <per op>
+ *       Prints: login <ms> apdus <n>, then per NAME: sign NAME median <ms> min <ms> max <ms> apdus <per op>,
+ *       then relogin <ms> apdus <n> (C_Logout, C_Login again)
  *
  * Time is CLOCK_MONOTONIC. APDUs come from the virtual card's own counter: the file named by
  * $BENCH_CARD_STATS (the `.stats` JSON of CPS_VCARD_FAULTS, "commands"), read before and after; -1 without it. */
@@ -208,6 +209,14 @@ static int sign(const char *path, const char *pin, int count, int specs, char **
     printf("login %.1f apdus %ld\n", elapsed, before < 0 || after < 0 ? -1 : after - before);
     for (int i = 0; i < specs; i++)
         if (sign_spec(p11, session, spec[i], count)) return 1;
+    /* A later login of the same card: what was read at the first one (data objects) is known by now. */
+    CHECK(p11->C_Logout(session));
+    before = card_commands();
+    start = now_ms();
+    CHECK(p11->C_Login(session, CKU_USER, (CK_UTF8CHAR_PTR)pin, strlen(pin)));
+    elapsed = now_ms() - start;
+    after = card_commands();
+    printf("relogin %.1f apdus %ld\n", elapsed, before < 0 || after < 0 ? -1 : after - before);
     p11->C_Logout(session);
     p11->C_Finalize(NULL);
     return 0;

@@ -6,8 +6,9 @@ import SmartCardCore
 /// The card operations, each one PC/SC transaction (`CPS3Driver.perform`), with the PIN rules of DESIGN
 /// decision 3: the card is verified only inside an operation that needs it, and that operation's transaction
 /// ends with a warm reset (no other process can come in between) — unless the card was found verified by another
-/// middleware's login, then it is left as found (`withVerifyingTransaction`: Cryptolib breaks on a reset); a kept
-/// PIN is sent only while its login provably holds, and never again once the card refused it.
+/// middleware's login, then it is left as found (`withVerifyingTransaction`: Cryptolib breaks on a reset), or the
+/// transaction is kept open for the same client's next key operation (`VerifiedHold`); a kept PIN is sent only
+/// while its login provably holds, and never again once the card refused it.
 extension ReaderActor {
     /// C_Login: VERIFY once; on success `client` is logged in. The card is reset right after (PIN or PUK),
     /// or, for the user's PIN, held verified for this client's next key operation a moment (`VerifiedHold`):
@@ -34,7 +35,7 @@ extension ReaderActor {
     }
 
     /// C_Logout: the login ends. The card holds no verification between operations, so nothing is sent
-    /// unless a failed reset left it verified.
+    /// unless a hold (`VerifiedHold`) or a failed reset left it verified: then it is reset.
     func logout(client: ClientID) {
         guard case .present = state else { return }
         _ = try? operate(currentGeneration, "logout") { (card) throws(IASECCError) in
