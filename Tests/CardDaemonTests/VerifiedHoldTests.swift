@@ -109,7 +109,7 @@ import VirtualCard
                 return Self.resets(card)
             }
             // Nothing else happens: the reader's timer ends the hold.
-            try await eventually("the hold ended") { Self.resets(card) == resets + 1 ? true : nil }
+            _ = try await eventually("the hold ended") { Self.resets(card) == resets + 1 ? true : nil }
             #expect(try !daemon.cardIsVerified())
             // The next signature verifies again, as after any reset.
             try await onThread {

@@ -1,5 +1,5 @@
 import PKCS11
-package import SmartCardCore
+import SmartCardCore
 import Synchronization
 
 /// The card left verified for one client, for a moment, inside the PC/SC transaction cpsd kept open after
