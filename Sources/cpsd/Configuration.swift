@@ -47,48 +47,47 @@ struct Configuration: Equatable {
             guard !line.isEmpty else { continue }
             let parts = line.split(separator: "=", maxSplits: 1).map { $0.trimmingCharacters(in: .whitespaces) }
             guard parts.count == 2 else { throw ConfigurationError(path: path, line: number + 1, "expected key = value") }
-            switch parts[0] {
-            case "log-level":
-                guard let level = Logger.Level(rawValue: parts[1]) else {
-                    throw ConfigurationError(path: path, line: number + 1, "unknown log level \(parts[1])")
-                }
-                configuration.logLevel = level
-            case "pin-idle-timeout":
-                guard let seconds = Int(parts[1]), seconds >= 0 else {
-                    throw ConfigurationError(path: path, line: number + 1, "pin-idle-timeout takes seconds (0 = never)")
-                }
-                configuration.pinIdleTimeout = seconds == 0 ? nil : .seconds(seconds)
-            case "verified-hold-ms":
-                guard let milliseconds = Int(parts[1]), (0...5000).contains(milliseconds) else {
-                    throw ConfigurationError(path: path, line: number + 1, "verified-hold-ms takes 0 to 5000 milliseconds")
-                }
-                configuration.verifiedHold = .milliseconds(milliseconds)
-            case "bridge":
-                guard ["on", "off"].contains(parts[1]) else {
-                    throw ConfigurationError(path: path, line: number + 1, "bridge takes on or off")
-                }
-                configuration.bridgeEnabled = parts[1] == "on"
-            case "bridge-port":
-                guard let port = Int(parts[1]), (1...65535).contains(port) else {
-                    throw ConfigurationError(path: path, line: number + 1, "bridge-port takes a port number")
-                }
-                configuration.bridgePort = port
-            case "bridge-user-timeout":
-                guard let seconds = Int(parts[1]), (5...300).contains(seconds) else {
-                    throw ConfigurationError(path: path, line: number + 1, "bridge-user-timeout takes 5 to 300 seconds")
-                }
-                configuration.bridgeUserTimeout = .seconds(seconds)
-            case "bridge-extension-id":
-                guard parts[1].count == 32, parts[1].allSatisfy({ ("a"..."p").contains($0) }) else {
-                    throw ConfigurationError(path: path, line: number + 1, "bridge-extension-id takes a Chromium extension id")
-                }
-                configuration.bridgeExtensionIDs.append(parts[1])
-            case "pinentry-program":
-                configuration.pinentryProgram = parts[1]
-            default:
-                throw ConfigurationError(path: path, line: number + 1, "unknown setting \(parts[0])")
+            try configuration.set(parts[0], parts[1]) { message in
+                ConfigurationError(path: path, line: number + 1, message)
             }
         }
         return configuration
+    }
+
+    /// Applies one `key = value` line; `fail` makes the error that names it.
+    private mutating func set(
+        _ key: String, _ value: String, _ fail: (String) -> ConfigurationError
+    ) throws(ConfigurationError) {
+        /// The value as a whole number within `range`.
+        func integer(in range: ClosedRange<Int>, _ message: String) throws(ConfigurationError) -> Int {
+            guard let number = Int(value), range.contains(number) else { throw fail(message) }
+            return number
+        }
+        switch key {
+        case "log-level":
+            guard let level = Logger.Level(rawValue: value) else { throw fail("unknown log level \(value)") }
+            logLevel = level
+        case "pin-idle-timeout":
+            let seconds = try integer(in: 0...Int.max, "pin-idle-timeout takes seconds (0 = never)")
+            pinIdleTimeout = seconds == 0 ? nil : .seconds(seconds)
+        case "verified-hold-ms":
+            verifiedHold = .milliseconds(try integer(in: 0...5000, "verified-hold-ms takes 0 to 5000 milliseconds"))
+        case "bridge":
+            guard ["on", "off"].contains(value) else { throw fail("bridge takes on or off") }
+            bridgeEnabled = value == "on"
+        case "bridge-port":
+            bridgePort = try integer(in: 1...65535, "bridge-port takes a port number")
+        case "bridge-user-timeout":
+            bridgeUserTimeout = .seconds(try integer(in: 5...300, "bridge-user-timeout takes 5 to 300 seconds"))
+        case "bridge-extension-id":
+            guard value.count == 32, value.allSatisfy({ ("a"..."p").contains($0) }) else {
+                throw fail("bridge-extension-id takes a Chromium extension id")
+            }
+            bridgeExtensionIDs.append(value)
+        case "pinentry-program":
+            pinentryProgram = value
+        default:
+            throw fail("unknown setting \(key)")
+        }
     }
 }

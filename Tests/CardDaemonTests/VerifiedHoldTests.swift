@@ -37,18 +37,14 @@ import VirtualCard
             let slot = try await daemon.readerWithCard(card: card)
             let (cards, generation) = (daemon.cards, slot.token!.generation)
             try await onThread {
-                try cards.login(client: Self.alice, slot: slot.id, generation: generation, userType: .user, pin: Codes.pin())
+                try cards.loginUser(Self.alice, slot.id, generation: generation)
                 #expect(Self.verifies(card) == 1)
                 let resets = Self.resets(card)
                 // The first one selects the application again (the login read the data objects' files).
-                _ = try cards.sign(
-                    client: Self.alice, slot: slot.id, generation: generation, request: Self.authSign, pin: Codes.pin(),
-                    origin: .keptSinceLogin)
+                try cards.signWithAuthKey(Self.alice, slot.id, generation: generation)
                 let (commands, logLength) = (card.commandCount, card.log.count)
                 for _ in 0..<3 {
-                    let signature = try cards.sign(
-                        client: Self.alice, slot: slot.id, generation: generation, request: Self.authSign,
-                        pin: Codes.pin(), origin: .keptSinceLogin)
+                    let signature = try cards.signWithAuthKey(Self.alice, slot.id, generation: generation)
                     #expect(signature.count == 256)
                 }
                 #expect(Self.verifies(card) == 1, "a signature in the hold sent VERIFY")
@@ -76,13 +72,11 @@ import VirtualCard
             let slot = try await daemon.readerWithCard(card: card)
             let (cards, generation) = (daemon.cards, slot.token!.generation)
             try await onThread {
-                try cards.login(client: Self.alice, slot: slot.id, generation: generation, userType: .user, pin: Codes.pin())
-                try cards.login(client: Self.bob, slot: slot.id, generation: generation, userType: .user, pin: Codes.pin())
+                try cards.loginUser(Self.alice, slot.id, generation: generation)
+                try cards.loginUser(Self.bob, slot.id, generation: generation)
                 for client in [Self.alice, Self.bob, Self.alice] {
                     let before = card.log.count
-                    _ = try cards.sign(
-                        client: client, slot: slot.id, generation: generation, request: Self.authSign, pin: Codes.pin(),
-                        origin: .keptSinceLogin)
+                    try cards.signWithAuthKey(client, slot.id, generation: generation)
                     let operation = Array(card.log.suffix(from: before))
                     // The other client's hold ends with a reset before anything is sent, then this client's
                     // counter check and its own VERIFY.
@@ -105,7 +99,7 @@ import VirtualCard
             let slot = try await daemon.readerWithCard(card: card)
             let (cards, generation) = (daemon.cards, slot.token!.generation)
             let resets = try await onThread {
-                try cards.login(client: Self.alice, slot: slot.id, generation: generation, userType: .user, pin: Codes.pin())
+                try cards.loginUser(Self.alice, slot.id, generation: generation)
                 return Self.resets(card)
             }
             // Nothing else happens: the reader's timer ends the hold.
@@ -114,9 +108,7 @@ import VirtualCard
             // The next signature verifies again, as after any reset.
             try await onThread {
                 let verifies = Self.verifies(card)
-                _ = try cards.sign(
-                    client: Self.alice, slot: slot.id, generation: generation, request: Self.authSign, pin: Codes.pin(),
-                    origin: .keptSinceLogin)
+                try cards.signWithAuthKey(Self.alice, slot.id, generation: generation)
                 #expect(Self.verifies(card) == verifies + 1)
             }
         }
@@ -128,18 +120,14 @@ import VirtualCard
             let slot = try await daemon.readerWithCard(card: card)
             let (cards, generation) = (daemon.cards, slot.token!.generation)
             try await onThread {
-                try cards.login(client: Self.alice, slot: slot.id, generation: generation, userType: .user, pin: Codes.pin())
-                try cards.login(client: Self.bob, slot: slot.id, generation: generation, userType: .user, pin: Codes.pin())
-                _ = try cards.sign(
-                    client: Self.alice, slot: slot.id, generation: generation, request: Self.authSign, pin: Codes.pin(),
-                    origin: .keptSinceLogin)
+                try cards.loginUser(Self.alice, slot.id, generation: generation)
+                try cards.loginUser(Self.bob, slot.id, generation: generation)
+                try cards.signWithAuthKey(Self.alice, slot.id, generation: generation)
                 try cards.changePIN(client: Self.bob, slot: slot.id, generation: generation, old: Codes.pin(), new: Codes.pin())
                 #expect(try !daemon.cardIsVerified(), "the PIN change left the card verified")
                 let commands = card.commandCount
                 #expect(throws: TokenError(.notLoggedIn, "")) {
-                    try cards.sign(
-                        client: Self.alice, slot: slot.id, generation: generation, request: Self.authSign,
-                        pin: Codes.pin(), origin: .keptSinceLogin)
+                    try cards.signWithAuthKey(Self.alice, slot.id, generation: generation)
                 }
                 #expect(card.commandCount == commands, "Alice's old login reached the card")
             }
@@ -155,15 +143,13 @@ import VirtualCard
             let slot = try await daemon.readerWithCard(card: card)
             let (cards, generation) = (daemon.cards, slot.token!.generation)
             try await onThread {
-                try cards.login(client: Self.alice, slot: slot.id, generation: generation, userType: .user, pin: Codes.pin())
+                try cards.loginUser(Self.alice, slot.id, generation: generation)
                 let forgot = Flag()
                 card.onCommand { command in
                     if command.count > 1, command[1] == 0x22, forgot.setOnce() { card.reset() }
                 }
                 let verifies = Self.verifies(card)
-                let signature = try cards.sign(
-                    client: Self.alice, slot: slot.id, generation: generation, request: Self.authSign, pin: Codes.pin(),
-                    origin: .keptSinceLogin)
+                let signature = try cards.signWithAuthKey(Self.alice, slot.id, generation: generation)
                 #expect(signature.count == 256)
                 #expect(forgot.isSet)
                 #expect(Self.verifies(card) == verifies + 1)
@@ -176,9 +162,7 @@ import VirtualCard
             let slot = try await daemon.readerWithCard()
             let (cards, generation) = (daemon.cards, slot.token!.generation)
             try await onThread {
-                _ = try cards.sign(
-                    client: Self.alice, slot: slot.id, generation: generation, request: Self.authSign, pin: Codes.pin(),
-                    origin: .typedForThisOperation)
+                try cards.signWithAuthKey(Self.alice, slot.id, generation: generation, origin: .typedForThisOperation)
                 #expect(try !daemon.cardIsVerified(), "the bridge's one-time PIN left the card verified")
             }
         }
@@ -190,13 +174,11 @@ import VirtualCard
             let slot = try await daemon.readerWithCard(card: card)
             let (cards, generation) = (daemon.cards, slot.token!.generation)
             try await onThread {
-                try cards.login(client: Self.alice, slot: slot.id, generation: generation, userType: .user, pin: Codes.pin())
+                try cards.loginUser(Self.alice, slot.id, generation: generation)
                 #expect(Self.isHeld(daemon))
                 cards.forgetVerification(slot: slot.id)
                 #expect(try !daemon.cardIsVerified(), "SIGHUP left the card verified")
-                _ = try cards.sign(
-                    client: Self.alice, slot: slot.id, generation: generation, request: Self.authSign, pin: Codes.pin(),
-                    origin: .keptSinceLogin)
+                try cards.signWithAuthKey(Self.alice, slot.id, generation: generation)
                 #expect(Self.isHeld(daemon))
             }
             // Pulled while held: the new card is nobody's, verified for nobody.
@@ -207,12 +189,26 @@ import VirtualCard
             #expect(try !daemon.cardIsVerified())
             try await onThread {
                 #expect(throws: TokenError(.notLoggedIn, "")) {
-                    try cards.sign(
-                        client: Self.alice, slot: slot.id, generation: next.token!.generation, request: Self.authSign,
-                        pin: Codes.pin(), origin: .keptSinceLogin)
+                    try cards.signWithAuthKey(Self.alice, slot.id, generation: next.token!.generation)
                 }
             }
         }
+    }
+}
+
+/// The calls these tests make, with the test PIN and the authentication key.
+extension CardService {
+    fileprivate func loginUser(_ client: ClientID, _ slot: SlotID, generation: UInt64) throws(TokenError) {
+        try login(client: client, slot: slot, generation: generation, userType: .user, pin: Codes.pin())
+    }
+
+    @discardableResult
+    fileprivate func signWithAuthKey(
+        _ client: ClientID, _ slot: SlotID, generation: UInt64, origin: PINOrigin = .keptSinceLogin
+    ) throws(TokenError) -> [UInt8] {
+        try sign(
+            client: client, slot: slot, generation: generation, request: VerifiedHoldTests.authSign, pin: Codes.pin(),
+            origin: origin)
     }
 }
 

@@ -16,8 +16,7 @@ struct DaemonVerifiedHoldTests {
         try await RealStack.withStack { stack in
             try stack.insertFreshCard(reader: 0)
             try stack.removeCard(reader: 1)
-            let directory = FileManager.default.temporaryDirectory.appendingPathComponent("cpsd-hold-\(UUID().uuidString.prefix(8))")
-            try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
+            let directory = TestCards.temporaryDirectory("cpsd-hold")
             defer { try? FileManager.default.removeItem(at: directory) }
             let config = directory.appendingPathComponent("cpsd.conf").path
             try "verified-hold-ms = 5000\n".write(toFile: config, atomically: true, encoding: .utf8)

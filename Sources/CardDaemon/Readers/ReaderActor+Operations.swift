@@ -18,8 +18,8 @@ extension ReaderActor {
             try card.ensureNotVerified()
             defer { card.endVerifiedOperation() }
             card.loggedIn[client] = nil
-            // The private data objects are read now, verified by this very VERIFY and before the reset: no
-            // other operation ever verifies the PIN for them (cryptolib-pkcs11.md §6.1).
+            // The private data objects are read now, verified by this very VERIFY and before the reset (or the
+            // hold's end): no other operation ever verifies the PIN for them (cryptolib-pkcs11.md §6.1).
             let outcome = try CPS3Driver.performVerifying(
                 on: card.connection, driver: card.driver,
                 keepOpen: userType == .user && mayHold(pin, origin: .keptSinceLogin)

@@ -8,8 +8,8 @@ import SmartCardCore
 extension ReaderActor {
     /// Runs `client`'s key operation in the card's hold, if the hold is this client's and its login still
     /// holds: no counter read, no VERIFY, no selection, no reset; the hold is renewed. Nil when the operation
-    /// must take the ordinary path: no hold, someone else's (ended there by `ensureNotVerified`), or a card
-    /// that forgot the verification after all (a lost context, 6982), whose hold is ended here first.
+    /// must take the ordinary path, whose `ensureNotVerified` ends any hold first: no hold, someone else's,
+    /// or a card that forgot the verification after all (a lost context, 6982).
     /// Any other failure ends the hold too and is thrown: cpsd no longer knows the card's state.
     func runInHold(
         client: ClientID, _ card: inout InsertedCard,
@@ -26,8 +26,8 @@ extension ReaderActor {
             card.hold = hold
             return result
         } catch where [.pinRequired, .contextLost, .conditionsNotSatisfied].contains(error.code) {
-            // The card forgot the verification: the ordinary path verifies again, under the kept-PIN rules.
-            do throws(CardError) { try card.endHold() } catch { throw IASECCError(error) }
+            // The card forgot the verification: the ordinary path ends the hold and verifies again, under the
+            // kept-PIN rules.
             return nil
         } catch {
             try? card.endHold()

@@ -36,10 +36,12 @@ package final class VerifiedHoldWindow: Sendable {
     package static let maximum: Duration = .seconds(5)
     private let window: Mutex<Duration>
 
-    package init(_ window: Duration = .zero) { self.window = Mutex(min(max(window, .zero), Self.maximum)) }
+    package init(_ window: Duration = .zero) { self.window = Mutex(Self.bounded(window)) }
 
     package var value: Duration {
         get { window.withLock { $0 } }
-        set { window.withLock { $0 = min(max(newValue, .zero), Self.maximum) } }
+        set { window.withLock { $0 = Self.bounded(newValue) } }
     }
+
+    private static func bounded(_ window: Duration) -> Duration { min(max(window, .zero), maximum) }
 }
