@@ -13,7 +13,7 @@ package final class PCSCConnection: CardConnection, @unchecked Sendable {
         let status: [UInt8]
         do throws(PCSCError) {
             handle = try CardHandle(context: try ContextHandle(), reader: readerName)
-            status = try handle.status()
+            status = try Self.currentATR(handle)
         } catch {
             throw error.cardError
         }
@@ -24,6 +24,21 @@ package final class PCSCConnection: CardConnection, @unchecked Sendable {
         self.readerName = readerName
     }
 
+    /// SCardStatus. Another process's reset between our SCardConnect or SCardReconnect and this call makes it
+    /// SCARD_W_RESET_CARD, which only a reconnect clears: a few are taken in stride, as every command is
+    /// (`CPS3Driver.perform`), rather than failing the connection to a card that is there.
+    private static func currentATR(_ handle: CardHandle) throws(PCSCError) -> [UInt8] {
+        var resets = 0
+        while true {
+            do {
+                return try handle.status()
+            } catch where error.code == .resetCard && resets < CardError.restartsAfterReset {
+                resets += 1
+                try handle.reconnect(.leave)
+            }
+        }
+    }
+
     private static func parse(_ bytes: [UInt8]) throws(CardError) -> ATR {
         do {
             return try ATR(bytes: bytes)
@@ -32,9 +47,14 @@ package final class PCSCConnection: CardConnection, @unchecked Sendable {
         }
     }
 
+    /// An SCARD_E_PROTO_MISMATCH here is another process's reset, not a wrong protocol: this handle (re)connected
+    /// while the reset was under way, pcscd undid the protocol it had negotiated, and refused the command before
+    /// the card saw it. It is reported as the reset it is, so the operation starts over after a reconnect.
     package func transmit(_ command: [UInt8]) throws(CardError) -> [UInt8] {
         do {
             return try handle.transmit(command)
+        } catch where error.code == .protocolMismatch {
+            throw CardError(.cardReset, "\(error): the card was reset by another process as this connection was made")
         } catch {
             throw error.cardError
         }
@@ -52,7 +72,7 @@ package final class PCSCConnection: CardConnection, @unchecked Sendable {
         let status: [UInt8]
         do throws(PCSCError) {
             try handle.reconnect(initialization.value)
-            status = try handle.status()
+            status = try Self.currentATR(handle)
         } catch {
             throw error.cardError
         }

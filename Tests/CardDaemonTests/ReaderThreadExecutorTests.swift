@@ -10,6 +10,8 @@ private actor GuardedWork {
     private var inside = false
     private(set) var overlaps = 0
     private(set) var entries = 0
+    /// Set when `holdUntilSomethingWaits` runs: readable without waiting for the actor.
+    nonisolated let holding = Atomic<Bool>(false)
 
     nonisolated var unownedExecutor: UnownedSerialExecutor { executor.asUnownedSerialExecutor() }
 
@@ -22,6 +24,13 @@ private actor GuardedWork {
         entries += 1
         usleep(microseconds)
         inside = false
+    }
+
+    /// Keeps the reader busy until other work waits for it (at most 10 s): no guess at how long that takes.
+    func holdUntilSomethingWaits() {
+        holding.store(true, ordering: .releasing)
+        let deadline = ContinuousClock.now + .seconds(10)
+        while executor.waitingWork == 0 && ContinuousClock.now < deadline { usleep(1_000) }
     }
 }
 
@@ -41,8 +50,8 @@ struct ReaderThreadExecutorTests {
         }
         #expect(caller == runner)
         // Keep the reader busy with a job, then call: the call waits and runs on the reader's thread.
-        async let busy: Void = work.critical(microseconds: 300_000)
-        try await Task.sleep(for: .milliseconds(50))
+        async let busy: Void = work.holdUntilSomethingWaits()
+        while !work.holding.load(ordering: .acquiring) { try await Task.sleep(for: .milliseconds(1)) }
         let (busyCaller, busyRunner) = await onThreadOfItsOwn { () -> (UInt, UInt) in
             (UInt(pthread_self()), executor.runAndWait { UInt(pthread_self()) })
         }

@@ -83,6 +83,9 @@ final class ReaderThreadExecutor: SerialExecutor, @unchecked Sendable {
         condition.unlock()
     }
 
+    /// How many jobs and calls wait for the reader now (tests use it to know a call was queued).
+    var waitingWork: Int { condition.withLock { jobs.count - head } }
+
     func asUnownedSerialExecutor() -> UnownedSerialExecutor {
         UnownedSerialExecutor(ordinary: self)
     }

@@ -2,9 +2,10 @@ package import SmartCardCore
 
 extension CPS3Driver {
     /// Runs one card operation in one transaction. If another process reset the card (PC/SC says
-    /// `SCARD_W_RESET_CARD`), reconnects without resetting again and runs the operation once more from
-    /// its start, so a VERIFY in `body` is sent again only because the card forgot it, never because it
-    /// was refused: a wrong PIN (63Cx) is an error and is never retried.
+    /// `SCARD_W_RESET_CARD`, or `PCSCConnection` turned its protocol mismatch into that), reconnects without
+    /// resetting again and runs the operation from its start — at most `CardError.restartsAfterReset` times —,
+    /// so a VERIFY in `body` is sent again only because the card forgot it, never because it was refused: a
+    /// wrong PIN (63Cx) is an error and is never retried.
     ///
     /// `end: .reset` ends the transaction with a warm reset (SCardEndTransaction with SCARD_RESET_CARD): an
     /// operation that verified a code leaves no verified card behind, and no other process can get in between
@@ -13,11 +14,14 @@ extension CPS3Driver {
         on connection: any CardConnection, end disposition: CardDisposition = .leave,
         _ body: (inout CardSession) throws(IASECCError) -> R
     ) throws(IASECCError) -> R {
-        do {
-            return try connection.withTransaction(end: disposition, body)
-        } catch where error.cardError?.code == .cardReset {
-            try reconnect(connection)
-            return try connection.withTransaction(end: disposition, body)
+        var restarts = 0
+        while true {
+            do {
+                if restarts > 0 { try reconnect(connection) }
+                return try connection.withTransaction(end: disposition, body)
+            } catch where error.cardError?.code == .cardReset && restarts < CardError.restartsAfterReset {
+                restarts += 1
+            }
         }
     }
 
@@ -27,11 +31,15 @@ extension CPS3Driver {
         on connection: any CardConnection, end disposition: CardDisposition = .leave,
         _ body: (inout CardSession) throws -> R
     ) throws -> R {
-        do {
-            return try connection.withTransaction(end: disposition, body)
-        } catch let error as any CardErrorCarrier where error.cardError?.code == .cardReset {
-            try connection.reconnect(.leave)
-            return try connection.withTransaction(end: disposition, body)
+        var restarts = 0
+        while true {
+            do {
+                if restarts > 0 { try connection.reconnect(.leave) }
+                return try connection.withTransaction(end: disposition, body)
+            } catch let error as any CardErrorCarrier
+                where error.cardError?.code == .cardReset && restarts < CardError.restartsAfterReset {
+                restarts += 1
+            }
         }
     }
 
@@ -53,19 +61,19 @@ extension CPS3Driver {
         _ body: (inout CardSession, _ pinState: Int?) throws(IASECCError) -> R
     ) throws(IASECCError) -> VerifyingTransactionResult<R> {
         var foundVerified = false
-        var reconnected = false
+        var restarts = 0
         while true {
             do {
+                if restarts > 0 { try reconnect(connection) }
                 return try connection.withVerifyingTransaction(foundVerified: { foundVerified }, keepOpen: keepOpen) {
                     (session) throws(IASECCError) in
                     let state = try driver.pinVerificationState(&session)
                     foundVerified = state == nil
                     return try body(&session, state)
                 }
-            } catch where error.cardError?.code == .cardReset && !reconnected {
-                // Once, as `perform`: the card forgot everything, nothing was refused.
-                reconnected = true
-                try reconnect(connection)
+            } catch where error.cardError?.code == .cardReset && restarts < CardError.restartsAfterReset {
+                // As `perform`: the card forgot everything, nothing was refused.
+                restarts += 1
             }
         }
     }

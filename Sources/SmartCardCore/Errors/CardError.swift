@@ -56,6 +56,11 @@ package struct CardError: CodedError {
     package let file: String
     package let line: Int
 
+    /// How many times one step starts over after other processes reset the card (`.cardReset`: nothing reached
+    /// the card, which forgot its state) before the reset is reported. More than one: a middleware that resets
+    /// the card after each use can do so again while a reconnect is under way.
+    package static let restartsAfterReset = 3
+
     package init(_ code: Code, _ reason: String, file: String = #fileID, line: Int = #line) {
         self.code = code
         self.reason = reason
