@@ -13,18 +13,9 @@ import VirtualCard
 struct DaemonCardResetTests {
     @Test("a client resetting the card over and over: every signature through cpsd succeeds, no try is spent")
     func signaturesSurviveResets() async throws {
-        try await RealStack.withStack { stack in
-            try stack.insertFreshCard(reader: 0)
-            try stack.removeCard(reader: 1)
-            let directory = TestCards.temporaryDirectory("cpsd-resets")
-            defer { try? FileManager.default.removeItem(at: directory) }
-            // No verified hold: every signature takes and ends its own transaction, so the resets fall between
-            // them (with a hold, the resetter would wait for the hold's end).
-            let config = directory.appendingPathComponent("cpsd.conf").path
-            try "verified-hold-ms = 0\n".write(toFile: config, atomically: true, encoding: .utf8)
-            let daemon = try DaemonProcess(environment: stack.environment, arguments: ["--no-bridge", "--config", config])
-            defer { daemon.stop() }
-            try DaemonTest.waitForTokens(daemon, count: 1)
+        // No verified hold: every signature takes and ends its own transaction, so the resets fall between them
+        // (with a hold, the resetter would wait for the hold's end).
+        try await DaemonTest.withConfiguredDaemon("verified-hold-ms = 0\n") { stack, daemon in
             let (client, handle) = try DaemonPINSafetyTests.loggedInClient(daemon)
             defer { client.kill() }
 

@@ -46,6 +46,25 @@ enum DaemonTest {
         }
     }
 
+    /// Runs `body` with one card (reader 1 emptied) and a cpsd without its bridge whose cpsd.conf is
+    /// `configuration`. Unlike `withDaemon`, how cpsd stops is not judged: a test may have killed it.
+    static func withConfiguredDaemon(
+        _ configuration: String, _ body: (RealStack, DaemonProcess) async throws -> Void
+    ) async throws {
+        try await RealStack.withStack { stack in
+            try stack.insertFreshCard(reader: 0)
+            try stack.removeCard(reader: 1)
+            let directory = TestCards.temporaryDirectory("cpsd-configured")
+            defer { try? FileManager.default.removeItem(at: directory) }
+            let path = directory.appendingPathComponent("cpsd.conf").path
+            try configuration.write(toFile: path, atomically: true, encoding: .utf8)
+            let daemon = try DaemonProcess(environment: stack.environment, arguments: ["--no-bridge", "--config", path])
+            defer { daemon.stop() }
+            try waitForTokens(daemon, count: 1)
+            try await body(stack, daemon)
+        }
+    }
+
     /// Waits until `pkcs11-tool -L` lists `count` tokens. Right after start cpsd may list the readers
     /// before it has read their cards, so a client briefly sees empty slots (a known gap, reported; with
     /// CPSD_TEST_DUMP set the number of empty listings is printed).

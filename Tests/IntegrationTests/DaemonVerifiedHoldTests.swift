@@ -13,18 +13,7 @@ import VirtualCard
 struct DaemonVerifiedHoldTests {
     /// Runs `body` with one card and a cpsd whose hold lasts 5 s (longer than any step of these tests).
     static func withHoldingDaemon(_ body: (RealStack, DaemonProcess) throws -> Void) async throws {
-        try await RealStack.withStack { stack in
-            try stack.insertFreshCard(reader: 0)
-            try stack.removeCard(reader: 1)
-            let directory = TestCards.temporaryDirectory("cpsd-hold")
-            defer { try? FileManager.default.removeItem(at: directory) }
-            let config = directory.appendingPathComponent("cpsd.conf").path
-            try "verified-hold-ms = 5000\n".write(toFile: config, atomically: true, encoding: .utf8)
-            let daemon = try DaemonProcess(environment: stack.environment, arguments: ["--no-bridge", "--config", config])
-            defer { daemon.stop() }
-            try DaemonTest.waitForTokens(daemon, count: 1)
-            try body(stack, daemon)
-        }
+        try await DaemonTest.withConfiguredDaemon("verified-hold-ms = 5000\n", body)
     }
 
     /// VERIFY without data sent outside any transaction, as a careless PC/SC client would: pcscd holds it
@@ -35,18 +24,8 @@ struct DaemonVerifiedHoldTests {
     static func bareVerifyStatus(_ stack: RealStack) throws -> [UInt8] {
         let connection = try PCSCBackend().connect(to: stack.readerName(0))
         defer { connection.disconnect(.leave) }
-        return try verifyStatusAfterResets(connection)
-    }
-
-    private static func verifyStatusAfterResets(_ connection: any CardConnection) throws(CardError) -> [UInt8] {
-        var resets = 0
-        while true {
-            do {
-                return try connection.transmit([0x00, 0x20, 0x00, 0x01])
-            } catch where error.code == .cardReset && resets < CardError.restartsAfterReset {
-                resets += 1
-                try connection.reconnect(.leave)
-            }
+        return try connection.restartingAfterResets { () throws(CardError) in
+            try connection.transmit([0x00, 0x20, 0x00, 0x01])
         }
     }
 

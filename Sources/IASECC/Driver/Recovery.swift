@@ -14,19 +14,14 @@ extension CPS3Driver {
         on connection: any CardConnection, end disposition: CardDisposition = .leave,
         _ body: (inout CardSession) throws(IASECCError) -> R
     ) throws(IASECCError) -> R {
-        var restarts = 0
-        while true {
-            do {
-                if restarts > 0 { try reconnect(connection) }
-                return try connection.withTransaction(end: disposition, body)
-            } catch where error.cardError?.code == .cardReset && restarts < CardError.restartsAfterReset {
-                restarts += 1
-            }
+        try connection.restartingAfterResets { () throws(IASECCError) in
+            try connection.withTransaction(end: disposition, body)
         }
     }
 
     /// `perform` for a body that throws errors of several types (a command-line tool's own errors beside the
-    /// card's). Recognising a reset among them takes a cast, so the daemon and the drivers use the typed one.
+    /// card's). Recognising a reset among them takes a cast, so the daemon and the drivers use the typed one
+    /// (`CardConnection.restartingAfterResets`), whose loop this one repeats for untyped errors.
     package static func perform<R>(
         on connection: any CardConnection, end disposition: CardDisposition = .leave,
         _ body: (inout CardSession) throws -> R
@@ -61,25 +56,14 @@ extension CPS3Driver {
         _ body: (inout CardSession, _ pinState: Int?) throws(IASECCError) -> R
     ) throws(IASECCError) -> VerifyingTransactionResult<R> {
         var foundVerified = false
-        var restarts = 0
-        while true {
-            do {
-                if restarts > 0 { try reconnect(connection) }
-                return try connection.withVerifyingTransaction(foundVerified: { foundVerified }, keepOpen: keepOpen) {
-                    (session) throws(IASECCError) in
-                    let state = try driver.pinVerificationState(&session)
-                    foundVerified = state == nil
-                    return try body(&session, state)
-                }
-            } catch where error.cardError?.code == .cardReset && restarts < CardError.restartsAfterReset {
-                // As `perform`: the card forgot everything, nothing was refused.
-                restarts += 1
+        // As `perform`: after a reset the card forgot everything, nothing was refused.
+        return try connection.restartingAfterResets { () throws(IASECCError) in
+            try connection.withVerifyingTransaction(foundVerified: { foundVerified }, keepOpen: keepOpen) {
+                (session) throws(IASECCError) in
+                let state = try driver.pinVerificationState(&session)
+                foundVerified = state == nil
+                return try body(&session, state)
             }
         }
-    }
-
-    /// Reconnects without resetting (the card was just reset by someone else), as the chain's error type.
-    private static func reconnect(_ connection: any CardConnection) throws(IASECCError) {
-        do throws(CardError) { try connection.reconnect(.leave) } catch { throw IASECCError(error) }
     }
 }

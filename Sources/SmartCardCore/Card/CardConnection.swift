@@ -88,6 +88,25 @@ extension CardConnection {
         return result
     }
 
+    /// Runs `attempt`, and runs it again after a reconnect (without a reset of its own) each time another process
+    /// had reset the card (`.cardReset`: the failed command never reached the card, which forgot its state), at
+    /// most `CardError.restartsAfterReset` times; then the reset is thrown. Any other failure is thrown at once.
+    package func restartingAfterResets<R, Failure: CardErrorCarrier>(
+        _ attempt: () throws(Failure) -> R
+    ) throws(Failure) -> R {
+        var restarts = 0
+        while true {
+            do throws(Failure) {
+                if restarts > 0 {
+                    do throws(CardError) { try reconnect(.leave) } catch { throw Failure(error) }
+                }
+                return try attempt()
+            } catch where error.cardError?.code == .cardReset && restarts < CardError.restartsAfterReset {
+                restarts += 1
+            }
+        }
+    }
+
     /// Ends a held transaction with a warm reset: the card forgets the verification, then other processes
     /// may have it. Nobody could reach the card in between.
     package func endHeldTransaction() throws(CardError) {
